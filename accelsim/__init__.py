@@ -1,0 +1,21 @@
+"""accelsim: a cycle-approximate simulator for neural-network accelerators.
+
+Public API::
+
+    hw = accelsim.load_hardware("tpu_v1")          # or a YAML / SCALE-Sim .cfg path
+    wl = accelsim.load_workload("resnet50", batch=1)
+    run = accelsim.simulate(hw, wl)                # the SimPy engine
+    est = accelsim.analyze(hw, wl)                 # the closed-form model
+"""
+
+__version__ = "0.1.0"
+
+from accelsim.analytical import analyze  # noqa: E402
+from accelsim.config import Hardware, Workload, load_hardware, load_workload  # noqa: E402
+from accelsim.errors import AccelsimError, ConfigError, MappingError, SimulationError  # noqa: E402
+from accelsim.stats import LayerResult, RunResult  # noqa: E402
+
+__all__ = [
+    "AccelsimError", "ConfigError", "Hardware", "LayerResult", "MappingError", "RunResult",
+    "SimulationError", "Workload", "analyze", "load_hardware", "load_workload", "__version__",
+]

@@ -1,0 +1,29 @@
+"""Typed, validated, frozen inputs: hardware and workloads."""
+
+from accelsim.config.hardware import (
+    ArrayConfig,
+    BufferConfig,
+    ControlConfig,
+    Dataflow,
+    DmaConfig,
+    DramConfig,
+    Hardware,
+    SramConfig,
+    VectorUnitConfig,
+)
+from accelsim.config.loader import (
+    hardware_from_data,
+    hardware_to_yaml,
+    load_hardware,
+    load_workload,
+    workload_from_data,
+    workload_to_yaml,
+)
+from accelsim.config.workload import Conv2d, Gemm, Layer, NonGemm, Workload
+
+__all__ = [
+    "ArrayConfig", "BufferConfig", "ControlConfig", "Conv2d", "Dataflow", "DmaConfig", "DramConfig",
+    "Gemm", "Hardware", "Layer", "NonGemm", "SramConfig", "VectorUnitConfig", "Workload",
+    "hardware_from_data", "hardware_to_yaml", "load_hardware", "load_workload", "workload_from_data",
+    "workload_to_yaml",
+]

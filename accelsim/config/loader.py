@@ -1,0 +1,260 @@
+"""Files -> config objects. The only module that reads YAML.
+
+Load, validate, then build: every problem is reported at load time as one
+line naming the file, the dotted path, the bad value and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from accelsim.config import catalog
+from accelsim.config.hardware import Hardware
+from accelsim.config.schema import build, non_empty_string, non_negative_int, positive_int, spec, to_data
+from accelsim.config.workload import Conv2d, Gemm, Layer, NonGemm, Workload, parse_pair, parse_padding
+from accelsim.config.schema import Validated
+from accelsim.errors import ConfigError, expected
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses repeated keys (PyYAML silently keeps the last)."""
+
+
+def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"repeated key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file strictly; syntax errors become one-line ConfigErrors."""
+    try:
+        text = Path(path).read_text()
+    except OSError as err:
+        raise ConfigError(str(path), "", f"cannot read: {err.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise ConfigError(str(path), "", f"not valid YAML: {where}{err.problem or err.context}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(str(path), "", f"not valid YAML: {err}") from None
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
+
+
+# ---------------------------------------------------------------- hardware
+
+
+def hardware_from_data(data: Any, source: str) -> Hardware:
+    return build(Hardware, data, source)
+
+
+def load_hardware(name_or_path: str | Path) -> Hardware:
+    """A shipped name (``tpu_v1``), a hwconfig YAML, or a SCALE-Sim ``.cfg``."""
+    path = catalog.resolve("hwconfigs", name_or_path)
+    if path.suffix == ".cfg":
+        from accelsim.config.scalesim import load_scalesim_cfg
+
+        return load_scalesim_cfg(path)
+    return hardware_from_data(read_yaml(path), str(path))
+
+
+def hardware_to_yaml(hw: Hardware) -> str:
+    """The resolved hwconfig as YAML text; ``load_hardware`` reads it back unchanged."""
+    return dump_yaml(to_data(hw))
+
+
+# ---------------------------------------------------------------- workloads
+
+
+@dataclass(frozen=True)
+class _FcSpec(Validated):
+    name: str = spec(non_empty_string())
+    in_features: int = spec(positive_int())
+    out_features: int = spec(positive_int())
+
+    def layer(self) -> Gemm:
+        return Gemm(name=self.name, M=1, K=self.in_features, N=self.out_features)
+
+
+@dataclass(frozen=True)
+class _PoolSpec(Validated):
+    name: str = spec(non_empty_string())
+    op: str = spec(non_empty_string(), doc="max or avg")
+    H: int = spec(positive_int())
+    W: int = spec(positive_int())
+    C: int = spec(positive_int())
+    R: int = spec(positive_int())
+    S: int = spec(positive_int())
+    stride: tuple[int, int] = spec(default=(1, 1), parse=parse_pair)
+    padding: tuple[int, int, int, int] = spec(default=(0, 0, 0, 0), parse=parse_padding)
+
+    def layer(self) -> NonGemm:
+        # A pooling window is a depthwise conv without weights: reuse its shape rules.
+        shape = Conv2d(name=self.name, H=self.H, W=self.W, C=self.C, K=self.C, R=self.R, S=self.S,
+                       stride=self.stride, padding=self.padding, groups=self.C)
+        return NonGemm(name=self.name, op=f"{self.op}pool", ops=shape.P * shape.Q * self.C * self.R * self.S)
+
+
+@dataclass(frozen=True)
+class _EltwiseSpec(Validated):
+    name: str = spec(non_empty_string())
+    op: str = spec(non_empty_string(), doc="add, mul, relu, ...")
+    elements: int = spec(non_negative_int(), doc="output elements per sample")
+
+    def layer(self) -> NonGemm:
+        return NonGemm(name=self.name, op=self.op, ops=self.elements)
+
+
+def _direct(cls: type) -> Callable[[dict, str, str], Layer]:
+    return lambda data, source, path: build(cls, data, source, path)
+
+
+def _via(cls: type) -> Callable[[dict, str, str], Layer]:
+    def make(data: dict, source: str, path: str) -> Layer:
+        spec_ = build(cls, data, source, path)
+        try:
+            return spec_.layer()
+        except ConfigError as err:
+            raise err.relocated(source, path) from None
+
+    return make
+
+
+LAYER_TYPES: dict[str, Callable[[dict, str, str], Layer]] = {
+    "conv2d": _direct(Conv2d),
+    "gemm": _direct(Gemm),
+    "fc": _via(_FcSpec),
+    "pool": _via(_PoolSpec),
+    "eltwise": _via(_EltwiseSpec),
+    "nongemm": _direct(NonGemm),
+}
+
+
+def layer_from_data(data: Any, source: str, path: str) -> Layer:
+    if not isinstance(data, dict):
+        raise expected(source, path, "a mapping", data)
+    if "type" not in data:
+        raise ConfigError(source, f"{path}.type", "missing required key, expected one of: " + ", ".join(LAYER_TYPES))
+    kind = data["type"]
+    if kind not in LAYER_TYPES:
+        raise expected(source, f"{path}.type", "one of " + ", ".join(LAYER_TYPES), kind)
+    fields = {k: v for k, v in data.items() if k != "type"}
+    return LAYER_TYPES[kind](fields, source, path)
+
+
+def workload_from_data(data: Any, source: str) -> Workload:
+    if not isinstance(data, dict):
+        raise expected(source, "", "a mapping with name, batch and layers", data)
+    allowed = ("name", "batch", "layers")
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(source, str(key), "unknown key, expected one of: " + ", ".join(allowed))
+    layers_data = data.get("layers")
+    if not isinstance(layers_data, list) or not layers_data:
+        raise expected(source, "layers", "a non-empty list of layers", layers_data)
+    layers = tuple(layer_from_data(item, source, f"layers[{i}]") for i, item in enumerate(layers_data))
+    fields = {k: v for k, v in data.items() if k != "layers"}
+    if "name" not in fields:
+        raise ConfigError(source, "name", "missing required key, expected a non-empty string")
+    try:
+        return Workload(name=_str_field(fields, "name", source), batch=_int_field(fields, "batch", source, 1),
+                        layers=layers, source=source)
+    except ConfigError as err:
+        raise err.relocated(source) from None
+
+
+def _str_field(data: dict, key: str, source: str) -> str:
+    value = data[key]
+    if not isinstance(value, str):
+        raise expected(source, key, "a non-empty string", value)
+    return value
+
+
+def _int_field(data: dict, key: str, source: str, default: int) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise expected(source, key, "a positive integer", value)
+    return value
+
+
+def load_workload(name_or_path: str | Path, batch: int | None = None) -> Workload:
+    """A shipped name (``resnet50``), a workload YAML, a SCALE-Sim topology CSV, or ONNX."""
+    path = catalog.resolve("workloads", name_or_path)
+    if path.suffix == ".csv":
+        from accelsim.config.scalesim import load_scalesim_topology
+
+        workload = load_scalesim_topology(path)
+    elif path.suffix == ".onnx":
+        from accelsim.importers.onnx import import_onnx
+
+        workload = import_onnx(path, batch=batch)
+    else:
+        workload = workload_from_data(read_yaml(path), str(path))
+    return workload.with_batch(batch) if batch is not None else workload
+
+
+def layer_to_data(layer: Layer) -> dict:
+    """The YAML form of one layer (``type`` first); ``layer_from_data`` reads it back."""
+    kind = {Conv2d: "conv2d", Gemm: "gemm", NonGemm: "nongemm"}[type(layer)]
+    data = to_data(layer)
+    return {"name": data.pop("name"), "type": kind, **data}
+
+
+def workload_to_yaml(workload: Workload) -> str:
+    data = {"name": workload.name, "batch": workload.batch,
+            "layers": [layer_to_data(layer) for layer in workload.layers]}
+    return dump_yaml(data)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"dram.bandwidth_gb_per_s=17"`` -> ``("dram.bandwidth_gb_per_s", 17)`` (value as YAML)."""
+    if "=" not in text:
+        raise ConfigError("--set", text, "expected PATH=VALUE, e.g. dram.bandwidth_gb_per_s=17")
+    path, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    return path.strip(), value
+
+
+def with_overrides(hw: Hardware, overrides: dict[str, Any], source: str = "--set") -> Hardware:
+    """A copy of ``hw`` with dotted-path fields replaced, validated like a file.
+
+    ``{"array.rows": 64, "sram.input.size_kib": 128}``; a path that names no
+    field is an error naming it.
+    """
+    data = to_data(hw)
+    for path, value in overrides.items():
+        node = data
+        parts = path.split(".")
+        fresh = False  # inside an optional section that was absent: build() checks its keys
+        for depth, part in enumerate(parts):
+            where = ".".join(parts[: depth + 1])
+            if not isinstance(node, dict) or (part not in node and not fresh):
+                allowed = ", ".join(node) if isinstance(node, dict) else "nothing (not a section)"
+                raise ConfigError(source, where, f"no such hardware field, expected one of: {allowed}")
+            if depth == len(parts) - 1:
+                node[part] = value
+            else:
+                if node.get(part) is None:
+                    node[part], fresh = {}, True
+                node = node[part]
+    return hardware_from_data(data, source)

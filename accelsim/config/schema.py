@@ -1,0 +1,256 @@
+"""Strict construction of frozen dataclasses from plain data (validate, then build).
+
+Each config dataclass declares its fields with :func:`spec`, which attaches the
+value check and the words used in error messages. The same checks run when an
+object is built in Python (``__post_init__``) and when it is built from YAML
+(:func:`build`), so a sweep that sets ``array.rows = 0`` fails exactly like a
+file that says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+import types
+import typing
+from dataclasses import MISSING
+from typing import Any, Callable, Mapping
+
+from accelsim.errors import ConfigError, describe, expected
+
+PYTHON = "<python>"
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """A predicate on a field's value, with the phrase for "expected ...": errors."""
+
+    what: str
+    ok: Callable[[Any], bool]
+
+
+def positive_int() -> Check:
+    return Check("a positive integer", lambda v: v > 0)
+
+
+def non_negative_int() -> Check:
+    return Check("a non-negative integer", lambda v: v >= 0)
+
+
+def positive_number() -> Check:
+    return Check("a positive number", lambda v: v > 0 and not math.isnan(v))
+
+
+def finite_positive_number() -> Check:
+    return Check("a finite positive number", lambda v: 0 < v < math.inf)
+
+
+def non_negative_number() -> Check:
+    return Check("a non-negative number", lambda v: v >= 0 and not math.isnan(v))
+
+
+def fraction() -> Check:
+    return Check("a number in (0, 1]", lambda v: 0 < v <= 1)
+
+
+def non_empty_string() -> Check:
+    return Check("a non-empty string", lambda v: bool(v.strip()))
+
+
+def spec(check: Check | None = None, *, default: Any = MISSING, doc: str = "",
+         parse: Callable[[Any, str], Any] | None = None) -> Any:
+    """Declare a validated field.
+
+    ``parse(value, what_path)`` converts a YAML value (for example ``stride: 2``
+    to ``(2, 2)``); it raises ``ValueError(expected-phrase)`` on bad input.
+    """
+    metadata = {"check": check, "doc": doc, "parse": parse}
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("mutable default")
+    if default is MISSING:
+        return dataclasses.field(metadata=metadata)
+    if dataclasses.is_dataclass(default):
+        return dataclasses.field(default_factory=lambda: default, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+class Validated:
+    """Mixin: check every declared field on construction, then ``validate()``."""
+
+    def __post_init__(self) -> None:
+        hints = _hints(type(self))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            _check_value(hints[f.name], f, value, PYTHON, f.name)
+        self.validate()
+
+    def validate(self) -> None:
+        """Cross-field checks; raise ``ConfigError(PYTHON, field, message)``."""
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _optional_inner(tp: Any) -> Any | None:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(tp)) == 2:
+            return args[0]
+    return None
+
+
+def type_phrase(tp: Any, check: Check | None) -> str:
+    """The "expected ..." phrase for a field of type ``tp``."""
+    if check is not None:
+        return check.what
+    inner = _optional_inner(tp)
+    if inner is not None:
+        return type_phrase(inner, None) + " or null"
+    if tp is bool:
+        return "true or false"
+    if tp is int:
+        return "an integer"
+    if tp is float:
+        return "a number"
+    if tp is str:
+        return "a string"
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return "one of " + ", ".join(str(m.value) for m in tp)
+    if dataclasses.is_dataclass(tp):
+        return "a mapping"
+    return str(tp)
+
+
+def _type_ok(tp: Any, value: Any) -> bool:
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is str:
+        return isinstance(value, str)
+    return True
+
+
+def _check_value(tp: Any, f: dataclasses.Field, value: Any, source: str, path: str) -> None:
+    check: Check | None = f.metadata.get("check")
+    inner = _optional_inner(tp)
+    if inner is not None:
+        if value is None:
+            return
+        tp = inner
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, tp):
+            raise expected(source, path, f"a {tp.__name__}", value)
+        return
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        if not isinstance(value, tp):
+            raise expected(source, path, type_phrase(tp, check), value)
+        return
+    if not _type_ok(tp, value):
+        raise expected(source, path, type_phrase(tp, check), value)
+    if check is not None and not check.ok(value):
+        raise expected(source, path, check.what, value)
+
+
+def build(cls: type, data: Any, source: str, path: str = "") -> Any:
+    """Build ``cls`` from a mapping, strictly: unknown, missing or mistyped keys are errors."""
+    if not isinstance(data, Mapping):
+        raise expected(source, path, "a mapping", data)
+    hints = _hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    for key in data:
+        if key not in fields:
+            where = _join(path, str(key))
+            allowed = ", ".join(fields)
+            raise ConfigError(source, where, f"unknown key, expected one of: {allowed}")
+    kwargs: dict[str, Any] = {}
+    for name, f in fields.items():
+        where = _join(path, name)
+        tp = hints[name]
+        if name not in data:
+            if f.default is MISSING and f.default_factory is MISSING:
+                phrase = type_phrase(tp, f.metadata.get("check"))
+                raise ConfigError(source, where, f"missing required key, expected {phrase}")
+            continue
+        kwargs[name] = convert(tp, f, data[name], source, where)
+    try:
+        return cls(**kwargs)
+    except ConfigError as err:
+        raise err.relocated(source, path) from None
+
+
+def convert(tp: Any, f: dataclasses.Field, value: Any, source: str, path: str) -> Any:
+    """Turn one YAML value into the field's Python value, or raise ConfigError."""
+    parse = f.metadata.get("parse")
+    if parse is not None:
+        try:
+            return parse(value)
+        except ValueError as err:
+            raise expected(source, path, str(err), value) from None
+    inner = _optional_inner(tp)
+    if inner is not None:
+        if value is None:
+            return None
+        tp = inner
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, source, path)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        for member in tp:
+            if value == member.value:
+                return member
+        raise expected(source, path, type_phrase(tp, f.metadata.get("check")), value)
+    _check_value(tp, f, value, source, path)  # on the value as written, so errors echo it
+    return float(value) if tp is float else value
+
+
+def to_data(obj: Any) -> Any:
+    """The plain-data (YAML/JSON-able) form of a config object; ``build`` inverts it."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, tuple):
+        return [to_data(v) for v in obj]
+    return obj
+
+
+def field_docs(cls: type, prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """(dotted path, expected phrase, default, doc) for every field, for the docs."""
+    rows = []
+    hints = _hints(cls)
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        tp = hints[f.name]
+        path = _join(prefix, f.name)
+        inner = _optional_inner(tp) or tp
+        if dataclasses.is_dataclass(inner):
+            rows.append((path, "a mapping" + (" or null" if inner is not tp else ""),
+                         _default_text(f), f.metadata.get("doc", "")))
+            rows.extend(field_docs(inner, path))
+            continue
+        rows.append((path, type_phrase(tp, f.metadata.get("check")), _default_text(f),
+                     f.metadata.get("doc", "")))
+    return rows
+
+
+def _default_text(f: dataclasses.Field) -> str:
+    if f.default is not MISSING:
+        return describe(to_data(f.default)) if f.default is not None else "null"
+    if f.default_factory is not MISSING:
+        return "(section defaults)"
+    return "required"
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name

@@ -1,0 +1,128 @@
+"""Results as flat records: the one mapping from results to the JSON/CSV schema.
+
+Schema (``SCHEMA_VERSION``) is documented in docs/output.md; keys are only ever
+added, never renamed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+
+from accelsim import __version__
+from accelsim.config.schema import to_data
+from accelsim.stats import LayerResult, RunResult, layer_metrics, run_metrics
+
+SCHEMA_VERSION = 1
+
+
+def _clean(value):
+    """JSON has no inf/nan: they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def layer_record(layer: LayerResult, run: RunResult) -> dict:
+    m = layer_metrics(layer, run.hardware, run.workload.batch)
+    return _clean({
+        "name": layer.name,
+        "kind": layer.kind,
+        "unit": layer.unit,
+        "macs": layer.macs,
+        "cycles": layer.cycles,
+        "compute_cycles": layer.compute_cycles,
+        "utilization": m["utilization"],
+        "utilization_busy": m["utilization_busy"],
+        "array_busy_fraction": m["array_busy_fraction"],
+        "mapping_efficiency": layer.mapping_efficiency,
+        "folds": layer.folds,
+        "latency_s": m["latency_s"],
+        "effective_tops": m["effective_tops"],
+        "dram_read_bytes": layer.dram.read,
+        "dram_write_bytes": layer.dram.write,
+        "dram_bytes": asdict(layer.dram),
+        "compulsory_dram_read_bytes": layer.compulsory.read,
+        "compulsory_dram_write_bytes": layer.compulsory.write,
+        "traffic_ratio": m["traffic_ratio"],
+        "arithmetic_intensity": m["arithmetic_intensity"],
+        "avg_dram_gb_per_s": m["avg_dram_gb_per_s"],
+        "peak_dram_gb_per_s": m["peak_dram_gb_per_s"],
+        "breakdown": asdict(layer.breakdown),
+        "dominant": m["dominant"],
+        "sram_bytes": asdict(layer.sram),
+        "analytical_cycles": layer.analytical_cycles,
+        "analytical_gap": m["analytical_gap"],
+        "roofline_cycles": layer.roofline_cycles,
+    })
+
+
+def total_record(run: RunResult) -> dict:
+    m = run_metrics(run)
+    return _clean({
+        "macs": run.macs,
+        "cycles": run.cycles,
+        "compute_cycles": sum(layer.compute_cycles for layer in run.layers),
+        "utilization": m["utilization"],
+        "utilization_busy": m["utilization_busy"],
+        "array_busy_fraction": m["array_busy_fraction"],
+        "mapping_efficiency": m["mapping_efficiency"],
+        "folds": sum(layer.folds for layer in run.layers),
+        "latency_s": m["latency_s"],
+        "inferences_per_s": m["inferences_per_s"],
+        "effective_tops": m["effective_tops"],
+        "peak_tops": m["peak_tops"],
+        "dram_read_bytes": run.dram.read,
+        "dram_write_bytes": run.dram.write,
+        "dram_bytes": asdict(run.dram),
+        "compulsory_dram_read_bytes": run.compulsory.read,
+        "compulsory_dram_write_bytes": run.compulsory.write,
+        "traffic_ratio": m["traffic_ratio"],
+        "arithmetic_intensity": m["arithmetic_intensity"],
+        "avg_dram_gb_per_s": m["avg_dram_gb_per_s"],
+        "peak_dram_gb_per_s": m["peak_dram_gb_per_s"],
+        "breakdown": asdict(run.breakdown),
+        "dominant": m["dominant"],
+        "sram_bytes": asdict(run.sram),
+        "analytical_cycles": m["analytical_cycles"],
+        "analytical_gap": m["analytical_gap"],
+        "roofline_cycles": sum(layer.roofline_cycles for layer in run.layers),
+        "events": run.events,
+    })
+
+
+def run_record(run: RunResult) -> dict:
+    """The whole run in the documented JSON schema."""
+    hw = run.hardware
+    return _clean({
+        "schema_version": SCHEMA_VERSION,
+        "accelsim_version": __version__,
+        "model": run.model,
+        "hardware": {
+            "name": hw.name,
+            "peak_macs_per_cycle": hw.peak_macs_per_cycle,
+            "peak_tops": hw.peak_tops,
+            "dram_bytes_per_cycle": hw.dram_bytes_per_cycle,
+            "config": to_data(hw),
+        },
+        "workload": {"name": run.workload.name, "batch": run.workload.batch,
+                     "layers": len(run.workload.layers), "source": run.workload.source},
+        "layers": [layer_record(layer, run) for layer in run.layers],
+        "total": total_record(run),
+    })
+
+
+def flat(record: dict, prefix: str = "") -> dict:
+    """Nested dicts flattened with dotted keys (for CSV columns)."""
+    out = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flat(value, name + "."))
+        else:
+            out[name] = value
+    return out

@@ -1,0 +1,264 @@
+"""Results and the metrics computed from them, each defined once (see docs/metrics.md).
+
+Both models (analytical and engine) produce the same :class:`LayerResult` and
+:class:`RunResult`; every derived number (utilization, latency, TOPS,
+bandwidth, ...) is a function or property here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+from accelsim.config.hardware import Hardware
+from accelsim.config.workload import Workload
+
+OPS_PER_MAC = 2  # one multiply and one add
+
+
+# ------------------------------------------------------------ metric formulas
+
+
+def utilization(macs: int, pes: int, cycles: int) -> float:
+    """Compute utilization: MACs / (R.C.cycles), a fraction of peak in [0, 1]."""
+    return macs / (pes * cycles) if cycles else 0.0
+
+
+def latency_s(cycles: int, clock_hz: float) -> float:
+    return cycles / clock_hz
+
+
+def inferences_per_s(batch: int, seconds: float) -> float:
+    return batch / seconds if seconds else 0.0
+
+
+def effective_tops(macs: int, seconds: float) -> float:
+    """Delivered tera-operations per second: 2 x MACs / latency / 10^12."""
+    return OPS_PER_MAC * macs / seconds / 1e12 if seconds else 0.0
+
+
+def arithmetic_intensity(macs: int, dram_bytes: int) -> float:
+    """MACs per DRAM byte (inf when nothing moves)."""
+    return macs / dram_bytes if dram_bytes else math.inf
+
+
+def bandwidth_gb_per_s(dram_bytes: int, seconds: float) -> float:
+    return dram_bytes / seconds / 1e9 if seconds else 0.0
+
+
+# ------------------------------------------------------------ result records
+
+
+@dataclass(frozen=True)
+class CycleBreakdown:
+    """Where the cycles went; the parts sum exactly to the layer's cycles.
+
+    Counter-style, like TPU v1's Table 3: each cycle is charged to one cause.
+    """
+
+    computing: int = 0     # operands streaming through the array
+    fill_drain: int = 0    # array pipeline filling / draining (skew), OS result shift-out
+    preload: int = 0       # shifting stationary operands into the PEs
+    stall_input: int = 0   # array idle, waiting for input activations
+    stall_weight: int = 0  # array idle, waiting for weights
+    stall_output: int = 0  # array idle, waiting for outputs to drain (output buffer full)
+    vector: int = 0        # pooling / element-wise work on the vector unit
+    overhead: int = 0      # fixed per-layer control overhead
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self))
+
+    @property
+    def array_busy(self) -> int:
+        return self.computing + self.fill_drain + self.preload
+
+    @property
+    def stalls(self) -> int:
+        return self.stall_input + self.stall_weight + self.stall_output
+
+    def dominant(self) -> str:
+        """The category with the most cycles (ties: the earlier field)."""
+        best = max(fields(self), key=lambda f: getattr(self, f.name))
+        return best.name
+
+    def __add__(self, other: "CycleBreakdown") -> "CycleBreakdown":
+        return CycleBreakdown(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class DramTraffic:
+    """DRAM bytes by operand and direction."""
+
+    input_read: int = 0
+    weight_read: int = 0
+    psum_read: int = 0     # partial sums read back after a spill
+    output_write: int = 0  # final outputs
+    psum_write: int = 0    # partial sums spilled because the accumulators were full
+
+    @property
+    def read(self) -> int:
+        return self.input_read + self.weight_read + self.psum_read
+
+    @property
+    def write(self) -> int:
+        return self.output_write + self.psum_write
+
+    @property
+    def total(self) -> int:
+        return self.read + self.write
+
+    def __add__(self, other: "DramTraffic") -> "DramTraffic":
+        return DramTraffic(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class SramAccesses:
+    """Bytes read from and written to each on-chip buffer."""
+
+    input_read: int = 0
+    input_write: int = 0
+    weight_read: int = 0
+    weight_write: int = 0
+    output_read: int = 0
+    output_write: int = 0
+
+    def __add__(self, other: "SramAccesses") -> "SramAccesses":
+        return SramAccesses(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """One layer of one run. ``cycles`` == ``breakdown.total``.
+
+    ``unit`` says where the layer ran: ``array``, ``vector`` (pooling and
+    element-wise on the vector unit) or ``fused`` (folded into its neighbour,
+    free, when the hardware has no vector unit).
+    """
+
+    name: str
+    kind: str
+    unit: str
+    macs: int
+    cycles: int
+    compute_cycles: int          # the array's compute bound (mapping, all data on chip)
+    breakdown: CycleBreakdown
+    mapping_efficiency: float    # 0 for layers that do not use the array
+    folds: int
+    dram: DramTraffic
+    compulsory: DramTraffic      # every tensor moved exactly once
+    sram: SramAccesses
+    peak_dram_bytes_per_cycle: float
+    analytical_cycles: int       # the closed-form prediction for this layer
+    roofline_cycles: int         # max(compute, compulsory bytes / peak bandwidth)
+
+    def __post_init__(self) -> None:
+        if self.breakdown.total != self.cycles:
+            raise ValueError(f"layer {self.name}: breakdown sums to {self.breakdown.total}, "
+                             f"not {self.cycles} cycles")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A workload on a hardware under one model; totals are sums over layers."""
+
+    hardware: Hardware
+    workload: Workload
+    model: str
+    layers: tuple[LayerResult, ...]
+    events: int = 0  # discrete events processed (engine only)
+
+    @property
+    def cycles(self) -> int:
+        return sum(layer.cycles for layer in self.layers)
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def breakdown(self) -> CycleBreakdown:
+        total = CycleBreakdown()
+        for layer in self.layers:
+            total = total + layer.breakdown
+        return total
+
+    @property
+    def dram(self) -> DramTraffic:
+        total = DramTraffic()
+        for layer in self.layers:
+            total = total + layer.dram
+        return total
+
+    @property
+    def compulsory(self) -> DramTraffic:
+        total = DramTraffic()
+        for layer in self.layers:
+            total = total + layer.compulsory
+        return total
+
+    @property
+    def sram(self) -> SramAccesses:
+        total = SramAccesses()
+        for layer in self.layers:
+            total = total + layer.sram
+        return total
+
+    @property
+    def latency_s(self) -> float:
+        return latency_s(self.cycles, self.hardware.clock_hz)
+
+
+# ------------------------------------------------------------ derived rows
+
+
+def _derived(hw: Hardware, batch: int, macs: int, cycles: int, breakdown: CycleBreakdown,
+             dram: DramTraffic, compulsory: DramTraffic) -> dict:
+    seconds = latency_s(cycles, hw.clock_hz)
+    return {
+        "utilization": utilization(macs, hw.peak_macs_per_cycle, cycles),
+        "utilization_busy": utilization(macs, hw.peak_macs_per_cycle, breakdown.array_busy),
+        "array_busy_fraction": breakdown.array_busy / cycles if cycles else 0.0,
+        "latency_s": seconds,
+        "effective_tops": effective_tops(macs, seconds),
+        "arithmetic_intensity": arithmetic_intensity(macs, dram.total),
+        "avg_dram_gb_per_s": bandwidth_gb_per_s(dram.total, seconds),
+        "traffic_ratio": dram.total / compulsory.total if compulsory.total else 1.0,
+        "dominant": breakdown.dominant(),
+    }
+
+
+def layer_metrics(layer: LayerResult, hw: Hardware, batch: int) -> dict:
+    """Derived metrics of one layer (definitions: docs/metrics.md)."""
+    out = _derived(hw, batch, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory)
+    out["peak_dram_gb_per_s"] = layer.peak_dram_bytes_per_cycle * hw.clock_hz / 1e9
+    out["analytical_gap"] = (layer.cycles - layer.analytical_cycles) / layer.analytical_cycles \
+        if layer.analytical_cycles else 0.0
+    return out
+
+
+def run_mapping_efficiency(run: RunResult) -> float:
+    """Mapping efficiency of the layers weighted by their streaming (computing) cycles.
+
+    Within a layer every fold streams for the same time, so this is the
+    fold average there; across layers it weights each by how long it keeps
+    the array streaming.
+    """
+    busy = sum(layer.breakdown.computing for layer in run.layers)
+    weighted = sum(layer.mapping_efficiency * layer.breakdown.computing for layer in run.layers)
+    return weighted / busy if busy else 0.0
+
+
+def run_metrics(run: RunResult) -> dict:
+    """Derived metrics of a whole run (definitions: docs/metrics.md)."""
+    hw = run.hardware
+    out = _derived(hw, run.workload.batch, run.macs, run.cycles, run.breakdown, run.dram, run.compulsory)
+    out["mapping_efficiency"] = run_mapping_efficiency(run)
+    out["inferences_per_s"] = inferences_per_s(run.workload.batch, out["latency_s"])
+    out["peak_tops"] = hw.peak_tops
+    out["peak_dram_gb_per_s"] = max((layer.peak_dram_bytes_per_cycle for layer in run.layers), default=0.0) \
+        * hw.clock_hz / 1e9
+    analytical = sum(layer.analytical_cycles for layer in run.layers)
+    out["analytical_cycles"] = analytical
+    out["analytical_gap"] = (run.cycles - analytical) / analytical if analytical else 0.0
+    return out
