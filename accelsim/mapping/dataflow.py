@@ -186,6 +186,11 @@ class FoldTiming(ABC):
         """Cycles of one fold on its own."""
         return self.fold(strategy, array, time, 0, 1).total
 
+    @abstractmethod
+    def stream_start(self, strategy: DataflowStrategy, array: ArrayConfig, time: int, index: int) -> int:
+        """Cycle (0-based, from the layer's first cycle) at which fold ``index``'s first
+        operand vector enters the array. The cycle-level reference model checks it."""
+
 
 class ScaleSimFoldTiming(FoldTiming):
     """SCALE-Sim 3.0.0: folds in sequence, ``preload + (R - 1) + T + (C - 1)`` each."""
@@ -195,6 +200,9 @@ class ScaleSimFoldTiming(FoldTiming):
     def fold(self, strategy, array, time, index, count):
         return PhaseCycles(stream=time, fill_drain=array.rows + array.cols - 2,
                            preload=strategy.preload_cycles(array))
+
+    def stream_start(self, strategy, array, time, index):
+        return index * self.per_fold_cycles(strategy, array, time) + strategy.preload_cycles(array)
 
 
 class PipelinedFoldTiming(FoldTiming):
@@ -215,6 +223,9 @@ class PipelinedFoldTiming(FoldTiming):
         if index == count - 1:
             post += rows + cols - 2 + shift_out
         return PhaseCycles(stream=time, fill_drain=post, preload=pre)
+
+    def stream_start(self, strategy, array, time, index):
+        return strategy.preload_cycles(array) + index * max(time, array.rows)
 
 
 def timing_for(array: ArrayConfig) -> FoldTiming:

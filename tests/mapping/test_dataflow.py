@@ -73,6 +73,9 @@ def test_pipelined_closed_form(df, R, C, T, F):
     # the sum of per-fold shares equals the closed form
     shares = sum(PipelinedFoldTiming().fold(strategy_for(a.dataflow), a, T, i, F).total for i in range(F))
     assert shares == got
+    # the last fold starts streaming where the reference's start times put it
+    last = PipelinedFoldTiming().stream_start(strategy_for(a.dataflow), a, T, F - 1)
+    assert last == (R if df != "os" else 0) + (F - 1) * max(T, R)
 
 
 def test_pipelined_phases():
