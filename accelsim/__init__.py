@@ -12,10 +12,11 @@ __version__ = "0.1.0"
 
 from accelsim.analytical import analyze  # noqa: E402
 from accelsim.config import Hardware, Workload, load_hardware, load_workload  # noqa: E402
+from accelsim.engine import simulate  # noqa: E402
 from accelsim.errors import AccelsimError, ConfigError, MappingError, SimulationError  # noqa: E402
 from accelsim.stats import LayerResult, RunResult  # noqa: E402
 
 __all__ = [
     "AccelsimError", "ConfigError", "Hardware", "LayerResult", "MappingError", "RunResult",
-    "SimulationError", "Workload", "analyze", "load_hardware", "load_workload", "__version__",
+    "SimulationError", "Workload", "analyze", "load_hardware", "load_workload", "simulate", "__version__",
 ]

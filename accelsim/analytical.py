@@ -1,16 +1,18 @@
 """The closed-form model: compute bound, traffic bound, and the larger of the two.
 
-Per GEMM layer::
+It reads the same schedule as the engine (same folds, same bytes) and adds
+them up instead of simulating them. Per layer on the array::
 
-    compute cycles = the mapping's fold formula (all operands on chip in time)
-    memory cycles  = DRAM bytes / (peak bytes per cycle x dram.efficiency)
+    compute cycles = the sum of the steps' compute cycles (the mapping's fold formula)
+    memory cycles  = DRAM bytes / achievable bytes per cycle
     cycles         = max(compute, memory) + control.layer_overhead_cycles
 
-When memory wins, the excess is charged to the stall categories in
-proportion to the bytes of each operand (inputs -> stall_input, weights ->
-stall_weight, outputs -> stall_output). Non-GEMM layers take
-``ceil(ops x batch / vector.elements_per_cycle)`` cycles on the vector unit,
-or nothing when the hardware has none (fused).
+The achievable rate is ``min(peak x dram.efficiency, max_outstanding x
+burst_bytes / latency)`` (Little's law), the rate the engine's DRAM serves at.
+When memory wins, the excess is charged to the stall categories in proportion
+to the bytes of each operand (inputs -> stall_input, weights -> stall_weight,
+partial sums and outputs -> stall_output). Non-GEMM layers take their
+vector-unit cycles, or nothing when fused.
 """
 
 from __future__ import annotations
@@ -18,23 +20,23 @@ from __future__ import annotations
 import math
 
 from accelsim.config.hardware import Hardware
-from accelsim.config.workload import Layer, Workload
-from accelsim.mapping import LayerMapping, Operand, map_layer
-from accelsim.mapping.layer_mapping import array_accesses
-from accelsim.stats import CycleBreakdown, DramTraffic, LayerResult, RunResult, SramAccesses
+from accelsim.config.workload import Workload
+from accelsim.schedule import LayerSchedule, build_schedule
+from accelsim.stats import CycleBreakdown, DramTraffic, LayerResult, RunResult
 
 
-def compulsory_traffic(layer: Layer, hw: Hardware, batch: int) -> DramTraffic:
-    """Every tensor moved once: inputs and weights read, outputs written."""
-    a = hw.array
-    return DramTraffic(input_read=layer.input_elements(batch) * a.bytes_per_input,
-                       weight_read=layer.weight_elements(batch) * a.bytes_per_weight,
-                       output_write=layer.output_elements(batch) * a.bytes_per_output)
+def dram_rate(hw: Hardware) -> float:
+    """Bytes per cycle the DRAM can actually deliver (inf for an ideal memory)."""
+    rate = hw.dram_bytes_per_cycle * hw.dram.efficiency
+    latency = hw.dram_latency_cycles
+    if latency > 0:
+        rate = min(rate, hw.dram.max_outstanding * hw.dram.burst_bytes / latency)
+    return rate
 
 
 def memory_cycles(dram_bytes: int, hw: Hardware) -> int:
-    """Cycles to move ``dram_bytes`` at the achievable DRAM bandwidth."""
-    rate = hw.dram_bytes_per_cycle * hw.dram.efficiency
+    """Cycles to move ``dram_bytes`` at the achievable DRAM rate."""
+    rate = dram_rate(hw)
     return 0 if math.isinf(rate) else math.ceil(dram_bytes / rate)
 
 
@@ -58,63 +60,44 @@ def split_stall(excess: int, traffic: DramTraffic) -> tuple[int, int, int]:
     return parts[0], parts[1], parts[2]
 
 
-def array_sram(mapping: LayerMapping, hw: Hardware, dram: DramTraffic) -> SramAccesses:
-    """SRAM bytes: the array's side (mapping) plus the DMA side (the DRAM traffic)."""
-    a = hw.array
-    acc = array_accesses(mapping, a)
-    return SramAccesses(
-        input_read=acc.reads[Operand.INPUT] * a.bytes_per_input,
-        input_write=dram.input_read,
-        weight_read=acc.reads[Operand.WEIGHT] * a.bytes_per_weight,
-        weight_write=dram.weight_read,
-        output_read=acc.reads[Operand.OUTPUT] * a.bytes_per_psum + dram.write,
-        output_write=acc.writes[Operand.OUTPUT] * a.bytes_per_psum + dram.psum_read,
-    )
+def analytical_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
+    """The closed-form cycles of one scheduled layer, by cause."""
+    if ls.unit == "fused":
+        return CycleBreakdown()
+    overhead = hw.control.layer_overhead_cycles
+    if ls.unit == "vector":
+        return CycleBreakdown(vector=ls.total("vector"), overhead=overhead)
+    compute = ls.compute
+    stall_in, stall_w, stall_out = split_stall(memory_cycles(ls.traffic.total, hw) - compute.total, ls.traffic)
+    return CycleBreakdown(computing=compute.stream, fill_drain=compute.fill_drain, preload=compute.preload,
+                          stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out, overhead=overhead)
 
 
-def vector_cycles(layer: Layer, hw: Hardware, batch: int) -> int:
-    ops = getattr(layer, "ops", 0) * batch
-    return math.ceil(ops / hw.vector.elements_per_cycle) if hw.vector is not None else 0
-
-
-def non_gemm_result(layer: Layer, hw: Hardware, batch: int) -> LayerResult:
-    """A pooling / element-wise layer: vector unit time, or fused and free."""
-    cycles = vector_cycles(layer, hw, batch)
-    unit = "vector" if hw.vector is not None else "fused"
-    overhead = hw.control.layer_overhead_cycles if unit == "vector" else 0
-    breakdown = CycleBreakdown(vector=cycles, overhead=overhead)
+def layer_result(ls: LayerSchedule, hw: Hardware, breakdown: CycleBreakdown, peak_bytes_per_cycle: float,
+                 analytical_cycles: int, events: int = 0) -> LayerResult:
+    """A LayerResult of a scheduled layer under some model's cycle breakdown."""
+    layer = ls.layer
+    compute = ls.compute_cycles
     return LayerResult(
-        name=layer.name, kind=getattr(layer, "op", layer.kind), unit=unit, macs=0,
-        cycles=breakdown.total, compute_cycles=0, breakdown=breakdown, mapping_efficiency=0.0, folds=0,
-        dram=DramTraffic(), compulsory=DramTraffic(), sram=SramAccesses(), peak_dram_bytes_per_cycle=0.0,
-        analytical_cycles=breakdown.total, roofline_cycles=cycles,
+        name=layer.name, kind=getattr(layer, "op", None) or layer.kind, unit=ls.unit,
+        macs=ls.mapping.gemm.macs if ls.mapping else 0,
+        cycles=breakdown.total, compute_cycles=compute, breakdown=breakdown,
+        mapping_efficiency=ls.mapping.mapping_efficiency if ls.mapping else 0.0,
+        folds=ls.total("folds"), dram=ls.traffic, compulsory=ls.compulsory, sram=ls.sram,
+        peak_dram_bytes_per_cycle=peak_bytes_per_cycle, analytical_cycles=analytical_cycles,
+        roofline_cycles=roofline_cycles(compute, ls.compulsory, hw), events=events,
     )
 
 
-def analyze_layer(layer: Layer, hw: Hardware, batch: int) -> LayerResult:
-    mapping = map_layer(layer, hw.array, batch)
-    if mapping is None:
-        return non_gemm_result(layer, hw, batch)
-    compulsory = compulsory_traffic(layer, hw, batch)
-    dram = compulsory
-    compute = mapping.compute
-    memory = memory_cycles(dram.total, hw)
-    stall_in, stall_w, stall_out = split_stall(memory - compute.total, dram)
-    breakdown = CycleBreakdown(computing=compute.stream, fill_drain=compute.fill_drain, preload=compute.preload,
-                               stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out,
-                               overhead=hw.control.layer_overhead_cycles)
-    cycles = breakdown.total
-    busy = max(cycles - hw.control.layer_overhead_cycles, 1)
-    return LayerResult(
-        name=layer.name, kind=layer.kind, unit="array", macs=layer.macs(batch), cycles=cycles,
-        compute_cycles=compute.total, breakdown=breakdown, mapping_efficiency=mapping.mapping_efficiency,
-        folds=mapping.folds, dram=dram, compulsory=compulsory, sram=array_sram(mapping, hw, dram),
-        peak_dram_bytes_per_cycle=dram.total / busy, analytical_cycles=cycles,
-        roofline_cycles=roofline_cycles(compute.total, compulsory, hw),
-    )
+def analyze_layer(ls: LayerSchedule, hw: Hardware) -> LayerResult:
+    breakdown = analytical_breakdown(ls, hw)
+    busy = breakdown.total - breakdown.overhead
+    peak = ls.traffic.total / busy if busy else 0.0
+    return layer_result(ls, hw, breakdown, peak, breakdown.total)
 
 
 def analyze(hw: Hardware, workload: Workload) -> RunResult:
     """The closed-form model of a whole workload."""
-    layers = tuple(analyze_layer(layer, hw, workload.batch) for layer in workload.layers)
+    schedule = build_schedule(hw, workload)
+    layers = tuple(analyze_layer(ls, hw) for ls in schedule.layers)
     return RunResult(hardware=hw, workload=workload, model="analytical", layers=layers)

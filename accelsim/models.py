@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Callable
 
 from accelsim.analytical import analyze
+from accelsim.engine import simulate
 from accelsim.config import Hardware, Workload
 from accelsim.errors import ConfigError
 from accelsim.stats import RunResult
 
 MODELS: dict[str, Callable[[Hardware, Workload], RunResult]] = {
+    "engine": simulate,       # the default: discrete-event simulation
     "analytical": analyze,
 }
 

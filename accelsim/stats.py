@@ -151,6 +151,7 @@ class LayerResult:
     peak_dram_bytes_per_cycle: float
     analytical_cycles: int       # the closed-form prediction for this layer
     roofline_cycles: int         # max(compute, compulsory bytes / peak bandwidth)
+    events: int = 0              # engine events processed while the layer ran (0: analytical)
 
     def __post_init__(self) -> None:
         if self.breakdown.total != self.cycles:

@@ -3,7 +3,8 @@ import math
 import pytest
 
 from accelsim import analyze, load_hardware, load_workload
-from accelsim.analytical import compulsory_traffic, split_stall
+from accelsim.analytical import split_stall
+from accelsim.traffic import compulsory_traffic
 from accelsim.config.loader import with_overrides
 from accelsim.config.workload import Conv2d, Gemm, Workload
 from accelsim.stats import DramTraffic, run_metrics

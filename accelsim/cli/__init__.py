@@ -14,7 +14,7 @@ from accelsim import __version__
 from accelsim.errors import AccelsimError
 
 # Subcommand modules, in the order ``accelsim --help`` lists them.
-COMMANDS = ["run", "list"]
+COMMANDS = ["run", "list", "import"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -194,9 +194,15 @@ def _int_field(data: dict, key: str, source: str, default: int) -> int:
     return value
 
 
-def load_workload(name_or_path: str | Path, batch: int | None = None) -> Workload:
-    """A shipped name (``resnet50``), a workload YAML, a SCALE-Sim topology CSV, or ONNX."""
+def load_workload(name_or_path: str | Path, batch: int | None = None,
+                  dims: dict[str, int] | None = None) -> Workload:
+    """A shipped name (``resnet50``), a workload YAML, a SCALE-Sim topology CSV, or ONNX.
+
+    ``dims`` sizes the dynamic dimensions of an ONNX model (``{"seq": 128}``).
+    """
     path = catalog.resolve("workloads", name_or_path)
+    if dims and path.suffix != ".onnx":
+        raise ConfigError("--dim", "", f"applies to ONNX models only, got {name_or_path}")
     if path.suffix == ".csv":
         from accelsim.config.scalesim import load_scalesim_topology
 
@@ -204,7 +210,7 @@ def load_workload(name_or_path: str | Path, batch: int | None = None) -> Workloa
     elif path.suffix == ".onnx":
         from accelsim.importers.onnx import import_onnx
 
-        workload = import_onnx(path, batch=batch)
+        workload = import_onnx(path, batch=batch, dims=dims)
     else:
         workload = workload_from_data(read_yaml(path), str(path))
     return workload.with_batch(batch) if batch is not None else workload

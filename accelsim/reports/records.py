@@ -58,6 +58,7 @@ def layer_record(layer: LayerResult, run: RunResult) -> dict:
         "analytical_cycles": layer.analytical_cycles,
         "analytical_gap": m["analytical_gap"],
         "roofline_cycles": layer.roofline_cycles,
+        "events": layer.events,
     })
 
 

@@ -1,0 +1,123 @@
+"""One simulation: build the schedule, wire DRAM, DMA engines, buffers and the array in a
+fresh SimPy environment, run it, and turn what happened into results.
+
+DMA engines serve operands round-robin by kind: input loads on engine 0,
+weight loads on engine 1, partial-sum loads and all stores on engine 2
+(modulo ``dma.engines``), each engine a FIFO of descriptors.
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from accelsim.analytical import analytical_breakdown, layer_result
+from accelsim.config.hardware import Hardware
+from accelsim.config.workload import Workload
+from accelsim.engine.array import LOAD_INPUT, LOAD_PSUM, LOAD_WEIGHT, Array, LayerTimes, Loads
+from accelsim.engine.dma import DmaEngine
+from accelsim.engine.dram import Dram, Trace
+from accelsim.engine.sram import BufferPool
+from accelsim.schedule import Schedule, build_schedule
+from accelsim.stats import CycleBreakdown, RunResult
+
+BANDWIDTH_WINDOW_CYCLES = 1000  # peak DRAM bandwidth is the best average over windows this long
+
+LOADS = (("input", LOAD_INPUT, 0), ("weight", LOAD_WEIGHT, 1), ("psum", LOAD_PSUM, 2))
+STORE_ENGINE = 2
+
+
+class Simulation:
+    """The parts of one simulated accelerator, wired together (no state outlives it)."""
+
+    def __init__(self, schedule: Schedule):
+        hw = schedule.hardware
+        self.schedule = schedule
+        self.env = env = simpy.Environment()
+        self.events = 0
+        self.dram = Dram(hw)
+        self.engines = [DmaEngine(env, self.dram, hw.dma.setup_cycles, hw.dma.chunk_bytes, f"dma{i}")
+                        for i in range(hw.dma.engines)]
+        self.pools = {"input": BufferPool(env, "input", hw.sram.input.size_bytes),
+                      "weight": BufferPool(env, "weight", hw.sram.weight.size_bytes),
+                      "output": BufferPool(env, "output", hw.sram.output.size_bytes)}
+        self.layers = [(ls.unit, ls.steps.tolist()) for ls in schedule.layers]
+        self.layer_started = [env.event() for _ in self.layers]
+        self.loads = {name: Loads(env) for name, _, _ in LOADS}
+        self.claimed = (-1, -1)   # the latest step whose output space the array has claimed
+        self.claim_waiter = None  # (step, event) a partial-sum load waits on
+        self.array = Array(env, self.layers, self.loads, self.pools, self.engines[STORE_ENGINE % len(self.engines)],
+                           hw.control.layer_overhead_cycles, self.layer_started, self._claimed,
+                           lambda: self.events)
+        env.process(self.array.run())
+        gated = ("input", "weight", "psum") if not hw.dma.prefetch_next_layer else ("input",)
+        for name, column, engine in LOADS:
+            env.process(self._loader(name, column, self.engines[engine % len(self.engines)], name in gated))
+
+    def _claimed(self, layer: int, step: int) -> None:
+        self.claimed = (layer, step)
+        if self.claim_waiter is not None and self.claim_waiter[0] <= self.claimed:
+            event, self.claim_waiter = self.claim_waiter[1], None
+            event.succeed()
+
+    def _loader(self, name: str, column: int, engine: DmaEngine, gated: bool):
+        """Issue one operand's loads in step order, each once its buffer has room."""
+        env = self.env
+        pool = self.pools["output" if name == "psum" else name]
+        loads = self.loads[name]
+        for li, (_, rows) in enumerate(self.layers):
+            waited_for_layer = False
+            for si, row in enumerate(rows):
+                nbytes = row[column]
+                if not nbytes:
+                    continue
+                if gated and not waited_for_layer:
+                    waited_for_layer = True
+                    if not self.layer_started[li].processed:
+                        yield self.layer_started[li]
+                if name == "psum":
+                    # claims on the output buffer stay in step order: after the array's claim
+                    # for the previous step (else a read-back could take space the array needs)
+                    previous = (li, si - 1) if si else (li - 1, len(self.layers[li - 1][1]) - 1 if li else -1)
+                    if self.claimed < previous:
+                        self.claim_waiter = (previous, env.event())
+                        yield self.claim_waiter[1]
+                claim = pool.claim(nbytes)
+                if claim is not None:
+                    yield claim
+                engine.submit(nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival))
+
+    def run(self) -> list[LayerTimes]:
+        step = self.env.step
+        try:
+            while True:  # env.run(), counting the events processed (the engine's cost)
+                step()
+                self.events += 1
+        except simpy.core.EmptySchedule:
+            pass
+        unfinished = [ls.name for ls, t in zip(self.schedule.layers, self.array.times) if t.end < t.start]
+        if not self.layer_started[-1].processed or unfinished:
+            from accelsim.errors import SimulationError
+
+            raise SimulationError(f"simulation stopped before finishing (deadlock?): {unfinished[:3]}")
+        return self.array.times
+
+
+def simulate_schedule(schedule: Schedule) -> RunResult:
+    hw = schedule.hardware
+    sim = Simulation(schedule)
+    times = sim.run()
+    trace = Trace(sim.dram)
+    layers = []
+    for ls, t in zip(schedule.layers, times):
+        breakdown = CycleBreakdown(computing=t.computing, fill_drain=t.fill_drain, preload=t.preload,
+                                   stall_input=t.stall_input, stall_weight=t.stall_weight,
+                                   stall_output=t.stall_output, vector=t.vector, overhead=t.overhead)
+        peak = trace.peak_bytes_per_cycle(t.start, t.end, BANDWIDTH_WINDOW_CYCLES)
+        layers.append(layer_result(ls, hw, breakdown, peak, analytical_breakdown(ls, hw).total, events=t.events))
+    return RunResult(hardware=hw, workload=schedule.workload, model="engine", layers=tuple(layers),
+                     events=sim.events)
+
+
+def simulate(hw: Hardware, workload: Workload) -> RunResult:
+    """Simulate a workload on a hardware with the discrete-event engine."""
+    return simulate_schedule(build_schedule(hw, workload))

@@ -1,0 +1,51 @@
+"""Bytes that must move, and the SRAM accesses a mapping implies: shared by both models."""
+
+from __future__ import annotations
+
+from accelsim.config.hardware import Hardware
+from accelsim.config.workload import Layer
+from accelsim.mapping import LayerMapping, Operand
+from accelsim.mapping.layer_mapping import array_accesses
+from accelsim.stats import DramTraffic, SramAccesses
+
+
+def compulsory_traffic(layer: Layer, hw: Hardware, batch: int) -> DramTraffic:
+    """Every tensor moved once: the input pixels the windows touch, all weights read, all
+    outputs written, at the element sizes of ``array.bytes_per_*``."""
+    from accelsim.mapping.tiling import Geometry
+    from accelsim.mapping.gemm import gemm_view
+
+    a = hw.array
+    input_bytes = layer.input_elements(batch) * a.bytes_per_input
+    gemm = gemm_view(layer, batch)
+    if gemm is not None:
+        geo = Geometry(layer, gemm, hw)
+        if geo.conv is not None:  # windows may skip rows or columns (stride > kernel)
+            input_bytes = geo.spatial(0, gemm.M) * layer.C * a.bytes_per_input
+    return DramTraffic(input_read=input_bytes,
+                       weight_read=layer.weight_elements(batch) * a.bytes_per_weight,
+                       output_write=layer.output_elements(batch) * a.bytes_per_output)
+
+
+def array_sram(mapping: LayerMapping, hw: Hardware, dram: DramTraffic, extra_stationary: int = 0) -> SramAccesses:
+    """SRAM bytes: the array's side (from the mapping) plus the DMA side (the DRAM traffic).
+
+    ``extra_stationary`` counts stationary elements read again because the
+    stream was split into blocks (each block reloads the stationary tile).
+    """
+    a = hw.array
+    acc = array_accesses(mapping, a)
+    reads = dict(acc.reads)
+    from accelsim.mapping import strategy_for
+
+    stationary = strategy_for(a.dataflow).stationary
+    if stationary is not Operand.OUTPUT:
+        reads[stationary] += extra_stationary
+    return SramAccesses(
+        input_read=reads[Operand.INPUT] * a.bytes_per_input,
+        input_write=dram.input_read,
+        weight_read=reads[Operand.WEIGHT] * a.bytes_per_weight,
+        weight_write=dram.weight_read,
+        output_read=reads[Operand.OUTPUT] * a.bytes_per_psum + dram.write,
+        output_write=acc.writes[Operand.OUTPUT] * a.bytes_per_psum + dram.psum_read,
+    )

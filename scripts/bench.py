@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Benchmark: full-network simulations in one process.
+
+For each (hardware, workload): wall time of the engine (best of ``--repeat``),
+SimPy events, peak Python memory (tracemalloc, a separate run so it does not
+slow the timed one), the analytical model's time and the ratio between them,
+and events per layer against the layer's steps (tiles), DRAM chunks and cycles,
+which shows that the cost follows tiles and transfers, not cycles or MACs.
+
+Absolute times are noisy; compare ratios measured in one run. Targets on a
+2-core machine: ResNet-50 under 1 s and 300 MB on every shipped config.
+
+    python scripts/bench.py                       # the standard matrix
+    python scripts/bench.py --all-configs         # ResNet-50 on every shipped config
+    python scripts/bench.py --hw gemmini --workload vgg16 --layers
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import sys
+import time
+import tracemalloc
+
+import accelsim
+from accelsim.analytical import analyze
+from accelsim.config import catalog
+from accelsim.engine import simulate
+from accelsim.schedule import build_schedule
+
+STANDARD_HW = ["tpu_v1", "gemmini", "scalesim_32x32"]
+STANDARD_WORKLOADS = ["resnet50", "mobilenet_v2", "vgg16"]
+
+
+def best_time(fn, repeat: int) -> tuple[float, object]:
+    best, result = math.inf, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def peak_mb(fn) -> float:
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def layer_costs(hw, wl, run) -> None:
+    schedule = build_schedule(hw, wl)
+    chunk = hw.dma.chunk_bytes
+    print(f"    {'layer':14s} {'steps':>6s} {'chunks':>7s} {'events':>7s} {'ev/step':>7s} {'cycles':>11s} {'MACs':>12s}")
+    for ls, layer in zip(schedule.layers, run.layers):
+        steps = len(ls.steps)
+        loads = ls.steps[["load_input", "load_weight", "load_psum"]]
+        chunks = sum(int(sum(math.ceil(b / chunk) for b in loads[f] if b)) for f in loads.dtype.names)
+        chunks += sum(math.ceil(b / chunk) for b in (ls.steps["store_output"] + ls.steps["store_psum"]) if b)
+        per_step = layer.events / steps if steps else 0
+        print(f"    {layer.name:14s} {steps:6d} {chunks:7d} {layer.events:7d} {per_step:7.1f} {layer.cycles:11,d} "
+              f"{layer.macs:12,d}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--hw", nargs="+", default=STANDARD_HW)
+    p.add_argument("--workload", nargs="+", default=STANDARD_WORKLOADS)
+    p.add_argument("--all-configs", action="store_true", help="ResNet-50 on every shipped hwconfig")
+    p.add_argument("--repeat", type=int, default=3, help="timed runs per case (the best is kept)")
+    p.add_argument("--layers", action="store_true", help="print events per layer")
+    args = p.parse_args()
+    if args.all_configs:
+        args.hw, args.workload = list(catalog.shipped("hwconfigs")), ["resnet50"]
+
+    print(f"accelsim {accelsim.__version__}, Python {platform.python_version()}, {platform.machine()}")
+    # warm up: imports and numba's compiled kernels, so the first case is not charged for them
+    simulate(accelsim.load_hardware("gemmini"), accelsim.load_workload("alexnet"))
+    header = (f"{'hardware':17s} {'workload':13s} {'engine s':>9s} {'analyt. s':>9s} {'ratio':>6s} "
+              f"{'events':>8s} {'steps':>6s} {'peak MB':>8s} {'cycles':>13s} {'util':>6s}")
+    print(header)
+    print("-" * len(header))
+    worst = 0.0
+    for hw_name in args.hw:
+        hw = accelsim.load_hardware(hw_name)
+        for wl_name in args.workload:
+            wl = accelsim.load_workload(wl_name)
+            t_engine, run = best_time(lambda: simulate(hw, wl), args.repeat)
+            t_analytical, _ = best_time(lambda: analyze(hw, wl), args.repeat)
+            memory = peak_mb(lambda: simulate(hw, wl))
+            steps = build_schedule(hw, wl).steps
+            util = run.macs / (hw.peak_macs_per_cycle * run.cycles)
+            print(f"{hw_name:17s} {wl_name:13s} {t_engine:9.3f} {t_analytical:9.3f} {t_engine / t_analytical:6.1f} "
+                  f"{run.events:8d} {steps:6d} {memory:8.1f} {run.cycles:13,d} {100 * util:5.1f}%")
+            if wl_name == "resnet50":
+                worst = max(worst, t_engine)
+            if args.layers:
+                layer_costs(hw, wl, run)
+    if "resnet50" in args.workload:
+        print(f"\nslowest ResNet-50 engine run: {worst:.3f} s (target < 1 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

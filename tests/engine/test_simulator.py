@@ -1,0 +1,102 @@
+"""The engine against the bounds and the analytical model, on the shipped configs and workloads."""
+
+import math
+
+import pytest
+
+from accelsim import analyze, load_hardware, load_workload
+from accelsim.config import catalog
+from accelsim.config.hardware import Dataflow
+from accelsim.config.loader import with_overrides
+from accelsim.config.workload import Gemm, Workload
+from accelsim.engine import simulate
+from accelsim.reports.files import to_json
+
+WORKLOADS = [name for name, path in catalog.shipped("workloads").items()]
+CONFIGS = list(catalog.shipped("hwconfigs"))
+IDEAL = {"dram.bandwidth_gb_per_s": math.inf, "dram.latency_ns": 0, "dma.setup_cycles": 0,
+         "control.layer_overhead_cycles": 0}
+
+
+@pytest.mark.parametrize("config", ["tpu_v1", "gemmini", "scalesim_32x32"])
+@pytest.mark.parametrize("dataflow", list(Dataflow))
+def test_ideal_memory_gives_exactly_the_compute_cycles(config, dataflow):
+    hw = with_overrides(load_hardware(config), {**IDEAL, "array.dataflow": dataflow.value})
+    for name in WORKLOADS:
+        run = simulate(hw, load_workload(name))
+        for layer in run.layers:
+            assert layer.cycles == layer.compute_cycles, (name, layer.name)
+        assert run.cycles == analyze(hw, load_workload(name)).cycles
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_every_workload_breakdown_sums_and_bounds_hold(config):
+    hw = load_hardware(config)
+    peak = hw.dram_bytes_per_cycle
+    for name in WORKLOADS:
+        run = simulate(hw, load_workload(name))
+        for layer in run.layers:
+            assert layer.breakdown.total == layer.cycles
+            assert layer.cycles >= layer.compute_cycles
+            assert layer.dram.read >= layer.compulsory.read
+            assert layer.dram.write >= layer.compulsory.write
+        assert run.cycles >= math.ceil(run.dram.total / peak)
+
+
+def test_traffic_bound_holds_per_layer_without_cross_layer_prefetch():
+    hw = with_overrides(load_hardware("gemmini"), {"dma.prefetch_next_layer": False})
+    run = simulate(hw, load_workload("resnet18"))
+    for layer in run.layers:
+        assert layer.cycles >= math.ceil(layer.dram.total / hw.dram_bytes_per_cycle)
+
+
+@pytest.mark.parametrize("config, workload", [("gemmini", "resnet18"), ("edge_example", "mobilenet_v2"),
+                                               ("nvdla_large", "alexnet"), ("tpu_v1", "bert_base_layer")])
+def test_halving_bandwidth_never_lowers_cycles(config, workload):
+    hw = load_hardware(config)
+    wl = load_workload(workload)
+    previous = None
+    for scale in (4, 2, 1, 0.5, 0.25):
+        cycles = simulate(with_overrides(hw, {"dram.bandwidth_gb_per_s": hw.dram.bandwidth_gb_per_s * scale}), wl).cycles
+        if previous is not None:
+            assert cycles >= previous
+        previous = cycles
+
+
+def test_latency_beyond_what_outstanding_requests_hide_raises_cycles():
+    hw = load_hardware("gemmini")  # 16 requests of 64 B in flight
+    wl = load_workload("resnet18")
+    hidden = simulate(with_overrides(hw, {"dram.latency_ns": 10}), wl).cycles
+    # 1024 B in flight over 640 cycles is 1.6 B/cycle, a tenth of the 16 B/cycle peak
+    exposed = simulate(with_overrides(hw, {"dram.latency_ns": 640}), wl).cycles
+    assert exposed > 2 * hidden
+
+
+def test_fully_connected_layer_is_weight_bound_and_scales_with_batch():
+    hw = load_hardware("tpu_v1")
+    fc = Gemm(name="fc", M=1, N=2048, K=2048)  # 4 MiB of int8 weights
+    utilization, layers = {}, {}
+    for batch in (16, 32, 64, 128, 2048, 4096):
+        layer = layers[batch] = simulate(hw, Workload(name="fc", layers=(fc,), batch=batch)).layers[0]
+        utilization[batch] = layer.macs / (hw.peak_macs_per_cycle * layer.cycles)
+    # batch 16: 4 MiB of weights at 48.6 B/cycle is ~86k cycles against ~2k of compute
+    assert layers[16].breakdown.dominant() == "stall_weight"
+    assert layers[16].breakdown.stall_weight > 0.5 * layers[16].cycles
+    # memory-bound: utilization rises in proportion to batch (within 20%) ...
+    for small, big in ((16, 32), (32, 64), (64, 128)):
+        assert utilization[big] / utilization[small] == pytest.approx(big / small, rel=0.2)
+    # ... until it saturates: at large batch the array computes most of the time. (Activations go
+    # through DRAM in accelsim, so it saturates before the TPU paper's ridge of ~1350.)
+    assert layers[4096].breakdown.dominant() == "computing"
+    assert utilization[4096] / utilization[2048] < 1.1
+
+
+def test_same_inputs_same_json_bytes():
+    hw, wl = load_hardware("edge_example"), load_workload("resnet18")
+    assert to_json(simulate(hw, wl)) == to_json(simulate(hw, wl))
+
+
+def test_engine_is_near_the_analytical_model_when_memory_is_fast():
+    hw = with_overrides(load_hardware("gemmini"), {"dram.bandwidth_gb_per_s": 1e4})
+    wl = load_workload("resnet50")
+    assert simulate(hw, wl).cycles == pytest.approx(analyze(hw, wl).cycles, rel=0.05)

@@ -1,0 +1,69 @@
+import pytest
+
+from accelsim import load_hardware, load_workload
+from accelsim.config.hardware import Dataflow
+from accelsim.config.loader import with_overrides
+from accelsim.config.workload import Conv2d, Gemm
+from accelsim.errors import MappingError
+from accelsim.mapping import gemm_view
+from accelsim.mapping.tiling import Geometry, LayerTiler, balanced, touched
+
+
+def test_touched_rows_worked_by_hand():
+    # 3x3, stride 1, pad 1 on 8 rows: outputs 0..7 read rows 0..7; outputs 2..3 read rows 1..4
+    assert touched(0, 7, 1, 1, 3, 8) == 8
+    assert touched(2, 3, 1, 1, 3, 8) == 4
+    # 1x1, stride 2: outputs 0..3 read rows 0, 2, 4, 6 (a strided transfer skips the rest)
+    assert touched(0, 3, 2, 0, 1, 8) == 4
+    # 3x3, stride 2, pad 1 on 8 rows, output 0 reads rows -1..1 -> 0..1 (clipped)
+    assert touched(0, 0, 2, 1, 3, 8) == 2
+
+
+def test_footprint_and_channels_worked_by_hand():
+    conv = Conv2d(name="c", H=8, W=8, C=4, K=8, R=3, S=3, padding=(1, 1, 1, 1))
+    geo = Geometry(conv, gemm_view(conv, 1), load_hardware("gemmini"))
+    assert geo.spatial(0, 8) == 2 * 8     # output row 0 needs input rows 0-1, all 8 columns
+    assert geo.spatial(0, 64) == 64       # the whole output needs the whole input
+    assert geo.spatial(9, 11) == 3 * 4    # outputs (1,1),(1,2): rows 0-2, columns 0-3
+    # the reduction runs channel by channel, 9 window positions each: k in [0, 16) covers
+    # channels 0 and 1, [16, 36) covers channels 1, 2, 3
+    assert geo.channels(0, 16) == 2 and geo.channels(16, 36) == 3
+
+
+def test_balanced_split():
+    assert balanced(10, 3) == [(0, 4), (4, 7), (7, 10)]
+
+
+def test_stationary_tile_that_does_not_fit_is_a_mapping_error():
+    hw = with_overrides(load_hardware("tpu_v1"), {"sram.weight.size_kib": 64})  # 32 KiB slots < 64 KiB tile
+    with pytest.raises(MappingError, match=r"layer fc: does not fit the weight buffer: needs 65536 bytes, "
+                                           r"32768 bytes available \(one fold's stationary tile of 256 x 256"):
+        LayerTiler(Gemm(name="fc", M=1, N=1000, K=2048), hw, 1).choose()
+
+
+@pytest.mark.parametrize("config", ["gemmini", "nvdla_small", "scalesim_32x32", "eyeriss_like", "tpu_v1"])
+@pytest.mark.parametrize("dataflow", list(Dataflow))
+def test_closed_form_traffic_equals_the_laid_out_folds(config, dataflow):
+    hw = with_overrides(load_hardware(config), {"array.dataflow": dataflow.value})
+    for layer in load_workload("resnet18").gemm_layers:
+        tiler = LayerTiler(layer, hw, 2)
+        tiling, table = tiler.choose()
+        chosen = next(c for c in tiling.considered if c.order == tiling.order
+                      and len(tiler.time_ranges(c.time_block)) == tiling.time_blocks)
+        assert table.dram_bytes * tiler.gemm.repeats == chosen.dram_bytes, layer.name
+        assert chosen.dram_bytes == min(c.dram_bytes for c in tiling.considered)
+
+
+def test_partial_sums_spill_when_the_accumulators_are_too_small():
+    # SCALE-Sim fold timing never blocks the stream, so a WS layer whose partial sums (T x C)
+    # exceed the output slot spills them on every row fold but the last.
+    hw = with_overrides(load_hardware("scalesim_32x32"), {"array.dataflow": "ws", "sram.output.size_kib": 8})
+    layer = Gemm(name="g", M=1024, N=32, K=96)  # 3 row folds of 32, one column fold, T = 1024
+    tiler = LayerTiler(layer, hw, 1)
+    _, table = tiler.choose()
+    psum = 1024 * 32 * hw.array.bytes_per_psum
+    spilled = sum(int(v.sum()) for k, v in table.streamed.items() if k == "store_psum") \
+        + int(table.columns["store_psum"].sum())
+    read_back = sum(int(v.sum()) for k, v in table.streamed.items() if k == "load_psum") \
+        + int(table.columns["load_psum"].sum())
+    assert spilled == read_back == 2 * psum  # (3 - 1) row folds write, (3 - 1) read back

@@ -1,0 +1,29 @@
+import pytest
+
+from accelsim import load_hardware, load_workload
+from accelsim.config import catalog
+from accelsim.schedule import build_schedule
+
+
+@pytest.mark.parametrize("config", list(catalog.shipped("hwconfigs")))
+def test_every_claimed_byte_is_freed_and_steps_fit_their_slots(config):
+    hw = load_hardware(config)
+    for name in ("resnet50", "mobilenet_v2", "bert_base_layer"):
+        schedule = build_schedule(hw, load_workload(name, batch=2))
+        for ls in schedule.layers:
+            s = ls.steps
+            assert s["load_input"].sum() == s["release_input"].sum(), ls.name
+            assert s["load_weight"].sum() == s["release_weight"].sum(), ls.name
+            assert s["output_acquire"].sum() + s["load_psum"].sum() == s["store_release"].sum(), ls.name
+            assert (s["load_input"] <= hw.sram.input.slot_bytes).all()
+            assert (s["load_weight"] <= hw.sram.weight.slot_bytes).all()
+            assert (s["output_acquire"] + s["load_psum"] <= hw.sram.output.slot_bytes).all()
+            if ls.mapping is not None:
+                assert ls.compute_cycles == ls.mapping.compute.total  # tiling never changes compute
+                assert ls.total("folds") >= ls.mapping.folds
+
+
+def test_step_view():
+    ls = build_schedule(load_hardware("gemmini"), load_workload("alexnet")).layers[0]
+    step = ls.step(0)
+    assert step.load_input > 0 and step.compute_cycles == step.stream + step.fill_drain + step.preload
