@@ -4,7 +4,8 @@ It reads the same schedule as the engine (same folds, same bytes) and adds
 them up instead of simulating them. Per layer on the array::
 
     compute cycles = the sum of the steps' compute cycles (the mapping's fold formula)
-    memory cycles  = DRAM bytes / achievable bytes per cycle
+    memory cycles  = max(DRAM bytes / achievable bytes per cycle,
+                         per DMA engine: descriptors x dma.setup_cycles + its bytes / that rate)
     cycles         = max(compute, memory) + control.layer_overhead_cycles
 
 The achievable rate is ``min(peak x dram.efficiency, max_outstanding x
@@ -19,9 +20,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
-from accelsim.schedule import LayerSchedule, build_schedule
+from accelsim.schedule import DMA_COLUMNS, LayerSchedule, build_schedule, dma_engine
 from accelsim.stats import CycleBreakdown, DramTraffic, LayerResult, RunResult
 
 
@@ -38,6 +41,19 @@ def memory_cycles(dram_bytes: int, hw: Hardware) -> int:
     """Cycles to move ``dram_bytes`` at the achievable DRAM rate."""
     rate = dram_rate(hw)
     return 0 if math.isinf(rate) else math.ceil(dram_bytes / rate)
+
+
+def transfer_cycles(ls: LayerSchedule, hw: Hardware) -> int:
+    """Cycles the layer's transfers need: all bytes at the DRAM rate, and no DMA engine
+    faster than its descriptors' setup plus its own bytes at that rate."""
+    engines: dict[int, list[int]] = {}
+    for kind, columns in DMA_COLUMNS.items():
+        moved = sum(ls.steps[c] for c in columns) if len(ls.steps) else np.zeros(0, dtype=np.int64)
+        busy = engines.setdefault(dma_engine(kind, hw.dma.engines), [0, 0])
+        busy[0] += int(np.count_nonzero(moved))
+        busy[1] += int(moved.sum())
+    slowest = max((n * hw.dma.setup_cycles + memory_cycles(b, hw) for n, b in engines.values()), default=0)
+    return max(memory_cycles(ls.traffic.total, hw), slowest)
 
 
 def roofline_cycles(compute_cycles: int, compulsory: DramTraffic, hw: Hardware) -> int:
@@ -68,7 +84,7 @@ def analytical_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
     if ls.unit == "vector":
         return CycleBreakdown(vector=ls.total("vector"), overhead=overhead)
     compute = ls.compute
-    stall_in, stall_w, stall_out = split_stall(memory_cycles(ls.traffic.total, hw) - compute.total, ls.traffic)
+    stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - compute.total, ls.traffic)
     return CycleBreakdown(computing=compute.stream, fill_drain=compute.fill_drain, preload=compute.preload,
                           stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out, overhead=overhead)
 

@@ -39,6 +39,15 @@ from accelsim.traffic import array_sram, compulsory_traffic
 
 STEP_DTYPE = np.dtype([(name, np.int64) for name in STEP_FIELDS])
 
+# Which DMA engine (modulo dma.engines) moves each kind of transfer, and the step columns it moves.
+DMA_ENGINE = {"input": 0, "weight": 1, "psum": 2, "store": 2}
+DMA_COLUMNS = {"input": ("load_input",), "weight": ("load_weight",), "psum": ("load_psum",),
+               "store": ("store_output", "store_psum")}
+
+
+def dma_engine(kind: str, engines: int) -> int:
+    return DMA_ENGINE[kind] % engines
+
 
 @dataclass(frozen=True)
 class Step:

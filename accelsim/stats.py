@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
+from accelsim.energy import action_energies
 
 OPS_PER_MAC = 2  # one multiply and one add
 
@@ -46,6 +47,44 @@ def bandwidth_gb_per_s(dram_bytes: int, seconds: float) -> float:
     return dram_bytes / seconds / 1e9 if seconds else 0.0
 
 
+PJ = 1e-12  # joules per picojoule
+
+
+def energy_breakdown_j(hw: Hardware, macs: int, sram: SramAccesses, dram_bytes: int,
+                       seconds: float) -> dict[str, float]:
+    """Energy in joules by part: counts x per-action energies (accelsim.energy), plus static power x time.
+
+    ``mac`` = MACs x mac_pj; ``sram_<buffer>`` = bytes read x read_pj_per_byte + bytes written x
+    write_pj_per_byte; ``dram`` = DRAM bytes (read + written) x dram_pj_per_byte; ``static`` =
+    static_mw x latency. Pooling and element-wise work on the vector unit is not charged.
+    """
+    e = action_energies(hw)
+    return {
+        "mac": macs * e.mac_pj * PJ,
+        "sram_input": (sram.input_read * e.input.read_pj_per_byte + sram.input_write * e.input.write_pj_per_byte) * PJ,
+        "sram_weight": (sram.weight_read * e.weight.read_pj_per_byte
+                        + sram.weight_write * e.weight.write_pj_per_byte) * PJ,
+        "sram_output": (sram.output_read * e.output.read_pj_per_byte
+                        + sram.output_write * e.output.write_pj_per_byte) * PJ,
+        "dram": dram_bytes * e.dram_pj_per_byte * PJ,
+        "static": e.static_mw * 1e-3 * seconds,
+    }
+
+
+def average_power_w(energy_j: float, seconds: float) -> float:
+    return energy_j / seconds if seconds else 0.0
+
+
+def tops_per_w(macs: int, energy_j: float) -> float:
+    """Delivered operations per joule / 10^12 (= effective TOPS / average power)."""
+    return OPS_PER_MAC * macs / energy_j / 1e12 if energy_j else 0.0
+
+
+def per_unit(value: float, amount: float | None) -> float | None:
+    """``value / amount``, or None when the hwconfig does not give the amount (area, cost)."""
+    return value / amount if amount else None
+
+
 # ------------------------------------------------------------ result records
 
 
@@ -78,9 +117,18 @@ class CycleBreakdown:
         return self.stall_input + self.stall_weight + self.stall_output
 
     def dominant(self) -> str:
-        """The category with the most cycles (ties: the earlier field)."""
+        """The category with the most cycles (ties: the earlier field); "none" for no cycles."""
+        if self.total == 0:
+            return "none"
         best = max(fields(self), key=lambda f: getattr(self, f.name))
         return best.name
+
+    def dominant_stall(self) -> str:
+        """The stall part with the most cycles (ties: the earlier field); "none" without stalls."""
+        stalls = {"stall_input": self.stall_input, "stall_weight": self.stall_weight,
+                  "stall_output": self.stall_output}
+        best = max(stalls, key=stalls.__getitem__)
+        return best if stalls[best] else "none"
 
     def __add__(self, other: "CycleBreakdown") -> "CycleBreakdown":
         return CycleBreakdown(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -214,9 +262,15 @@ class RunResult:
 
 
 def _derived(hw: Hardware, batch: int, macs: int, cycles: int, breakdown: CycleBreakdown,
-             dram: DramTraffic, compulsory: DramTraffic) -> dict:
+             dram: DramTraffic, compulsory: DramTraffic, sram: SramAccesses) -> dict:
     seconds = latency_s(cycles, hw.clock_hz)
+    energy = energy_breakdown_j(hw, macs, sram, dram.total, seconds)
+    energy_j = sum(energy.values())
     return {
+        "energy_j": energy_j,
+        "energy_breakdown_j": energy,
+        "avg_power_w": average_power_w(energy_j, seconds),
+        "tops_per_w": tops_per_w(macs, energy_j),
         "utilization": utilization(macs, hw.peak_macs_per_cycle, cycles),
         "utilization_busy": utilization(macs, hw.peak_macs_per_cycle, breakdown.array_busy),
         "array_busy_fraction": breakdown.array_busy / cycles if cycles else 0.0,
@@ -226,12 +280,13 @@ def _derived(hw: Hardware, batch: int, macs: int, cycles: int, breakdown: CycleB
         "avg_dram_gb_per_s": bandwidth_gb_per_s(dram.total, seconds),
         "traffic_ratio": dram.total / compulsory.total if compulsory.total else 1.0,
         "dominant": breakdown.dominant(),
+        "dominant_stall": breakdown.dominant_stall(),
     }
 
 
 def layer_metrics(layer: LayerResult, hw: Hardware, batch: int) -> dict:
     """Derived metrics of one layer (definitions: docs/metrics.md)."""
-    out = _derived(hw, batch, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory)
+    out = _derived(hw, batch, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram)
     out["peak_dram_gb_per_s"] = layer.peak_dram_bytes_per_cycle * hw.clock_hz / 1e9
     out["analytical_gap"] = (layer.cycles - layer.analytical_cycles) / layer.analytical_cycles \
         if layer.analytical_cycles else 0.0
@@ -253,9 +308,14 @@ def run_mapping_efficiency(run: RunResult) -> float:
 def run_metrics(run: RunResult) -> dict:
     """Derived metrics of a whole run (definitions: docs/metrics.md)."""
     hw = run.hardware
-    out = _derived(hw, run.workload.batch, run.macs, run.cycles, run.breakdown, run.dram, run.compulsory)
+    batch = run.workload.batch
+    out = _derived(hw, batch, run.macs, run.cycles, run.breakdown, run.dram, run.compulsory, run.sram)
     out["mapping_efficiency"] = run_mapping_efficiency(run)
-    out["inferences_per_s"] = inferences_per_s(run.workload.batch, out["latency_s"])
+    out["inferences_per_s"] = inferences_per_s(batch, out["latency_s"])
+    out["energy_per_inference_j"] = out["energy_j"] / batch
+    out["inferences_per_s_per_w"] = batch / out["energy_j"] if out["energy_j"] else 0.0  # = inferences per joule
+    out["inferences_per_s_per_mm2"] = per_unit(out["inferences_per_s"], hw.area_mm2)
+    out["inferences_per_s_per_usd"] = per_unit(out["inferences_per_s"], hw.cost_usd)
     out["peak_tops"] = hw.peak_tops
     out["peak_dram_gb_per_s"] = max((layer.peak_dram_bytes_per_cycle for layer in run.layers), default=0.0) \
         * hw.clock_hz / 1e9

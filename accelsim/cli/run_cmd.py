@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from accelsim.cli.common import add_hw_options, add_workload_options, emit, hardware_from_args, workload_from_args
+from accelsim.errors import ConfigError
 from accelsim.models import MODELS, run_model
 from accelsim.reports.files import to_csv, to_json
 from accelsim.reports.table import layer_table, summary
@@ -21,13 +24,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="engine: discrete-event simulation; analytical: closed form (default: %(default)s)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--trace", metavar="FILE.json",
+                   help="also write the engine's timeline as Chrome trace-event JSON (open in Perfetto)")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     hw = hardware_from_args(args)
     workload = workload_from_args(args)
-    run = run_model(args.model, hw, workload)
+    if args.trace:
+        run = _run_traced(args, hw, workload)
+    else:
+        run = run_model(args.model, hw, workload)
     if args.format == "json":
         text = to_json(run)
     elif args.format == "csv":
@@ -36,3 +44,24 @@ def main(args: argparse.Namespace) -> int:
         text = layer_table(run) + "\n\n" + summary(run) + "\n"
     emit(text, args.output)
     return 0
+
+
+def _run_traced(args: argparse.Namespace, hw, workload):
+    """Simulate with a timeline recorder and write the trace; only the engine has a timeline."""
+    if args.model != "engine":
+        raise ConfigError("--trace", "", f"needs --model engine (the analytical model has no timeline), "
+                                         f"got --model {args.model}")
+    from accelsim.engine import simulate
+    from accelsim.engine.timeline import Timeline
+    from accelsim.reports.trace import to_trace_json
+
+    timeline = Timeline()
+    run = simulate(hw, workload, timeline)
+    path = Path(args.trace)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_trace_json(run, timeline))
+    except OSError as err:
+        raise ConfigError(str(path), "", f"cannot write the trace: {err.strerror}") from None
+    print(f"wrote {path} (Chrome trace-event JSON: open in https://ui.perfetto.dev)", file=sys.stderr)
+    return run

@@ -1,8 +1,9 @@
-"""Where the shipped hwconfigs and workloads live, and name -> file lookup.
+"""Where the shipped hwconfigs, workloads and measurements live, and name -> file lookup.
 
-In a source checkout they are ``hwconfigs/`` and ``workloads/`` at the top of
-the repository; an installed wheel carries them as ``accelsim.hwconfigs`` and
-``accelsim.workloads`` (see ``pyproject.toml``).
+In a source checkout they are ``hwconfigs/``, ``workloads/`` and ``measurements/``
+at the top of the repository; an installed wheel carries them as
+``accelsim.hwconfigs``, ``accelsim.workloads`` and ``accelsim.measurements``
+(see ``pyproject.toml``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from accelsim.errors import ConfigError
 
 HW_SUFFIXES = (".yaml", ".yml", ".cfg")
 WORKLOAD_SUFFIXES = (".yaml", ".yml", ".csv", ".onnx")
+MEASUREMENT_SUFFIXES = (".csv", ".json")  # measured per-layer data (accelsim compare / calibrate)
+SUFFIXES = {"hwconfigs": HW_SUFFIXES, "workloads": WORKLOAD_SUFFIXES, "measurements": MEASUREMENT_SUFFIXES}
+WHAT = {"hwconfigs": "hardware config", "workloads": "workload", "measurements": "measurement file"}
 
 
 def shipped_dir(kind: str) -> Path:
-    """The directory of shipped ``hwconfigs`` or ``workloads``."""
+    """The directory of shipped ``hwconfigs``, ``workloads`` or ``measurements``."""
     package = Path(__file__).resolve().parents[1]
     installed = package / kind
     return installed if installed.is_dir() else package.parent / kind
@@ -24,7 +28,7 @@ def shipped_dir(kind: str) -> Path:
 
 def shipped(kind: str) -> dict[str, Path]:
     """Shipped files of one kind by name (file stem), sorted."""
-    suffixes = HW_SUFFIXES if kind == "hwconfigs" else WORKLOAD_SUFFIXES
+    suffixes = SUFFIXES[kind]
     directory = shipped_dir(kind)
     files = [p for p in directory.iterdir() if p.suffix in suffixes] if directory.is_dir() else []
     return {p.stem: p for p in sorted(files)}
@@ -39,5 +43,5 @@ def resolve(kind: str, name_or_path: str | Path) -> Path:
     if str(name_or_path) in found:
         return found[str(name_or_path)]
     names = ", ".join(found) or "none"
-    what = "hardware config" if kind == "hwconfigs" else "workload"
+    what = WHAT[kind]
     raise ConfigError(str(name_or_path), "", f"no such file, and not a shipped {what} (shipped: {names})")

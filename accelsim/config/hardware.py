@@ -5,6 +5,10 @@ weight and output/accumulator buffers), ``DramConfig``, ``DmaConfig``,
 optional ``VectorUnitConfig`` and ``ControlConfig``. Derived quantities (peak
 MACs per cycle, peak TOPS, DRAM bytes per cycle) are properties, computed here
 and nowhere else.
+
+Energy per action (``array.mac_pj``, ``sram.*.read_pj_per_byte`` /
+``write_pj_per_byte``, ``dram.pj_per_byte``) is optional: null means the
+published default of :mod:`accelsim.energy`, which resolves them.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class ArrayConfig(Validated):
     bytes_per_psum: int = spec(positive_int(), default=4, doc="partial sum held in the accumulators")
     bytes_per_output: int = spec(positive_int(), default=1, doc="output activation written to DRAM")
     pipelined_folds: bool = spec(default=True, doc="false: SCALE-Sim 3.0.0 fold timing")
+    mac_pj: float | None = spec(non_negative_number(), default=None,
+                                doc="energy of one MAC in pJ; null: Horowitz 45 nm by element widths (docs/energy.md)")
 
     @property
     def pes(self) -> int:
@@ -59,6 +65,10 @@ class ArrayConfig(Validated):
 class BufferConfig(Validated):
     size_kib: float = spec(finite_positive_number(), doc="capacity in KiB (1024 bytes)")
     double_buffered: bool = spec(default=True, doc="split into two slots so loads overlap compute")
+    read_pj_per_byte: float | None = spec(non_negative_number(), default=None,
+                                          doc="energy per byte read in pJ; null: Horowitz 45 nm by size (docs/energy.md)")
+    write_pj_per_byte: float | None = spec(non_negative_number(), default=None,
+                                           doc="energy per byte written in pJ; null: as read_pj_per_byte's default")
 
     @property
     def size_bytes(self) -> int:
@@ -85,6 +95,8 @@ class DramConfig(Validated):
     channels: int = spec(positive_int(), default=1, doc="independent channels sharing the peak")
     max_outstanding: int = spec(positive_int(), default=32, doc="requests in flight (all channels)")
     efficiency: float = spec(fraction(), default=1.0, doc="achievable fraction of peak bandwidth")
+    pj_per_byte: float | None = spec(non_negative_number(), default=None,
+                                     doc="energy per byte read or written in pJ; null: Horowitz 45 nm DRAM (docs/energy.md)")
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,10 @@ class Hardware(Validated):
     dma: DmaConfig = spec(default=DmaConfig(), doc="DMA engines")
     vector: VectorUnitConfig | None = spec(default=None, doc="null: pooling/element-wise fused (free)")
     control: ControlConfig = spec(default=ControlConfig(), doc="fixed overheads")
+    static_mw: float = spec(non_negative_number(), default=0.0,
+                            doc="power drawn whether or not work is done (leakage, clocks), mW")
+    area_mm2: float | None = spec(finite_positive_number(), default=None, doc="die area, for inferences/s per mm^2")
+    cost_usd: float | None = spec(finite_positive_number(), default=None, doc="unit cost, for inferences/s per dollar")
 
     def validate(self) -> None:
         if self.array.bytes_per_psum < self.array.bytes_per_output:

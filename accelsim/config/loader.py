@@ -55,7 +55,9 @@ def read_yaml(path: Path) -> Any:
 
 
 def dump_yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
+    # libyaml's dumper when PyYAML has it (same text, ~5x faster: sweeps dump one config per point)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=None, width=100)
 
 
 # ---------------------------------------------------------------- hardware

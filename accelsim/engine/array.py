@@ -93,6 +93,7 @@ class Array:
         self.times = [LayerTimes() for _ in layers]
         self.pending_stores = 0
         self.drained: simpy.Event | None = None
+        self.timeline = None  # an engine.timeline.Timeline to record steps in, or None
 
     def _stored(self, release: int):
         out_pool = self.pools["output"]
@@ -111,6 +112,7 @@ class Array:
         env = self.env
         out_pool, in_pool, wt_pool = self.pools["output"], self.pools["input"], self.pools["weight"]
         waits = [(self.loads[name], column, cause) for name, column, cause in WAIT_CAUSE]
+        timeline = self.timeline
         for li, (unit, rows) in enumerate(self.layers):
             t = self.times[li]
             t.start = env.now
@@ -121,6 +123,8 @@ class Array:
             self.layer_started[li].succeed()
             for si, row in enumerate(rows):
                 cause = None
+                if timeline is not None:
+                    waited_from = env.now
                 for loads, column, what in waits:
                     if row[column]:
                         event = loads.arrival((li, si))
@@ -140,6 +144,8 @@ class Array:
                 if cause is not None:
                     setattr(t, cause, getattr(t, cause) + env.now - t.start - t.accounted)
                 busy = row[STREAM] + row[FILL_DRAIN] + row[PRELOAD] + row[VECTOR]
+                if timeline is not None:
+                    timeline.steps.append((li, si, waited_from, env.now, env.now + busy, cause))
                 if busy:
                     yield env.timeout(busy)
                 t.computing += row[STREAM]
@@ -153,7 +159,7 @@ class Array:
                 stored = row[STORE_OUTPUT] + row[STORE_PSUM]
                 if stored:
                     self.pending_stores += 1
-                    self.store_engine.submit(stored, self._stored(row[STORE_RELEASE]))
+                    self.store_engine.submit(stored, self._stored(row[STORE_RELEASE]), ("store", li, si))
                 elif row[STORE_RELEASE]:
                     out_pool.release(row[STORE_RELEASE])
             if self.pending_stores:

@@ -1,12 +1,13 @@
 """DMA engines: a queue of descriptors each, a setup cost per descriptor, chunks to DRAM.
 
-An engine takes descriptors in order, pays ``dma.setup_cycles``, then issues
-the transfer chunk by chunk (``dma.chunk_bytes``); it moves on to the next
-chunk when the previous one has started on a DRAM channel, so concurrent
-engines interleave at chunk granularity and share the bandwidth. A
-descriptor completes when its last chunk's data has arrived (transfer end +
-DRAM latency); the engine does not wait for that before starting the next
-descriptor (requests are pipelined).
+An engine takes descriptors in order. For each it pays ``dma.setup_cycles``
+once its previous transfer has left the bus (setup is serial per engine, so
+many small descriptors cost setup each), then issues the transfer chunk by
+chunk (``dma.chunk_bytes``), moving on to the next chunk when the previous
+one has started on a DRAM channel, so concurrent engines interleave at chunk
+granularity and share the bandwidth. A descriptor completes when its last
+chunk's data has arrived (transfer end + DRAM latency); the engine does not
+wait for the latency before the next descriptor (requests are pipelined).
 """
 
 from __future__ import annotations
@@ -27,14 +28,16 @@ class DmaEngine:
         self.name = name
         self.queue: deque = deque()
         self.wake: simpy.Event | None = None
-        self.busy_cycles = 0
-        self.descriptors = 0
+        self.ready = 0  # when the engine's last transfer leaves the bus
+        self.index = 0
+        self.timeline = None  # an engine.timeline.Timeline to record descriptors in, or None
         env.process(self._run())
 
-    def submit(self, nbytes: int, on_issued) -> None:
+    def submit(self, nbytes: int, on_issued, tag=None) -> None:
         """Queue a transfer; ``on_issued(arrival)`` is called with an event that triggers when
-        its data has arrived, as soon as the engine has issued its last chunk."""
-        self.queue.append((nbytes, on_issued))
+        its data has arrived, as soon as the engine has issued its last chunk. ``tag`` names
+        the transfer in a timeline."""
+        self.queue.append((nbytes, on_issued, tag))
         if self.wake is not None:
             wake, self.wake = self.wake, None
             wake.succeed()
@@ -45,17 +48,21 @@ class DmaEngine:
             if not self.queue:
                 self.wake = env.event()
                 yield self.wake
-            nbytes, on_issued = self.queue.popleft()
-            self.descriptors += 1
+            nbytes, on_issued, tag = self.queue.popleft()
             began = env.now
-            earliest = env.now + self.setup
-            remaining, end = nbytes, earliest
+            # setup starts when the engine's previous transfer has finished on the bus
+            earliest = max(began, self.ready) + self.setup
+            remaining, end, first = nbytes, earliest, None
             while remaining > 0:
                 piece = min(self.chunk, remaining)
                 remaining -= piece
                 start, end = dram.reserve(earliest, piece)
+                if first is None:
+                    first = start
                 if start > env.now:
                     yield env.timeout(start - env.now)
                 earliest = env.now
-            self.busy_cycles += env.now - began
+            if self.timeline is not None:
+                self.timeline.transfers.append((self.index, tag, nbytes, began, first, end, end + dram.latency))
+            self.ready = end
             on_issued(env.timeout(end + dram.latency - env.now))

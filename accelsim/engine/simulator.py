@@ -17,19 +17,19 @@ from accelsim.engine.array import LOAD_INPUT, LOAD_PSUM, LOAD_WEIGHT, Array, Lay
 from accelsim.engine.dma import DmaEngine
 from accelsim.engine.dram import Dram, Trace
 from accelsim.engine.sram import BufferPool
-from accelsim.schedule import Schedule, build_schedule
+from accelsim.engine.timeline import Timeline
+from accelsim.schedule import Schedule, build_schedule, dma_engine
 from accelsim.stats import CycleBreakdown, RunResult
 
 BANDWIDTH_WINDOW_CYCLES = 1000  # peak DRAM bandwidth is the best average over windows this long
 
-LOADS = (("input", LOAD_INPUT, 0), ("weight", LOAD_WEIGHT, 1), ("psum", LOAD_PSUM, 2))
-STORE_ENGINE = 2
+LOADS = (("input", LOAD_INPUT), ("weight", LOAD_WEIGHT), ("psum", LOAD_PSUM))
 
 
 class Simulation:
     """The parts of one simulated accelerator, wired together (no state outlives it)."""
 
-    def __init__(self, schedule: Schedule):
+    def __init__(self, schedule: Schedule, timeline: Timeline | None = None):
         hw = schedule.hardware
         self.schedule = schedule
         self.env = env = simpy.Environment()
@@ -42,16 +42,23 @@ class Simulation:
                       "output": BufferPool(env, "output", hw.sram.output.size_bytes)}
         self.layers = [(ls.unit, ls.steps.tolist()) for ls in schedule.layers]
         self.layer_started = [env.event() for _ in self.layers]
-        self.loads = {name: Loads(env) for name, _, _ in LOADS}
+        self.loads = {name: Loads(env) for name, _ in LOADS}
+        store_engine = dma_engine("store", len(self.engines))
         self.claimed = (-1, -1)   # the latest step whose output space the array has claimed
         self.claim_waiter = None  # (step, event) a partial-sum load waits on
-        self.array = Array(env, self.layers, self.loads, self.pools, self.engines[STORE_ENGINE % len(self.engines)],
+        self.array = Array(env, self.layers, self.loads, self.pools, self.engines[store_engine],
                            hw.control.layer_overhead_cycles, self.layer_started, self._claimed,
                            lambda: self.events)
-        env.process(self.array.run())
+        if timeline is not None:  # record steps and descriptors (off by default: no cost)
+            timeline.engines, timeline.store_engine = len(self.engines), store_engine
+            self.array.timeline = timeline
+            for i, engine in enumerate(self.engines):
+                engine.index, engine.timeline = i, timeline
+        self.array_process = env.process(self.array.run())
         gated = ("input", "weight", "psum") if not hw.dma.prefetch_next_layer else ("input",)
-        for name, column, engine in LOADS:
-            env.process(self._loader(name, column, self.engines[engine % len(self.engines)], name in gated))
+        for name, column in LOADS:
+            engine = self.engines[dma_engine(name, len(self.engines))]
+            env.process(self._loader(name, column, engine, name in gated))
 
     def _claimed(self, layer: int, step: int) -> None:
         self.claimed = (layer, step)
@@ -84,7 +91,7 @@ class Simulation:
                 claim = pool.claim(nbytes)
                 if claim is not None:
                     yield claim
-                engine.submit(nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival))
+                engine.submit(nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival), (name, li, si))
 
     def run(self) -> list[LayerTimes]:
         step = self.env.step
@@ -94,19 +101,21 @@ class Simulation:
                 self.events += 1
         except simpy.core.EmptySchedule:
             pass
-        unfinished = [ls.name for ls, t in zip(self.schedule.layers, self.array.times) if t.end < t.start]
-        if not self.layer_started[-1].processed or unfinished:
+        if self.array_process.is_alive:  # nothing left to happen, yet the array is still waiting
             from accelsim.errors import SimulationError
 
-            raise SimulationError(f"simulation stopped before finishing (deadlock?): {unfinished[:3]}")
+            stuck = next(ls.name for ls, t in zip(self.schedule.layers, self.array.times) if not t.end)
+            raise SimulationError(f"simulation deadlocked in layer {stuck} (schedule error)")
         return self.array.times
 
 
-def simulate_schedule(schedule: Schedule) -> RunResult:
+def simulate_schedule(schedule: Schedule, timeline: Timeline | None = None) -> RunResult:
     hw = schedule.hardware
-    sim = Simulation(schedule)
+    sim = Simulation(schedule, timeline)
     times = sim.run()
     trace = Trace(sim.dram)
+    if timeline is not None:
+        timeline.layers, timeline.schedule, timeline.dram = times, schedule, trace
     layers = []
     for ls, t in zip(schedule.layers, times):
         breakdown = CycleBreakdown(computing=t.computing, fill_drain=t.fill_drain, preload=t.preload,
@@ -118,6 +127,9 @@ def simulate_schedule(schedule: Schedule) -> RunResult:
                      events=sim.events)
 
 
-def simulate(hw: Hardware, workload: Workload) -> RunResult:
-    """Simulate a workload on a hardware with the discrete-event engine."""
-    return simulate_schedule(build_schedule(hw, workload))
+def simulate(hw: Hardware, workload: Workload, timeline: Timeline | None = None) -> RunResult:
+    """Simulate a workload on a hardware with the discrete-event engine.
+
+    A ``Timeline`` passed in is filled with every step and DMA descriptor (for ``--trace``).
+    """
+    return simulate_schedule(build_schedule(hw, workload), timeline)

@@ -55,7 +55,7 @@ class Extents:
     time: int  # T
 
 
-class DataflowStrategy(ABC):
+class DataflowStrategy:
     """Which GEMM dimension goes where, and which operand stays in the PEs."""
 
     dataflow: Dataflow
@@ -69,13 +69,13 @@ class DataflowStrategy(ABC):
     def extents(self, gemm: GemmShape) -> Extents:
         return Extents(gemm.extent(self.row_dim), gemm.extent(self.col_dim), gemm.extent(self.time_dim))
 
-    @abstractmethod
     def preload_cycles(self, array: ArrayConfig) -> int:
-        """Cycles to shift a stationary tile into the PEs before it can be used."""
+        """Cycles to shift a stationary operand tile (inputs, weights) into the PEs."""
+        return 0 if self.stationary is Operand.OUTPUT else array.rows
 
-    @abstractmethod
     def shift_out_cycles(self, array: ArrayConfig) -> int:
-        """Cycles to shift finished stationary results out of the PEs."""
+        """Cycles to shift finished stationary results (OS outputs) out of the PEs."""
+        return array.rows if self.stationary is Operand.OUTPUT else 0
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -88,12 +88,6 @@ class OutputStationary(DataflowStrategy):
     from_left = Operand.INPUT
     along_cols = Operand.WEIGHT
 
-    def preload_cycles(self, array: ArrayConfig) -> int:
-        return 0
-
-    def shift_out_cycles(self, array: ArrayConfig) -> int:
-        return array.rows
-
 
 class WeightStationary(DataflowStrategy):
     dataflow = Dataflow.WS
@@ -102,12 +96,6 @@ class WeightStationary(DataflowStrategy):
     from_left = Operand.INPUT
     along_cols = Operand.OUTPUT
 
-    def preload_cycles(self, array: ArrayConfig) -> int:
-        return array.rows
-
-    def shift_out_cycles(self, array: ArrayConfig) -> int:
-        return 0
-
 
 class InputStationary(DataflowStrategy):
     dataflow = Dataflow.IS
@@ -115,12 +103,6 @@ class InputStationary(DataflowStrategy):
     stationary = Operand.INPUT
     from_left = Operand.WEIGHT
     along_cols = Operand.OUTPUT
-
-    def preload_cycles(self, array: ArrayConfig) -> int:
-        return array.rows
-
-    def shift_out_cycles(self, array: ArrayConfig) -> int:
-        return 0
 
 
 DATAFLOWS: dict[Dataflow, DataflowStrategy] = {

@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 from accelsim import __version__
 from accelsim.config.schema import to_data
+from accelsim.energy import action_energies
 from accelsim.stats import LayerResult, RunResult, layer_metrics, run_metrics
 
 SCHEMA_VERSION = 1
@@ -59,6 +60,11 @@ def layer_record(layer: LayerResult, run: RunResult) -> dict:
         "analytical_gap": m["analytical_gap"],
         "roofline_cycles": layer.roofline_cycles,
         "events": layer.events,
+        "energy_j": m["energy_j"],
+        "energy_breakdown_j": m["energy_breakdown_j"],
+        "avg_power_w": m["avg_power_w"],
+        "tops_per_w": m["tops_per_w"],
+        "dominant_stall": m["dominant_stall"],
     })
 
 
@@ -93,6 +99,15 @@ def total_record(run: RunResult) -> dict:
         "analytical_gap": m["analytical_gap"],
         "roofline_cycles": sum(layer.roofline_cycles for layer in run.layers),
         "events": run.events,
+        "energy_j": m["energy_j"],
+        "energy_breakdown_j": m["energy_breakdown_j"],
+        "avg_power_w": m["avg_power_w"],
+        "tops_per_w": m["tops_per_w"],
+        "energy_per_inference_j": m["energy_per_inference_j"],
+        "inferences_per_s_per_w": m["inferences_per_s_per_w"],
+        "inferences_per_s_per_mm2": m["inferences_per_s_per_mm2"],
+        "inferences_per_s_per_usd": m["inferences_per_s_per_usd"],
+        "dominant_stall": m["dominant_stall"],
     })
 
 
@@ -109,6 +124,7 @@ def run_record(run: RunResult) -> dict:
             "peak_tops": hw.peak_tops,
             "dram_bytes_per_cycle": hw.dram_bytes_per_cycle,
             "config": to_data(hw),
+            "energy_per_action": action_energies(hw).as_record(),
         },
         "workload": {"name": run.workload.name, "batch": run.workload.batch,
                      "layers": len(run.workload.layers), "source": run.workload.source},

@@ -1,6 +1,11 @@
-"""Terminal tables: per-layer rows and a run summary."""
+"""Terminal tables: per-layer rows and a run summary; ``Table`` for reports (text, Markdown, CSV)."""
 
 from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from accelsim.reports.records import run_record
 from accelsim.stats import RunResult
@@ -46,7 +51,7 @@ def layer_table(run: RunResult) -> str:
             _si(layer["macs"]), f"{layer['cycles']:,}", _pct(layer["utilization"]),
             _pct(layer["mapping_efficiency"]) if layer["unit"] == "array" else "-",
             _si(layer["dram_read_bytes"]) + "B", _si(layer["dram_write_bytes"]) + "B",
-            BREAKDOWN_SHORT[layer["dominant"]] if layer["cycles"] else "-",
+            BREAKDOWN_SHORT.get(layer["dominant"], "-"),
         ])
     return render_table(headers, rows, "llrrrrrrl")
 
@@ -69,9 +74,81 @@ def summary(run: RunResult) -> str:
         f"DRAM       read {_si(t['dram_read_bytes'])}B  write {_si(t['dram_write_bytes'])}B  "
         f"({t['traffic_ratio']:.2f}x compulsory)   avg {t['avg_dram_gb_per_s']:.3g} GB/s",
     ]
+    lines.append(
+        f"energy     {t['energy_per_inference_j'] * 1e3:.4g} mJ/inference   avg power {t['avg_power_w']:.3g} W   "
+        f"{t['tops_per_w']:.3g} TOPS/W   {t['inferences_per_s_per_w']:.4g} inferences/s/W")
     total = t["cycles"] or 1
     parts = [f"{BREAKDOWN_SHORT[k]} {_pct(v / total)}" for k, v in t["breakdown"].items() if v]
     lines.append("breakdown  " + "  ".join(parts))
     if record["model"] != "analytical":
         lines.append(f"analytical {t['analytical_cycles']:,} cycles (simulated is {100 * t['analytical_gap']:+.1f}%)")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------ tables for reports
+
+
+def pct(x: float | None) -> str:
+    """A percentage; below 1% with two significant digits, so small is not shown as zero."""
+    if x is None:
+        return "-"
+    return f"{100 * x:.2g}%" if 0 < x < 0.01 else _pct(x)
+
+
+def number(x: float | None, digits: int = 4) -> str:
+    """``digits`` significant digits, thousands separated; "-" for a missing value."""
+    if x is None:
+        return "-"
+    if isinstance(x, int) or (abs(x) >= 10 ** digits and float(x).is_integer()):
+        return f"{int(x):,}"
+    return f"{x:,.{digits}g}" if abs(x) < 10 ** digits else f"{x:,.0f}"
+
+
+@dataclass
+class Table:
+    """A titled table of raw values; ``formats`` (one per column, default ``str``) render
+    them for text, Markdown and HTML, while CSV keeps the raw values."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+    formats: list[Callable[[Any], str] | None] = field(default_factory=list)
+    note: str = ""
+    name: str = ""  # a file-name stem for the CSV
+
+    def cells(self) -> list[list[str]]:
+        fmts = self.formats + [None] * (len(self.headers) - len(self.formats))
+        return [[(fmt or _plain)(value) for fmt, value in zip(fmts, row)] for row in self.rows]
+
+    def align(self) -> str:
+        """Right for columns of numbers (judged on each column's first value), left otherwise."""
+        out = ""
+        for i in range(len(self.headers)):
+            value = next((row[i] for row in self.rows if row[i] is not None), None)
+            out += "r" if isinstance(value, (int, float)) and not isinstance(value, bool) else "l"
+        return out
+
+    def text(self) -> str:
+        return f"{self.title}\n" + render_table(self.headers, self.cells(), self.align())
+
+    def markdown(self) -> str:
+        align = self.align().ljust(len(self.headers), "l")
+        lines = [f"### {self.title}", ""]
+        if self.note:
+            lines += [self.note, ""]
+        lines.append("| " + " | ".join(self.headers) + " |")
+        lines.append("|" + "|".join("---:" if a == "r" else "---" for a in align) + "|")
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in self.cells()]
+        return "\n".join(lines) + "\n"
+
+    def csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self.headers)
+        for row in self.rows:
+            writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
+        return buffer.getvalue()
+
+
+def _plain(value: Any) -> str:
+    return "-" if value is None else str(value)

@@ -70,3 +70,17 @@ def test_layers_run_in_sequence_and_sum():
     assert run.cycles == sum(layer.cycles for layer in run.layers)
     # the second layer's weights were prefetched during the first layer's tail: it is shorter
     assert run.layers[1].cycles < run.layers[0].cycles
+
+
+def test_dma_setup_is_paid_per_descriptor_after_the_previous_transfer():
+    # Two identical layers, 20 cycles of setup per descriptor. Layer 1 as before but with
+    # setup: weights [20, 36); inputs wait for the layer: setup to 20, but the bus is busy until
+    # 36, so [36, 68); compute [68, 86); store (engine 2): setup to 106, [106, 138).
+    # Layer 2's weights (engine 1, prefetched): setup starts once engine 1's previous transfer
+    # left the bus (36): setup to 56, transfer [68, 84) after the input chunk booked [36, 68).
+    # Layer 2 starts at 138: inputs (engine 0) setup to 158, [158, 190); compute [190, 208);
+    # store: setup to 228, [228, 260). Layer 2 = 260 - 138 = 122 cycles.
+    second = Gemm(name="h", M=8, N=4, K=4)
+    run = simulate(tiny(setup=20), Workload(name="w", layers=(GEMM, second)))
+    assert [layer.cycles for layer in run.layers] == [138, 122]
+    assert run.layers[1].breakdown.stall_input == 190 - 138

@@ -1,0 +1,155 @@
+"""The comparison tables of a suite, shared by ``accelsim bench`` and ``accelsim report``.
+
+Every value is a suite row's (``bench.summary``); the tables only choose and arrange.
+"""
+
+from __future__ import annotations
+
+from accelsim.bench.summary import RANKABLE, rank_correlation, ranking
+from accelsim.reports.table import Table, number, pct
+
+STALL_SHORT = {"stall_input": "input", "stall_weight": "weight", "stall_output": "output", "none": "none"}
+LABELS = {
+    "inferences_per_s": "inferences/s", "latency_s": "latency s", "utilization": "utilization",
+    "effective_tops": "effective TOPS", "inferences_per_s_per_w": "inferences/s/W", "tops_per_w": "TOPS/W",
+    "energy_per_inference_j": "J/inference",
+}
+
+
+def designs_of(rows: list[dict]) -> list[str]:
+    return list(dict.fromkeys(row["design"] for row in rows))
+
+
+def _stall(row: dict) -> str:
+    if row["error"]:
+        return "failed"
+    stall = row["dominant_stall"]
+    return "none" if stall == "none" else f"{STALL_SHORT[stall]} {100 * row['dominant_stall_fraction']:.0f}%"
+
+
+def _ms(x: float | None) -> str:
+    return "-" if x is None else f"{x * 1e3:.4g}"
+
+
+def _mj(x: float | None) -> str:
+    return "-" if x is None else f"{x * 1e3:.4g}"
+
+
+def ranking_table(rows: list[dict], metric: str, scope: str, name: str) -> Table:
+    entries = ranking(rows, metric)
+    cases = entries[0]["cases"] if entries else 0
+    fmt = pct if metric == "utilization" else number
+    return Table(
+        title=f"Design ranking: geometric mean of {LABELS[metric]} ({scope})",
+        headers=["rank", "design", f"geomean {LABELS[metric]}", "best on", "cases"],
+        rows=[[e["rank"], e["design"], e["geomean"], e["wins"], e["cases"]] for e in entries],
+        formats=[None, None, fmt, None, None],
+        note=f"{'Higher' if RANKABLE[metric] else 'Lower'} is better; the mean is over the {cases} cases "
+             f"every design completed.",
+        name=f"ranking_{name}")
+
+
+def correlation_table(rows: list[dict], metric: str, labels: dict[str, str], name: str) -> Table:
+    """Spearman's rho between the designs' ``metric`` on every pair of cases."""
+    cases, matrix = rank_correlation(rows, metric)
+    short = [labels.get(c, c) for c in cases]
+    return Table(
+        title=f"Rank correlation of the designs' {LABELS[metric]} between workloads (Spearman)",
+        headers=[""] + short,
+        rows=[[short[i]] + matrix[i] for i in range(len(cases))],
+        formats=[None] + [_rho] * len(cases),
+        note="1: the two workloads order the designs the same way (one predicts the other); "
+             "-1: opposite orders; - : undefined (fewer than two designs, or all equal).",
+        name=f"rank_correlation_{name}")
+
+
+def _rho(x: float | None) -> str:
+    return "-" if x is None else f"{x:+.2f}"
+
+
+def micro_tables(rows: list[dict]) -> list[Table]:
+    designs = designs_of(rows)
+    by = {(r["design"], r["case"]): r for r in rows}
+    kernels = list(dict.fromkeys(r["case"] for r in rows))
+    headers = ["kernel", "batch", "MACs"]
+    for d in designs:
+        headers += [f"{d} util", f"{d} util busy", f"{d} stall"]
+    body = []
+    for k in kernels:
+        first = by[(designs[0], k)]
+        line = [k, first["batch"], next((by[(d, k)]["macs"] for d in designs if by[(d, k)]["macs"]), None)]
+        for d in designs:
+            r = by[(d, k)]
+            line += [r["utilization"], r["utilization_busy"], _stall(r)]
+        body.append(line)
+    formats = [None, None, number] + [pct, pct, None] * len(designs)
+    per_kernel = Table("Utilization and dominant stall per kernel", headers, body, formats,
+                       note="util: MACs / (PEs x cycles); util busy: the same over the cycles the array computes; "
+                            "stall: the stall part with the most cycles and its share of the cycles.",
+                       name="kernels")
+    return [per_kernel, ranking_table(rows, "utilization", "all kernels", "utilization"),
+            ranking_table(rows, "effective_tops", "all kernels", "effective_tops")]
+
+
+def macro_tables(rows: list[dict], batch: int, rank_by: str = "inferences_per_s") -> list[Table]:
+    designs = designs_of(rows)
+    by = {(r["design"], r["group"], r["batch"]): r for r in rows}
+    networks = list(dict.fromkeys(r["group"] for r in rows))
+    headers = ["network", "design", "latency ms (b1)", "inferences/s (b1)", f"inferences/s (b{batch})",
+               "util (b1)", f"util (b{batch})", f"util busy (b{batch})", f"map. eff. (b{batch})",
+               f"mJ/inference (b{batch})", f"inferences/s/W (b{batch})", f"TOPS/W (b{batch})", f"stall (b{batch})"]
+    body = []
+    for n in networks:
+        for d in designs:
+            one, many = by[(d, n, 1)], by[(d, n, batch)]
+            body.append([n, d, one["latency_s"], one["inferences_per_s"], many["inferences_per_s"],
+                         one["utilization"], many["utilization"], many["utilization_busy"],
+                         many["mapping_efficiency"], many["energy_per_inference_j"],
+                         many["inferences_per_s_per_w"], many["tops_per_w"], _stall(many)])
+    formats = [None, None, _ms, number, number, pct, pct, pct, pct, _mj, number, number, None]
+    per_network = Table("Latency, throughput, utilization and energy per network and design", headers, body, formats,
+                        note=f"b1: batch 1 (latency); b{batch}: the throughput batch. Energy from the hwconfigs' "
+                             f"per-action energies (docs/energy.md).", name="networks")
+    throughput_rows = [r for r in rows if r["batch"] == batch]
+    latency_rows = [r for r in rows if r["batch"] == 1]
+    labels = {r["case"]: r["group"] for r in rows}
+    tables = [per_network,
+              ranking_table(throughput_rows, "inferences_per_s", f"networks at batch {batch}", "throughput"),
+              ranking_table(latency_rows, "latency_s", "networks at batch 1", "latency"),
+              ranking_table(throughput_rows, "utilization", f"networks at batch {batch}", "utilization"),
+              ranking_table(throughput_rows, "inferences_per_s_per_w", f"networks at batch {batch}", "efficiency"),
+              correlation_table(throughput_rows, rank_by, labels, rank_by)]
+    if rank_by != "utilization":
+        tables.append(correlation_table(throughput_rows, "utilization", labels, "utilization"))
+    return tables
+
+
+def workload_tables(rows: list[dict], layer_records: dict[str, list[dict]]) -> list[Table]:
+    """One workload on several designs: a summary per design and utilization per layer.
+
+    ``layer_records``: the layer records (``reports.records.layer_record``) of each design's run.
+    """
+    batch = rows[0]["batch"] if rows else 1
+    per_design = Table(
+        "Per design", ["design", "latency ms", "inferences/s", "util", "util busy", "map. eff.", "effective TOPS",
+                       "mJ/inference", "inferences/s/W", "TOPS/W", "bound by", "stall"],
+        [[r["design"], r["latency_s"], r["inferences_per_s"], r["utilization"], r["utilization_busy"],
+          r["mapping_efficiency"], r["effective_tops"], r["energy_per_inference_j"], r["inferences_per_s_per_w"],
+          r["tops_per_w"], r["dominant"] or "failed", _stall(r)] for r in rows],
+        [None, _ms, number, pct, pct, pct, number, _mj, number, number, None, None],
+        note=f"batch {batch}", name="designs")
+    designs = [d for d in designs_of(rows) if d in layer_records]
+    headers = ["layer", "kind"]
+    for d in designs:
+        headers += [f"{d} util", f"{d} bound by"]
+    body = []
+    first = layer_records[designs[0]] if designs else []
+    for i, layer in enumerate(first):
+        line = [layer["name"], layer["kind"]]
+        for d in designs:
+            rec = layer_records[d][i]
+            line += [rec["utilization"], rec["dominant"]]
+        body.append(line)
+    per_layer = Table("Utilization per layer", headers, body, [None, None] + [pct, None] * len(designs),
+                      name="layers")
+    return [per_design, per_layer, ranking_table(rows, "inferences_per_s", f"batch {batch}", "throughput")]

@@ -1,0 +1,436 @@
+"""The sweep results file (HDF5): the only module that imports h5py.
+
+Layout and columns are documented in docs/results.md (``SCHEMA_VERSION``). Result columns are
+not listed here: they are derived from the flat records (``reports.records.flat``) of the
+points themselves, so fields added to the records appear in the store without a change here.
+
+Why the file survives ``kill -9``: HDF5 is not journaled, and a process killed while the
+library rewrites its own metadata (a dataset that grows, a new object) can leave a file that
+no longer opens. So metadata never changes while points are stored: every dataset is
+contiguous, written whole (allocated) when the file is made, and storing a point overwrites
+only that point's slots, then, after a flush and fsync, its status byte. A kill leaves that
+point pending (its slots possibly half written; resume rewrites them). When the layout itself
+must change (the first finished point fixes the result columns; a longer string needs a wider
+field; a column meets a float) the whole file is written anew beside the old one and renamed
+over it, which is atomic: a kill leaves the old file or the new one. Files use the default
+(earliest) HDF5 format, whose superblock carries no open-for-writing flag that a killed writer
+would leave set and that would make HDF5 refuse to reopen the file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import h5py
+import numpy as np
+
+from accelsim.errors import ConfigError
+
+FORMAT = "accelsim-sweep"
+SCHEMA_VERSION = 1
+STATUS = {"pending": 0, "done": 1, "failed": 2, "error": 3}
+STATUS_NAMES = {code: name for name, code in STATUS.items()}
+MAX_ERROR_BYTES = 2000
+STRING_QUANTUM = 16  # string fields grow in steps of this many bytes, so relayouts stay rare
+
+# Column kinds: every value of a flat record is one of these. NONE (a null, such as the
+# arithmetic intensity of a layer that moves no bytes) is stored as a float NaN.
+NONE, BOOL, INT, FLOAT, STR = "none", "bool", "int", "float", "str"
+_ORDER = {BOOL: 0, INT: 1, FLOAT: 2}
+FILL = {BOOL: False, INT: 0, FLOAT: math.nan, NONE: math.nan, STR: b""}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    width: int = 0  # bytes, STR only
+
+    @property
+    def dtype(self) -> str:
+        return {BOOL: "?", INT: "<i8", FLOAT: "<f8", NONE: "<f8", STR: f"S{max(self.width, 1)}"}[self.kind]
+
+
+@dataclass(frozen=True)
+class StaticPoint:
+    """What the store knows of a point before it runs."""
+
+    key: str
+    base: str
+    hardware: str        # the design's name
+    workload: str
+    batch: int
+    layer_count: int
+    axes: dict[str, Any]
+    config: dict[str, Any]   # the resolved hwconfig, flattened to dotted paths
+    hardware_yaml: str
+
+
+@dataclass(frozen=True)
+class Content:
+    """A whole results file in memory (``read``); strings decoded, result tables as stored."""
+
+    attrs: dict[str, Any]
+    spec: str
+    points: np.ndarray
+    axes: np.ndarray | None
+    axis_names: list[str]
+    json_axes: list[str]        # axis columns holding JSON text (values that are not scalars)
+    config: np.ndarray
+    hardware_yaml: list[str]
+    status: np.ndarray
+    error: list[str]
+    timing: np.ndarray
+    totals: np.ndarray | None   # None until a point is done
+    layers: np.ndarray | None
+
+
+# ------------------------------------------------------------ columns from records
+
+
+def kind_of(value: Any) -> str:
+    if value is None:
+        return NONE
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT if -2**63 <= value < 2**63 else FLOAT
+    if isinstance(value, float):
+        return FLOAT
+    return STR
+
+
+def join(a: str, b: str) -> str:
+    """The narrowest kind that holds both (a lattice join, so the result ignores arrival order)."""
+    if a == b:
+        return a
+    if STR in (a, b):
+        return STR
+    if NONE in (a, b):
+        return FLOAT  # null is NaN; booleans and integers have none
+    return max(a, b, key=_ORDER.__getitem__)
+
+
+def encode(value: Any, column: Column) -> Any:
+    """A Python value as the column stores it."""
+    kind = column.kind
+    if kind == STR:
+        if isinstance(value, str):
+            return value.encode()
+        if value is None:
+            return b""
+        if isinstance(value, bool):
+            return b"true" if value else b"false"
+        if isinstance(value, (int, float)):
+            return repr(value).encode()
+        return json.dumps(value, sort_keys=True).encode()
+    if value is None:
+        return FILL[kind]
+    if kind == INT:
+        return int(value)
+    if kind == BOOL:
+        return bool(value)
+    return float(value)
+
+
+def merge_columns(columns: list[Column], records: Iterable[dict]) -> list[Column]:
+    """Columns that hold ``records`` as well as everything the old columns held."""
+    kinds = {c.name: c.kind for c in columns}
+    widths = {c.name: c.width for c in columns}
+    for record in records:
+        for name in kinds:
+            if name not in record:
+                kinds[name] = join(kinds[name], NONE)
+        for name, value in record.items():
+            kinds[name] = join(kinds[name], kind_of(value)) if name in kinds else kind_of(value)
+    for name, kind in kinds.items():
+        if kind == STR:
+            column = Column(name, STR)
+            longest = max((len(encode(r.get(name), column)) for r in records), default=0)
+            old = widths.get(name, 0)
+            widths[name] = max(old, -(-max(longest, 1) // STRING_QUANTUM) * STRING_QUANTUM)
+    return [Column(name, kind, widths[name] if kind == STR else 0) for name, kind in kinds.items()]
+
+
+def columns_of(dtype: np.dtype) -> list[Column]:
+    out = []
+    for name in dtype.names or ():
+        field = dtype.fields[name][0]
+        if field.kind == "S":
+            out.append(Column(name, STR, field.itemsize))
+        else:
+            out.append(Column(name, {"b": BOOL, "i": INT, "f": FLOAT}[field.kind]))
+    return out
+
+
+def table(columns: list[Column], records: list[dict]) -> np.ndarray:
+    dtype = np.dtype([(c.name, c.dtype) for c in columns])
+    return np.array([tuple(encode(r.get(c.name), c) for c in columns) for r in records], dtype=dtype)
+
+
+def filled(columns: list[Column], n: int) -> np.ndarray:
+    out = np.empty(n, dtype=np.dtype([(c.name, c.dtype) for c in columns]))
+    for c in columns:
+        out[c.name] = FILL[c.kind]
+    return out
+
+
+def _converted(old: np.ndarray | None, columns: list[Column], keep: np.ndarray) -> np.ndarray:
+    """``old`` in the new columns; rows not in ``keep`` hold the fill (so history leaves no trace)."""
+    new = filled(columns, len(keep))
+    if old is None:
+        return new
+    previous = {c.name: c for c in columns_of(old.dtype)}
+    for c in columns:
+        if c.name not in previous:
+            continue
+        values = old[c.name][keep]
+        if c.kind == STR and previous[c.name].kind != STR:
+            values = np.array([encode(v.item(), c) for v in values], dtype=c.dtype)
+        new[c.name][keep] = values.astype(c.dtype)
+    return new
+
+
+def _scalar_column(values: list[Any]) -> bool:
+    """All strings, or all numbers and booleans: a typed column; anything else is stored as JSON text."""
+    if all(isinstance(v, str) for v in values):
+        return True
+    return all(isinstance(v, (bool, int, float)) for v in values)
+
+
+def _error_bytes(message: str) -> bytes:
+    raw = message.encode()
+    if len(raw) <= MAX_ERROR_BYTES:
+        return raw
+    return raw[: MAX_ERROR_BYTES - 3].decode(errors="ignore").encode() + b"..."
+
+
+# ------------------------------------------------------------ whole-file images
+
+_STRING = h5py.string_dtype()
+
+
+def _write_file(path: Path, attrs: dict[str, Any], datasets: dict[str, Any]) -> None:
+    """Write a complete file beside ``path`` and rename it over ``path`` (atomic on POSIX)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with h5py.File(tmp, "w") as f:  # default libver: see the module docstring
+        for name, value in attrs.items():
+            f.attrs[name] = value
+        for name, data in datasets.items():
+            if isinstance(data, str):
+                f.create_dataset(name, data=data, dtype=_STRING)
+            elif isinstance(data, list):
+                f.create_dataset(name, data=np.array(data, dtype=object), dtype=_STRING)
+            else:
+                f.create_dataset(name, data=data, track_times=False)
+    _fsync_path(tmp)
+    os.replace(tmp, path)
+    _fsync_path(path.parent)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_all(f: h5py.File) -> tuple[dict[str, Any], dict[str, Any]]:
+    attrs = {name: f.attrs[name] for name in f.attrs}
+    datasets: dict[str, Any] = {}
+    for name, ds in f.items():
+        info = h5py.check_string_dtype(ds.dtype)
+        if info is not None and info.length is None:  # variable-length text (spec, hwconfig YAML)
+            value = ds.asstr()[()]
+            datasets[name] = value if isinstance(value, str) else list(value)
+        else:
+            datasets[name] = ds[()]
+    return attrs, datasets
+
+
+def _open(path: Path, mode: str) -> h5py.File:
+    try:
+        if mode == "r":
+            # Readers do not lock: `accelsim runs show` works while a sweep writes the file.
+            try:
+                return h5py.File(path, mode, locking=False)
+            except OSError as err:
+                if "locking flag values don't match" not in str(err):
+                    raise
+                # this process writes it already (a sweep running in a thread): share that handle
+        return h5py.File(path, mode)
+    except BlockingIOError:
+        raise ConfigError(str(path), "", "in use by another process (is a sweep writing it?)") from None
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "no such file") from None
+    except OSError as err:
+        raise ConfigError(str(path), "", f"not a readable HDF5 file ({err})") from None
+
+
+def _check_format(path: Path, attrs: dict[str, Any]) -> None:
+    if attrs.get("format") != FORMAT:
+        raise ConfigError(str(path), "", "not an accelsim sweep results file")
+    version = int(attrs.get("schema_version", 0))
+    if version > SCHEMA_VERSION:
+        raise ConfigError(str(path), "", f"written with results schema {version}, this accelsim reads up to "
+                                         f"{SCHEMA_VERSION} (upgrade accelsim)")
+
+
+# ------------------------------------------------------------ the writer
+
+
+class Store:
+    """An open results file, written by one process (the sweep's coordinator)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._file = _open(self.path, "r+")
+        attrs = dict(self._file.attrs)
+        _check_format(self.path, attrs)
+        self.points = self._file["points"][()]
+        self._fd = self._file.id.get_vfd_handle()
+
+    @classmethod
+    def create(cls, path: str | Path, attrs: dict[str, Any], spec_text: str,
+               points: list[StaticPoint]) -> "Store":
+        path = Path(path)
+        counts = np.array([p.layer_count for p in points], dtype="<i8")
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype("<i8")
+        ids = [{"index": i, "key": p.key, "base": p.base, "hardware": p.hardware, "workload": p.workload,
+                "batch": p.batch, "layer_offset": int(o), "layer_count": int(c)}
+               for i, (p, o, c) in enumerate(zip(points, offsets, counts))]
+        id_columns = merge_columns([], ids)
+        axis_names = list(dict.fromkeys(name for p in points for name in p.axes))
+        json_axes = [name for name in axis_names if not _scalar_column([p.axes.get(name) for p in points])]
+        axes = [{name: json.dumps(value, sort_keys=True) if name in json_axes else value
+                 for name, value in p.axes.items()} for p in points]
+        axis_columns = merge_columns([], axes)
+        header = {"format": FORMAT, "schema_version": SCHEMA_VERSION,
+                  "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  "axes": json.dumps(axis_names), "json_axes": json.dumps(json_axes), **attrs}
+        datasets: dict[str, Any] = {
+            "spec": spec_text,
+            "points": table(id_columns, ids),
+            "config": table(merge_columns([], [p.config for p in points]), [p.config for p in points]),
+            "hardware": [p.hardware_yaml for p in points],
+            "status": np.zeros(len(points), dtype="u1"),
+            "error": np.zeros(len(points), dtype=f"S{STRING_QUANTUM}"),
+            "timing": np.array([(math.nan, math.nan)] * len(points),
+                               dtype=[("seconds", "<f8"), ("finished_unix_s", "<f8")]),
+        }
+        if axis_columns:
+            datasets["axes"] = table(axis_columns, axes)
+        try:
+            _write_file(path, header, datasets)
+        except OSError as err:
+            raise ConfigError(str(path), "", f"cannot write: {err.strerror or err}") from None
+        return cls(path)
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return dict(self._file.attrs)
+
+    def keys(self) -> list[str]:
+        return [k.decode() for k in self.points["key"]]
+
+    def statuses(self) -> np.ndarray:
+        return self._file["status"][()]
+
+    def write(self, index: int, status: str, error: str = "", seconds: float = math.nan,
+              total: dict | None = None, layers: list[dict] = ()) -> None:
+        """Store one point: its slots first, then (once they are on disk) its status."""
+        offset, count = int(self.points["layer_offset"][index]), int(self.points["layer_count"][index])
+        if status == "done" and (total is None or len(layers) != count):
+            status, error = "error", f"expected a total and {count} layer records, got {len(layers)} layers"
+        done = status == "done"
+        message = _error_bytes(error)
+        self._fit(total if done else None, list(layers) if done else [], message)
+        f = self._file
+        if "totals" in f:
+            totals, layer_rows = f["totals"], f["layers"]
+            columns, layer_columns = columns_of(totals.dtype), columns_of(layer_rows.dtype)
+            totals[index] = table(columns, [total])[0] if done else filled(columns, 1)[0]
+            layer_rows[offset:offset + count] = table(layer_columns, list(layers)) if done \
+                else filled(layer_columns, count)
+        f["error"][index] = message
+        f["timing"][index] = (seconds, time.time())
+        f.flush()
+        os.fsync(self._fd)
+        f["status"][index] = STATUS[status]
+        f.flush()
+
+    def _fit(self, total: dict | None, layers: list[dict], message: bytes) -> None:
+        """Rewrite the file if this point needs columns the current layout cannot hold."""
+        f = self._file
+        old_totals = columns_of(f["totals"].dtype) if "totals" in f else []
+        old_layers = columns_of(f["layers"].dtype) if "layers" in f else []
+        new_totals = merge_columns(old_totals, [total]) if total is not None else old_totals
+        new_layers = merge_columns(old_layers, layers) if layers else old_layers
+        width = f["error"].dtype.itemsize
+        new_width = max(width, -(-len(message) // STRING_QUANTUM) * STRING_QUANTUM)
+        if new_totals == old_totals and new_layers == old_layers and new_width == width:
+            return
+        attrs, datasets = _read_all(f)
+        done = datasets["status"] == STATUS["done"]
+        if new_totals:  # result tables exist once a point is done
+            datasets["totals"] = _converted(datasets.get("totals"), new_totals, done)
+            layer_done = np.repeat(done, self.points["layer_count"])
+            datasets["layers"] = _converted(datasets.get("layers"), new_layers, layer_done)
+        datasets["error"] = datasets["error"].astype(f"S{new_width}")
+        self._file.close()
+        _write_file(self.path, attrs, datasets)
+        self._file = _open(self.path, "r+")
+        self._fd = self._file.id.get_vfd_handle()
+
+    def close(self) -> None:
+        if self._file:
+            self._file.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def remove_leftovers(path: str | Path) -> None:
+    """Delete the temporary file a killed relayout may have left beside ``path``."""
+    tmp = Path(path).with_name(Path(path).name + ".tmp")
+    if tmp.exists():
+        tmp.unlink()
+
+
+# ------------------------------------------------------------ the reader
+
+
+def read(path: str | Path) -> Content:
+    """The whole file; status is read first, so rows a running sweep is writing stay pending."""
+    path = Path(path)
+    with _open(path, "r") as f:
+        attrs = {name: f.attrs[name] for name in f.attrs}
+        _check_format(path, attrs)
+        status = f["status"][()]
+        axis_names = json.loads(attrs.get("axes", "[]"))
+        return Content(
+            attrs=attrs,
+            spec=f["spec"].asstr()[()],
+            points=f["points"][()],
+            axes=f["axes"][()] if "axes" in f else None,
+            axis_names=axis_names,
+            json_axes=json.loads(attrs.get("json_axes", "[]")),
+            config=f["config"][()],
+            hardware_yaml=list(f["hardware"].asstr()[()]),
+            status=status,
+            error=[e.decode(errors="replace") for e in f["error"][()]],
+            timing=f["timing"][()],
+            totals=f["totals"][()] if "totals" in f else None,
+            layers=f["layers"][()] if "layers" in f else None,
+        )

@@ -1,0 +1,95 @@
+"""A sweep killed with SIGKILL mid-run leaves a readable file and no workers; --resume completes it,
+every point exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from accelsim.errors import ConfigError
+from accelsim.results import load
+from accelsim.sweep import execute, load_spec
+from sweep_helpers import stored_records
+
+# 36 engine runs of ResNet-18 (~0.1-0.3 s each): long enough to be killed part-way.
+SPEC = """\
+hardware: tpu_v1
+axes:
+  array.rows: [64, 128, 256]
+  array.cols: [64, 128, 256]
+  dram.bandwidth_gb_per_s: [8, 16, 34, 68]
+workloads: [resnet18]
+model: engine
+"""
+KILL_AFTER = 3  # stored points
+
+
+def live_processes_in_group(pgid: int) -> list[int]:
+    """Processes of a process group that are not zombies (Linux /proc)."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            live.append(int(stat.parent.name))
+    return live
+
+
+def done_points(path) -> int:
+    try:
+        return load(path, as_pandas=False).count("done")
+    except ConfigError:  # not created yet
+        return 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_killed_sweep_resumes_with_every_point_exactly_once(tmp_path):
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(SPEC)
+    out = tmp_path / "r.h5"
+    command = [sys.executable, "-m", "accelsim", "sweep", str(spec_path), "-o", str(out), "--jobs", "2", "-q"]
+    # its own process group, so that the test can find (and at the end remove) everything it started
+    proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    try:
+        while done_points(out) < KILL_AFTER:
+            assert proc.poll() is None, f"the sweep ended before it was killed: {proc.communicate()}"
+            assert time.monotonic() < deadline, "no point stored within 120 s"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)  # the coordinator only, as the OOM killer would
+        proc.communicate()
+        assert proc.returncode == -signal.SIGKILL
+        # its workers notice and exit (nothing else would ever end them)
+        while live_processes_in_group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not live_processes_in_group(proc.pid)
+    finally:
+        if live_processes_in_group(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    points = load_spec(spec_path).points()
+    killed = load(out, as_pandas=False)  # readable as the kill left it
+    stored = killed.count("done")
+    assert KILL_AFTER <= stored < len(points)
+    assert killed.count("pending") == len(points) - stored
+
+    resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"this run stored {len(points) - stored} in" in resumed.stdout
+    assert f"{stored} were already stored" in resumed.stdout
+
+    final = load(out, as_pandas=False)
+    assert list(final.points["key"]) == [p.key for p in points]   # every point, in order, once
+    assert list(final.points["status"]) == ["done"] * len(points)
+    assert len(final.totals) == len(points) and len(set(final.totals["key"])) == len(points)
+    # and what is stored is what an uninterrupted run stores
+    execute(spec_path, tmp_path / "reference.h5", jobs=1)
+    assert stored_records(out) == stored_records(tmp_path / "reference.h5")

@@ -1,0 +1,182 @@
+"""Running sweeps: failures stored and counted, determinism across executors, resume, progress."""
+
+from __future__ import annotations
+
+import io
+
+import h5py
+import pytest
+
+import accelsim
+from accelsim.errors import ConfigError
+from accelsim.reports.records import flat, total_record
+from accelsim.sweep import SweepSpec, execute, run_point
+from accelsim.sweep.progress import Progress, duration
+from sweep_helpers import stored_records, tiny  # noqa: F401  (tiny: a fixture)
+
+# tpu_v1 is weight stationary with 256 x 256 PEs and one byte per weight: one stationary tile is
+# 256 * 256 = 65536 bytes, which must fit one slot (half, double-buffered) of the weight buffer.
+# A 64 KiB buffer has 32768-byte slots, so that point cannot map; OS and IS stream the weights.
+TILE_BYTES = 256 * 256 * 1
+SLOT_BYTES = 64 * 1024 // 2
+
+
+def twelve_points(workload, model="engine") -> SweepSpec:
+    return SweepSpec(hardware="tpu_v1", workloads=[str(workload)], model=model,
+                     axes={"sram.weight.size_kib": [64, 128, 256, 512], "array.dataflow": ["os", "ws", "is"]})
+
+
+def test_a_point_that_cannot_map_is_stored_as_failed_and_the_sweep_goes_on(tmp_path, tiny):
+    spec = twelve_points(tiny)
+    report = execute(spec, tmp_path / "r.h5", jobs=2)
+    assert (report.points, report.done, report.failed, report.errors, report.pending) == (12, 11, 1, 0, 0)
+    assert "12 points: 11 done, 1 failed" in report.summary()
+    results = accelsim.results.load(tmp_path / "r.h5", as_pandas=False)
+    failed = results.points[results.points["status"] == "failed"]
+    assert len(failed) == 1 and failed["sram.weight.size_kib"][0] == 64 and failed["array.dataflow"][0] == "ws"
+    assert failed["error"][0] == (f"layer fc1: does not fit the weight buffer: needs {TILE_BYTES} bytes, "
+                                  f"{SLOT_BYTES} bytes available (one fold's stationary tile of 256 x 256 elements)")
+    assert len(results.totals) == 11 and len(results.layers) == 11 * 3
+    # what is stored is what a direct simulation of the same design gives
+    for point in spec.points():
+        if point.index == failed["point"][0]:
+            continue
+        row = results.totals[results.totals["point"] == point.index][0]
+        direct = flat(total_record(accelsim.simulate(point.hardware, point.workload)))
+        assert (row["cycles"], row["dram_read_bytes"], row["macs"]) == \
+            (direct["cycles"], direct["dram_read_bytes"], direct["macs"])
+        assert row["key"] == point.key
+
+
+def test_same_inputs_give_the_same_stored_records_in_process_and_in_a_pool(tmp_path, tiny):
+    spec = twelve_points(tiny)
+    execute(spec, tmp_path / "serial.h5", jobs=1)
+    execute(spec, tmp_path / "again.h5", jobs=1)
+    execute(spec, tmp_path / "pool.h5", jobs=2)
+    serial = stored_records(tmp_path / "serial.h5")
+    assert stored_records(tmp_path / "again.h5") == serial
+    assert stored_records(tmp_path / "pool.h5") == serial
+
+
+def test_an_existing_file_is_never_overwritten(tmp_path, tiny):
+    out = tmp_path / "r.h5"
+    out.write_bytes(b"precious")
+    with pytest.raises(ConfigError, match=r"r.h5: already exists; --resume \(resume=True\) continues it"):
+        execute(twelve_points(tiny), out, jobs=1)
+    assert out.read_bytes() == b"precious"
+
+
+def test_resume_runs_only_the_points_not_stored(tmp_path, tiny):
+    spec = twelve_points(tiny, model="analytical")
+    full, partial = tmp_path / "full.h5", tmp_path / "partial.h5"
+    execute(spec, full, jobs=1)
+    execute(spec, partial, jobs=1)
+    with h5py.File(partial, "r+") as f:  # as if the run had stopped: 5 points never stored
+        f["status"][[2, 3, 7, 10, 11]] = 0
+    report = execute(spec, partial, jobs=1, resume=True)
+    assert (report.stored_before, report.ran, report.done, report.failed) == (7, 5, 11, 1)
+    assert stored_records(partial) == stored_records(full)
+    again = execute(spec, partial, jobs=1, resume=True)
+    assert again.ran == 0 and "nothing to run, every point was already stored" in again.summary()
+
+
+def test_resume_refuses_another_sweep(tmp_path, tiny):
+    out = tmp_path / "r.h5"
+    execute(twelve_points(tiny, "analytical"), out, jobs=1)
+    other = SweepSpec(hardware="tpu_v1", workloads=[str(tiny)], model="analytical",
+                      axes={"sram.weight.size_kib": [64, 128, 256, 1024], "array.dataflow": ["os", "ws", "is"]})
+    with pytest.raises(ConfigError, match=r"r.h5: holds another sweep \(3 of its 12 points are not in this spec: "
+                                          r"the spec, a hwconfig or a workload file changed\)"):
+        execute(other, out, jobs=1, resume=True)
+    reordered = SweepSpec(hardware="tpu_v1", workloads=[str(tiny)], model="analytical",
+                          axes={"array.dataflow": ["os", "ws", "is"], "sram.weight.size_kib": [64, 128, 256, 512]})
+    with pytest.raises(ConfigError, match=r"r.h5: holds the same points in another order"):
+        execute(reordered, out, jobs=1, resume=True)
+
+
+def test_run_returns_results_and_leaves_no_file_without_output(tmp_path, tiny, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    results = accelsim.sweep(twelve_points(tiny, "analytical"), jobs=1, as_pandas=False)
+    assert results.count("done") == 11 and results.count("failed") == 1 and results.model == "analytical"
+    assert list(tmp_path.iterdir()) == [tiny]
+
+
+def test_a_bug_in_one_point_is_stored_as_an_error_and_counted(tmp_path, tiny, monkeypatch):
+    import accelsim.sweep.runner as runner
+
+    real = runner.run_model
+
+    def flaky(model, hw, workload):
+        if hw.sram.weight.size_kib == 256:
+            raise ZeroDivisionError("division by zero")
+        return real(model, hw, workload)
+
+    monkeypatch.setattr(runner, "run_model", flaky)
+    report = execute(twelve_points(tiny, "analytical"), tmp_path / "r.h5", jobs=1)
+    assert (report.done, report.failed, report.errors) == (8, 1, 3)
+    assert "3 internal errors (please report)" in report.summary()
+    points = accelsim.results.load(tmp_path / "r.h5", as_pandas=False).points
+    assert points["error"][points["status"] == "error"][0].startswith(
+        "internal error: ZeroDivisionError: division by zero (test_runner.py:")
+
+
+def test_run_point_reports_what_the_worker_did():
+    hw, wl = accelsim.load_hardware("gemmini"), accelsim.load_workload("alexnet")
+    outcome = run_point(hw, wl, "analytical")
+    assert outcome.status == "done" and outcome.error == "" and outcome.seconds > 0
+    assert outcome.total["cycles"] == accelsim.analyze(hw, wl).cycles and len(outcome.layers) == len(wl.layers)
+
+
+def test_executor_options_are_checked(tmp_path, tiny):
+    spec = twelve_points(tiny, "analytical")
+    with pytest.raises(ConfigError, match=r"^--scheduler: tcp://x:1: expected --scheduler or --cluster, not both$"):
+        execute(spec, tmp_path / "a.h5", scheduler="tcp://x:1", cluster="local")
+    with pytest.raises(ConfigError, match=r"^--cluster: remote: expected local$"):
+        execute(spec, tmp_path / "b.h5", cluster="remote")
+    with pytest.raises(ConfigError, match=r"^--jobs: 0: expected a positive integer$"):
+        execute(spec, tmp_path / "c.h5", jobs=0)
+    assert list(tmp_path.iterdir()) == [tiny]  # a bad option leaves no file behind
+
+
+# ------------------------------------------------------------ progress
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_in_a_log_is_a_line_every_n_points():
+    clock, out = Clock(), io.StringIO()
+    meter = Progress(10, stored=2, stream=out, tty=False, every=3, clock=clock)
+    for status in ["done", "failed", "done", "done", "done", "done", "done", "done"]:
+        clock.now += 0.5
+        meter.update(status)
+    # 2 points per second; after 3 of 8 points, 5 remain: 2.5 s -> 0:02 (rounded), and so on
+    assert out.getvalue().splitlines() == [
+        "sweep: 5/10 points, 1 failed, 2.00 points/s, ETA 0:02",
+        "sweep: 8/10 points, 1 failed, 2.00 points/s, ETA 0:01",
+        "sweep: 10/10 points, 1 failed, 2.00 points/s, ETA 0:00",
+    ]
+
+
+def test_progress_on_a_terminal_is_a_bar_redrawn_in_place():
+    clock, out = Clock(), io.StringIO()
+    meter = Progress(4, stream=out, tty=True, clock=clock)
+    for _ in range(4):
+        clock.now += 1.0
+        meter.update("done")
+    frames = out.getvalue().split("\r")[1:]
+    assert frames[0] == "[######..................] 1/4 points, 0 failed, 1.00 points/s, ETA 0:03"
+    assert frames[-1] == "[########################] 4/4 points, 0 failed, 1.00 points/s, ETA 0:00\n"
+
+
+@pytest.mark.parametrize("seconds, text", [(0, "0:00"), (75, "1:15"), (3725, "1:02:05"), (float("nan"), "?")])
+def test_duration(seconds, text):
+    assert duration(seconds) == text
