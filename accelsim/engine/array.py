@@ -12,12 +12,13 @@ drain (the fold timing's shares assume back-to-back folds).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import simpy
 
 from accelsim.engine.dma import DmaEngine
 from accelsim.engine.sram import BufferPool
+from accelsim.stats import CycleBreakdown
 
 # Positions in a step row (schedule.STEP_FIELDS order).
 (FOLDS, LOAD_INPUT, LOAD_WEIGHT, LOAD_PSUM, OUTPUT_ACQUIRE, STREAM, FILL_DRAIN, PRELOAD, VECTOR, STORE_OUTPUT,
@@ -27,26 +28,29 @@ WAIT_CAUSE = (("input", LOAD_INPUT, "stall_input"), ("weight", LOAD_WEIGHT, "sta
               ("psum", LOAD_PSUM, "stall_output"))
 
 
+CAUSES = tuple(f.name for f in fields(CycleBreakdown))
+
+
 @dataclass
 class LayerTimes:
-    """What the array observed for one layer (plain counters, filled while simulating)."""
+    """What the array observed for one layer: its span and the cycles charged to each cause
+    (stats.CycleBreakdown's parts), filled while simulating."""
 
     start: int = 0
     end: int = 0
-    computing: int = 0
-    fill_drain: int = 0
-    preload: int = 0
-    stall_input: int = 0
-    stall_weight: int = 0
-    stall_output: int = 0
-    vector: int = 0
-    overhead: int = 0
     events: int = 0  # engine events processed while this layer ran
+    parts: dict = field(default_factory=lambda: dict.fromkeys(CAUSES, 0))
 
     @property
     def accounted(self) -> int:
-        return (self.overhead + self.computing + self.fill_drain + self.preload + self.vector + self.stall_input
-                + self.stall_weight + self.stall_output)
+        return sum(self.parts.values())
+
+    @property
+    def overhead(self) -> int:
+        return self.parts["overhead"]
+
+    def breakdown(self) -> CycleBreakdown:
+        return CycleBreakdown(**self.parts)
 
 
 class Loads:
@@ -119,7 +123,7 @@ class Array:
             first_event = self.events()
             if unit != "fused" and self.overhead:
                 yield env.timeout(self.overhead)
-                t.overhead = self.overhead
+                t.parts["overhead"] = self.overhead
             self.layer_started[li].succeed()
             for si, row in enumerate(rows):
                 cause = None
@@ -142,16 +146,17 @@ class Array:
                             cause = "stall_output"
                 self.progress(li, si)
                 if cause is not None:
-                    setattr(t, cause, getattr(t, cause) + env.now - t.start - t.accounted)
+                    t.parts[cause] += env.now - t.start - t.accounted
                 busy = row[STREAM] + row[FILL_DRAIN] + row[PRELOAD] + row[VECTOR]
                 if timeline is not None:
                     timeline.steps.append((li, si, waited_from, env.now, env.now + busy, cause))
                 if busy:
                     yield env.timeout(busy)
-                t.computing += row[STREAM]
-                t.fill_drain += row[FILL_DRAIN]
-                t.preload += row[PRELOAD]
-                t.vector += row[VECTOR]
+                parts = t.parts
+                parts["computing"] += row[STREAM]
+                parts["fill_drain"] += row[FILL_DRAIN]
+                parts["preload"] += row[PRELOAD]
+                parts["vector"] += row[VECTOR]
                 if row[RELEASE_INPUT]:
                     in_pool.release(row[RELEASE_INPUT])
                 if row[RELEASE_WEIGHT]:
@@ -167,4 +172,4 @@ class Array:
                 yield self.drained
             t.end = env.now
             t.events = self.events() - first_event
-            t.stall_output += t.end - t.start - t.accounted  # the last stores draining
+            t.parts["stall_output"] += t.end - t.start - t.accounted  # the last stores draining

@@ -19,7 +19,7 @@ from accelsim.engine.dram import Dram, Trace
 from accelsim.engine.sram import BufferPool
 from accelsim.engine.timeline import Timeline
 from accelsim.schedule import Schedule, build_schedule, dma_engine
-from accelsim.stats import CycleBreakdown, RunResult
+from accelsim.stats import RunResult
 
 BANDWIDTH_WINDOW_CYCLES = 1000  # peak DRAM bandwidth is the best average over windows this long
 
@@ -118,9 +118,7 @@ def simulate_schedule(schedule: Schedule, timeline: Timeline | None = None) -> R
         timeline.layers, timeline.schedule, timeline.dram = times, schedule, trace
     layers = []
     for ls, t in zip(schedule.layers, times):
-        breakdown = CycleBreakdown(computing=t.computing, fill_drain=t.fill_drain, preload=t.preload,
-                                   stall_input=t.stall_input, stall_weight=t.stall_weight,
-                                   stall_output=t.stall_output, vector=t.vector, overhead=t.overhead)
+        breakdown = t.breakdown()
         peak = trace.peak_bytes_per_cycle(t.start, t.end, BANDWIDTH_WINDOW_CYCLES)
         layers.append(layer_result(ls, hw, breakdown, peak, analytical_breakdown(ls, hw).total, events=t.events))
     return RunResult(hardware=hw, workload=schedule.workload, model="engine", layers=tuple(layers),
