@@ -28,18 +28,9 @@ from accelsim.schedule import DMA_COLUMNS, LayerSchedule, build_schedule, dma_en
 from accelsim.stats import CycleBreakdown, DramTraffic, LayerResult, RunResult
 
 
-def dram_rate(hw: Hardware) -> float:
-    """Bytes per cycle the DRAM can actually deliver (inf for an ideal memory)."""
-    rate = hw.dram_bytes_per_cycle * hw.dram.efficiency
-    latency = hw.dram_latency_cycles
-    if latency > 0:
-        rate = min(rate, hw.dram.max_outstanding * hw.dram.burst_bytes / latency)
-    return rate
-
-
 def memory_cycles(dram_bytes: int, hw: Hardware) -> int:
     """Cycles to move ``dram_bytes`` at the achievable DRAM rate."""
-    rate = dram_rate(hw)
+    rate = hw.achievable_dram_bytes_per_cycle
     return 0 if math.isinf(rate) else math.ceil(dram_bytes / rate)
 
 

@@ -261,7 +261,7 @@ class RunResult:
 # ------------------------------------------------------------ derived rows
 
 
-def _derived(hw: Hardware, batch: int, macs: int, cycles: int, breakdown: CycleBreakdown,
+def _derived(hw: Hardware, macs: int, cycles: int, breakdown: CycleBreakdown,
              dram: DramTraffic, compulsory: DramTraffic, sram: SramAccesses) -> dict:
     seconds = latency_s(cycles, hw.clock_hz)
     energy = energy_breakdown_j(hw, macs, sram, dram.total, seconds)
@@ -284,9 +284,9 @@ def _derived(hw: Hardware, batch: int, macs: int, cycles: int, breakdown: CycleB
     }
 
 
-def layer_metrics(layer: LayerResult, hw: Hardware, batch: int) -> dict:
+def layer_metrics(layer: LayerResult, hw: Hardware) -> dict:
     """Derived metrics of one layer (definitions: docs/metrics.md)."""
-    out = _derived(hw, batch, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram)
+    out = _derived(hw, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram)
     out["peak_dram_gb_per_s"] = layer.peak_dram_bytes_per_cycle * hw.clock_hz / 1e9
     out["analytical_gap"] = (layer.cycles - layer.analytical_cycles) / layer.analytical_cycles \
         if layer.analytical_cycles else 0.0
@@ -309,7 +309,7 @@ def run_metrics(run: RunResult) -> dict:
     """Derived metrics of a whole run (definitions: docs/metrics.md)."""
     hw = run.hardware
     batch = run.workload.batch
-    out = _derived(hw, batch, run.macs, run.cycles, run.breakdown, run.dram, run.compulsory, run.sram)
+    out = _derived(hw, run.macs, run.cycles, run.breakdown, run.dram, run.compulsory, run.sram)
     out["mapping_efficiency"] = run_mapping_efficiency(run)
     out["inferences_per_s"] = inferences_per_s(batch, out["latency_s"])
     out["energy_per_inference_j"] = out["energy_j"] / batch

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from accelsim.config.hardware import Hardware
-from accelsim.config.workload import Layer
-from accelsim.mapping import LayerMapping, Operand
+from accelsim.config.workload import Conv2d, Layer
+from accelsim.mapping import LayerMapping, Operand, strategy_for
 from accelsim.mapping.layer_mapping import array_accesses
+from accelsim.mapping.tiling import Geometry
 from accelsim.stats import DramTraffic, SramAccesses
 
 
 def compulsory_traffic(layer: Layer, hw: Hardware, batch: int) -> DramTraffic:
     """Every tensor moved once: the input pixels the windows touch, all weights read, all
     outputs written, at the element sizes of ``array.bytes_per_*``."""
-    from accelsim.mapping.tiling import Geometry
-    from accelsim.mapping.gemm import gemm_view
-
     a = hw.array
     input_bytes = layer.input_elements(batch) * a.bytes_per_input
-    gemm = gemm_view(layer, batch)
-    if gemm is not None:
-        geo = Geometry(layer, gemm, hw)
-        if geo.conv is not None:  # windows may skip rows or columns (stride > kernel)
-            input_bytes = geo.spatial(0, gemm.M) * layer.C * a.bytes_per_input
+    if isinstance(layer, Conv2d):  # windows may skip rows or columns (stride > kernel)
+        input_bytes = Geometry(layer, hw).spatial(0, batch * layer.P * layer.Q) * layer.C * a.bytes_per_input
     return DramTraffic(input_read=input_bytes,
                        weight_read=layer.weight_elements(batch) * a.bytes_per_weight,
                        output_write=layer.output_elements(batch) * a.bytes_per_output)
@@ -36,8 +31,6 @@ def array_sram(mapping: LayerMapping, hw: Hardware, dram: DramTraffic, extra_sta
     a = hw.array
     acc = array_accesses(mapping, a)
     reads = dict(acc.reads)
-    from accelsim.mapping import strategy_for
-
     stationary = strategy_for(a.dataflow).stationary
     if stationary is not Operand.OUTPUT:
         reads[stationary] += extra_stationary

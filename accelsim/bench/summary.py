@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from accelsim.bench.runner import Outcome
 from accelsim.compare.agreement import spearman

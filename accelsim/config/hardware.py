@@ -157,6 +157,16 @@ class Hardware(Validated):
         return self.dram.bandwidth_gb_per_s * GB / self.clock_hz
 
     @property
+    def achievable_dram_bytes_per_cycle(self) -> float:
+        """What the DRAM actually delivers: ``min(peak x efficiency, max_outstanding x
+        burst_bytes / latency)`` (Little's law: requests in flight cap a long-latency memory)."""
+        rate = self.dram_bytes_per_cycle * self.dram.efficiency
+        latency = self.dram_latency_cycles
+        if latency > 0:
+            rate = min(rate, self.dram.max_outstanding * self.dram.burst_bytes / latency)
+        return rate
+
+    @property
     def dram_latency_cycles(self) -> int:
         return math.ceil(self.dram.latency_ns * self.clock_mhz / 1000 - 1e-9)
 

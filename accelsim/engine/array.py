@@ -18,11 +18,14 @@ import simpy
 
 from accelsim.engine.dma import DmaEngine
 from accelsim.engine.sram import BufferPool
+from accelsim.schedule import STEP_FIELDS
 from accelsim.stats import CycleBreakdown
 
-# Positions in a step row (schedule.STEP_FIELDS order).
+# Positions in a step row.
 (FOLDS, LOAD_INPUT, LOAD_WEIGHT, LOAD_PSUM, OUTPUT_ACQUIRE, STREAM, FILL_DRAIN, PRELOAD, VECTOR, STORE_OUTPUT,
- STORE_PSUM, STORE_RELEASE, RELEASE_INPUT, RELEASE_WEIGHT) = range(14)
+ STORE_PSUM, STORE_RELEASE, RELEASE_INPUT, RELEASE_WEIGHT) = (STEP_FIELDS.index(name) for name in (
+    "folds", "load_input", "load_weight", "load_psum", "output_acquire", "stream", "fill_drain", "preload",
+    "vector", "store_output", "store_psum", "store_release", "release_input", "release_weight"))
 
 WAIT_CAUSE = (("input", LOAD_INPUT, "stall_input"), ("weight", LOAD_WEIGHT, "stall_weight"),
               ("psum", LOAD_PSUM, "stall_output"))

@@ -20,11 +20,8 @@ from accelsim.config.hardware import Hardware
 
 class Dram:
     def __init__(self, hw: Hardware):
-        rate = hw.dram_bytes_per_cycle * hw.dram.efficiency
         self.latency = hw.dram_latency_cycles
-        if self.latency > 0:
-            rate = min(rate, hw.dram.max_outstanding * hw.dram.burst_bytes / self.latency)
-        self.channel_rate = rate / hw.dram.channels
+        self.channel_rate = hw.achievable_dram_bytes_per_cycle / hw.dram.channels
         self.channel_free = [0] * hw.dram.channels
         self.starts: list[int] = []
         self.ends: list[int] = []

@@ -54,7 +54,7 @@ from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Conv2d, Layer
 from accelsim.errors import MappingError
 from accelsim.mapping.dataflow import DataflowStrategy, strategy_for, timing_for
-from accelsim.mapping.gemm import GemmShape, Operand, gemm_view
+from accelsim.mapping.gemm import Operand, gemm_view
 from accelsim.mapping.layer_mapping import fold_counts
 
 OPERAND_DIMS = {Operand.INPUT: ("M", "K"), Operand.WEIGHT: ("K", "N"), Operand.OUTPUT: ("M", "N")}
@@ -102,9 +102,8 @@ def touched(lo: int, hi: int, stride: int, pad: int, span: int, size: int) -> in
 class Geometry:
     """Byte sizes of operand tiles of one GEMM layer, given index ranges of M, K, N."""
 
-    def __init__(self, layer: Layer, gemm: GemmShape, hw: Hardware):
+    def __init__(self, layer: Layer, hw: Hardware):
         a = hw.array
-        self.gemm = gemm
         self.bytes = {Operand.INPUT: a.bytes_per_input, Operand.WEIGHT: a.bytes_per_weight}
         self.bytes_psum = a.bytes_per_psum
         self.bytes_output = a.bytes_per_output
@@ -202,7 +201,7 @@ class LayerTiler:
         self.strategy: DataflowStrategy = strategy_for(hw.array.dataflow)
         self.timing = timing_for(hw.array)
         self.extents = self.strategy.extents(self.gemm)
-        self.geo = Geometry(layer, self.gemm, hw)
+        self.geo = Geometry(layer, hw)
         self.rows = split(self.extents.rows, hw.array.rows)
         self.cols = split(self.extents.cols, hw.array.cols)
         self.nr, self.nc = fold_counts(self.extents, hw.array)

@@ -29,7 +29,7 @@ def _clean(value):
 
 
 def layer_record(layer: LayerResult, run: RunResult) -> dict:
-    m = layer_metrics(layer, run.hardware, run.workload.batch)
+    m = layer_metrics(layer, run.hardware)
     return _clean({
         "name": layer.name,
         "kind": layer.kind,

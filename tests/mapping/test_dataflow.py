@@ -1,5 +1,3 @@
-import math
-
 import pytest
 
 from accelsim.config.hardware import ArrayConfig, Dataflow

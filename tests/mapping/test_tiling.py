@@ -5,7 +5,6 @@ from accelsim.config.hardware import Dataflow
 from accelsim.config.loader import with_overrides
 from accelsim.config.workload import Conv2d, Gemm
 from accelsim.errors import MappingError
-from accelsim.mapping import gemm_view
 from accelsim.mapping.tiling import Geometry, LayerTiler, balanced, touched
 
 
@@ -21,7 +20,7 @@ def test_touched_rows_worked_by_hand():
 
 def test_footprint_and_channels_worked_by_hand():
     conv = Conv2d(name="c", H=8, W=8, C=4, K=8, R=3, S=3, padding=(1, 1, 1, 1))
-    geo = Geometry(conv, gemm_view(conv, 1), load_hardware("gemmini"))
+    geo = Geometry(conv, load_hardware("gemmini"))
     assert geo.spatial(0, 8) == 2 * 8     # output row 0 needs input rows 0-1, all 8 columns
     assert geo.spatial(0, 64) == 64       # the whole output needs the whole input
     assert geo.spatial(9, 11) == 3 * 4    # outputs (1,1),(1,2): rows 0-2, columns 0-3
