@@ -101,7 +101,3 @@ KERNELS: tuple[Kernel, ...] = (
     _gemm("gemm_m128_k64_n128_h12", 128, 64, 128, count=12, shared_weights=False,
           source="BERT-base attention scores, 12 heads"),
 )
-
-
-def kernel_names() -> list[str]:
-    return [kernel.name for kernel in KERNELS]

@@ -28,7 +28,6 @@ METRICS = (
     "dram_write_bytes", "avg_dram_gb_per_s", "energy_j", "energy_per_inference_j", "avg_power_w", "tops_per_w",
     "inferences_per_s_per_w", "inferences_per_s_per_mm2", "inferences_per_s_per_usd", "dominant", "dominant_stall",
 )
-EXTRA = ("dominant_stall_fraction", "error")
 
 # Metrics a ranking or a rank correlation may use, and whether more is better.
 RANKABLE = {

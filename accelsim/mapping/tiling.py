@@ -350,7 +350,7 @@ class LayerTiler:
                 resident = fits & (per_block_set <= slot)
             stream = ~fits
             if psum:
-                self._psums(ft, idx, size, resident, stream, fold_role == outer, parts, first_outer, block_end)
+                self._psums(ft, idx, size, resident, stream, parts)
                 continue
             load, release = field[operand]
             if fold_role == outer:  # "outer": with the first inner fold, kept for the inner loop
@@ -367,7 +367,7 @@ class LayerTiler:
             self._stream(ft, load, np.where(stream, size, 0), slot)
         return ft
 
-    def _psums(self, ft: FoldTable, idx, size, resident, stream, col_outer, parts, first_outer, block_end) -> None:
+    def _psums(self, ft: FoldTable, idx, size, resident, stream, parts) -> None:
         """Partial sums (WS, IS), reduced over the row folds: in place, spilled, or streamed."""
         col = ft.columns
         r = idx["row"]
