@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from accelsim.config.hardware import ArrayConfig, BufferConfig, Hardware
+from accelsim.config.hardware import ArrayConfig, Hardware
+from accelsim.config.memory import MemoryLevel
 
 # Horowitz, ISSCC 2014, 45 nm, 0.9 V.
 MULT_8BIT_PJ = 0.2
@@ -73,17 +74,17 @@ class ActionEnergies:
     """What each counted action costs on one design (the hwconfig's value or the default)."""
 
     mac_pj: float
-    input: BufferEnergy
-    weight: BufferEnergy
-    output: BufferEnergy
+    buffers: tuple[tuple[str, BufferEnergy], ...]  # every on-chip level, by name, in the hierarchy's order
     dram_pj_per_byte: float
     static_mw: float
+
+    def buffer(self, name: str) -> BufferEnergy:
+        return dict(self.buffers)[name]
 
     def as_record(self) -> dict:
         """Flat, unit-named keys, as in the JSON ``hardware.energy_per_action``."""
         out = {"mac_pj": self.mac_pj}
-        for name in ("input", "weight", "output"):
-            buf = getattr(self, name)
+        for name, buf in self.buffers:
             out[f"sram_{name}_read_pj_per_byte"] = buf.read_pj_per_byte
             out[f"sram_{name}_write_pj_per_byte"] = buf.write_pj_per_byte
         out["dram_pj_per_byte"] = self.dram_pj_per_byte
@@ -91,10 +92,10 @@ class ActionEnergies:
         return out
 
 
-def _buffer(buf: BufferConfig) -> BufferEnergy:
-    default = default_sram_pj_per_byte(buf.size_kib)
-    read = buf.read_pj_per_byte if buf.read_pj_per_byte is not None else default
-    write = buf.write_pj_per_byte if buf.write_pj_per_byte is not None else default
+def _buffer(level: MemoryLevel) -> BufferEnergy:
+    default = default_sram_pj_per_byte(level.size_kib)
+    read = level.read_pj_per_byte if level.read_pj_per_byte is not None else default
+    write = level.write_pj_per_byte if level.write_pj_per_byte is not None else default
     return BufferEnergy(read, write)
 
 
@@ -102,7 +103,7 @@ def action_energies(hw: Hardware) -> ActionEnergies:
     """The per-action energies of ``hw``: each field as given, or its documented default."""
     return ActionEnergies(
         mac_pj=hw.array.mac_pj if hw.array.mac_pj is not None else default_mac_pj(hw.array),
-        input=_buffer(hw.sram.input), weight=_buffer(hw.sram.weight), output=_buffer(hw.sram.output),
+        buffers=tuple((level.name, _buffer(level)) for level in hw.memory.levels),
         dram_pj_per_byte=hw.dram.pj_per_byte if hw.dram.pj_per_byte is not None else default_dram_pj_per_byte(),
         static_mw=hw.static_mw,
     )

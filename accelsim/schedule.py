@@ -35,7 +35,7 @@ from accelsim.config.workload import Layer, NonGemm, Workload
 from accelsim.mapping import LayerMapping, Operand, PhaseCycles, map_layer, strategy_for, timing_for
 from accelsim.mapping.tiling import STEP_FIELDS, FoldTable, LayerTiler, Tiling
 from accelsim.stats import DramTraffic, SramAccesses
-from accelsim.traffic import array_sram, compulsory_traffic
+from accelsim.traffic import array_sram, compulsory_traffic, sram_accesses
 
 STEP_DTYPE = np.dtype([(name, np.int64) for name in STEP_FIELDS])
 
@@ -237,7 +237,7 @@ def _non_gemm_layer(layer: NonGemm, hw: Hardware, batch: int) -> LayerSchedule:
     if unit == "vector":
         steps["vector"][0] = vector_cycles(layer, hw, batch)
     return LayerSchedule(layer=layer, unit=unit, steps=steps, mapping=None, tiling=None, traffic=DramTraffic(),
-                         compulsory=DramTraffic(), sram=SramAccesses())
+                         compulsory=DramTraffic(), sram=sram_accesses(hw, {}, {}))
 
 
 def schedule_layer(layer: Layer, hw: Hardware, batch: int) -> LayerSchedule:

@@ -54,21 +54,19 @@ def energy_breakdown_j(hw: Hardware, macs: int, sram: SramAccesses, dram_bytes: 
                        seconds: float) -> dict[str, float]:
     """Energy in joules by part: counts x per-action energies (accelsim.energy), plus static power x time.
 
-    ``mac`` = MACs x mac_pj; ``sram_<buffer>`` = bytes read x read_pj_per_byte + bytes written x
-    write_pj_per_byte; ``dram`` = DRAM bytes (read + written) x dram_pj_per_byte; ``static`` =
-    static_mw x latency. Pooling and element-wise work on the vector unit is not charged.
+    ``mac`` = MACs x mac_pj; ``sram_<buffer>`` (every on-chip level) = bytes read x
+    read_pj_per_byte + bytes written x write_pj_per_byte; ``dram`` = DRAM bytes (read +
+    written) x dram_pj_per_byte; ``static`` = static_mw x latency. Pooling and element-wise
+    work on the vector unit is not charged.
     """
     e = action_energies(hw)
-    return {
-        "mac": macs * e.mac_pj * PJ,
-        "sram_input": (sram.input_read * e.input.read_pj_per_byte + sram.input_write * e.input.write_pj_per_byte) * PJ,
-        "sram_weight": (sram.weight_read * e.weight.read_pj_per_byte
-                        + sram.weight_write * e.weight.write_pj_per_byte) * PJ,
-        "sram_output": (sram.output_read * e.output.read_pj_per_byte
-                        + sram.output_write * e.output.write_pj_per_byte) * PJ,
-        "dram": dram_bytes * e.dram_pj_per_byte * PJ,
-        "static": e.static_mw * 1e-3 * seconds,
-    }
+    out = {"mac": macs * e.mac_pj * PJ}
+    for name, buffer in e.buffers:
+        out[f"sram_{name}"] = (sram.read(name) * buffer.read_pj_per_byte
+                               + sram.written(name) * buffer.write_pj_per_byte) * PJ
+    out["dram"] = dram_bytes * e.dram_pj_per_byte * PJ
+    out["static"] = e.static_mw * 1e-3 * seconds
+    return out
 
 
 def average_power_w(energy_j: float, seconds: float) -> float:
@@ -162,17 +160,29 @@ class DramTraffic:
 
 @dataclass(frozen=True)
 class SramAccesses:
-    """Bytes read from and written to each on-chip buffer."""
+    """Bytes read from and written to each on-chip buffer: ``(name, read, written)`` per
+    buffer, in the hierarchy's order."""
 
-    input_read: int = 0
-    input_write: int = 0
-    weight_read: int = 0
-    weight_write: int = 0
-    output_read: int = 0
-    output_write: int = 0
+    buffers: tuple[tuple[str, int, int], ...] = ()
+
+    def read(self, name: str) -> int:
+        return sum(r for n, r, _ in self.buffers if n == name)
+
+    def written(self, name: str) -> int:
+        return sum(w for n, _, w in self.buffers if n == name)
+
+    def as_record(self) -> dict:
+        """``{<buffer>_read: bytes, <buffer>_write: bytes, ...}`` (the JSON ``sram_bytes``)."""
+        out = {}
+        for name, read, written in self.buffers:
+            out[f"{name}_read"] = read
+            out[f"{name}_write"] = written
+        return out
 
     def __add__(self, other: "SramAccesses") -> "SramAccesses":
-        return SramAccesses(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        names = list(dict.fromkeys([n for n, _, _ in self.buffers] + [n for n, _, _ in other.buffers]))
+        return SramAccesses(tuple((n, self.read(n) + other.read(n), self.written(n) + other.written(n))
+                                  for n in names))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,17 @@ def compulsory_traffic(layer: Layer, hw: Hardware, batch: int) -> DramTraffic:
                        output_write=layer.output_elements(batch) * a.bytes_per_output)
 
 
+def sram_accesses(hw: Hardware, reads: dict[Operand, int], writes: dict[Operand, int]) -> SramAccesses:
+    """Bytes read and written per operand, booked on the buffer that holds each operand's kind."""
+    memory = hw.memory
+    totals = {level.name: [0, 0] for level in memory.levels}
+    for operand in Operand:
+        name = memory.buffer_for(operand.kind).name
+        totals[name][0] += reads.get(operand, 0)
+        totals[name][1] += writes.get(operand, 0)
+    return SramAccesses(tuple((name, r, w) for name, (r, w) in totals.items()))
+
+
 def array_sram(mapping: LayerMapping, hw: Hardware, dram: DramTraffic, extra_stationary: int = 0) -> SramAccesses:
     """SRAM bytes: the array's side (from the mapping) plus the DMA side (the DRAM traffic).
 
@@ -34,11 +45,12 @@ def array_sram(mapping: LayerMapping, hw: Hardware, dram: DramTraffic, extra_sta
     stationary = strategy_for(a.dataflow).stationary
     if stationary is not Operand.OUTPUT:
         reads[stationary] += extra_stationary
-    return SramAccesses(
-        input_read=reads[Operand.INPUT] * a.bytes_per_input,
-        input_write=dram.input_read,
-        weight_read=reads[Operand.WEIGHT] * a.bytes_per_weight,
-        weight_write=dram.weight_read,
-        output_read=reads[Operand.OUTPUT] * a.bytes_per_psum + dram.write,
-        output_write=acc.writes[Operand.OUTPUT] * a.bytes_per_psum + dram.psum_read,
-    )
+    return sram_accesses(hw, {
+        Operand.INPUT: reads[Operand.INPUT] * a.bytes_per_input,
+        Operand.WEIGHT: reads[Operand.WEIGHT] * a.bytes_per_weight,
+        Operand.OUTPUT: reads[Operand.OUTPUT] * a.bytes_per_psum + dram.write,
+    }, {
+        Operand.INPUT: dram.input_read,
+        Operand.WEIGHT: dram.weight_read,
+        Operand.OUTPUT: acc.writes[Operand.OUTPUT] * a.bytes_per_psum + dram.psum_read,
+    })

@@ -65,9 +65,9 @@ def test_hwconfig_values_replace_the_defaults_and_round_trip(write):
         "array.mac_pj": 0.5, "sram.input.read_pj_per_byte": 1, "sram.input.write_pj_per_byte": 2,
         "dram.pj_per_byte": 20, "static_mw": 150, "area_mm2": 1.5, "cost_usd": 20})
     e = action_energies(hw)
-    assert (e.mac_pj, e.input.read_pj_per_byte, e.input.write_pj_per_byte, e.dram_pj_per_byte, e.static_mw) == \
+    assert (e.mac_pj, e.buffer("input").read_pj_per_byte, e.buffer("input").write_pj_per_byte, e.dram_pj_per_byte, e.static_mw) == \
         (0.5, 1.0, 2.0, 20.0, 150.0)
-    assert e.weight.read_pj_per_byte == default_sram_pj_per_byte(hw.sram.weight.size_kib)
+    assert e.buffer("weight").read_pj_per_byte == default_sram_pj_per_byte(hw.sram.weight.size_kib)
     again = load_hardware(write("again.yaml", hardware_to_yaml(hw)))
     assert again == hw
 

@@ -143,9 +143,9 @@ def _designs_table(outcomes):
         a, e = hw.array, action_energies(hw)
         body.append([hw.name, f"{a.rows}x{a.cols} {a.dataflow.value.upper()}", hw.clock_mhz, hw.peak_tops,
                      hw.dram.bandwidth_gb_per_s,
-                     f"{hw.sram.input.size_kib:g} / {hw.sram.weight.size_kib:g} / {hw.sram.output.size_kib:g}",
+                     ", ".join(f"{level.name} {level.size_kib:g}" for level in hw.memory.levels),
                      e.mac_pj, e.dram_pj_per_byte, e.static_mw, hw.area_mm2])
-    return Table("Design parameters", ["design", "array", "MHz", "peak TOPS", "DRAM GB/s", "SRAM KiB in / wt / out",
+    return Table("Design parameters", ["design", "array", "MHz", "peak TOPS", "DRAM GB/s", "on-chip KiB",
                              "pJ/MAC", "DRAM pJ/B", "static mW", "area mm²"], body,
                  [None, None, number, number, number, None, number, number, number, number],
                  note="Energy per action: the hwconfig's value or the documented default (docs/energy.md).",

@@ -1,6 +1,7 @@
 """Typed, validated, frozen inputs: hardware and workloads."""
 
 from accelsim.config.hardware import (
+    ActivationPlacement,
     ArrayConfig,
     BufferConfig,
     ControlConfig,
@@ -11,6 +12,7 @@ from accelsim.config.hardware import (
     SramConfig,
     VectorUnitConfig,
 )
+from accelsim.config.memory import DataKind, GlobalBufferConfig, MemoryHierarchy, MemoryLevel, OnChipBuffer
 from accelsim.config.loader import (
     hardware_from_data,
     hardware_to_yaml,
@@ -22,6 +24,7 @@ from accelsim.config.loader import (
 from accelsim.config.workload import Conv2d, Gemm, Layer, NonGemm, Workload
 
 __all__ = [
+    "ActivationPlacement", "DataKind", "GlobalBufferConfig", "MemoryHierarchy", "MemoryLevel", "OnChipBuffer",
     "ArrayConfig", "BufferConfig", "ControlConfig", "Conv2d", "Dataflow", "DmaConfig", "DramConfig",
     "Gemm", "Hardware", "Layer", "NonGemm", "SramConfig", "VectorUnitConfig", "Workload",
     "hardware_from_data", "hardware_to_yaml", "load_hardware", "load_workload", "workload_from_data",

@@ -1,12 +1,13 @@
 """The hardware description: a tree of frozen parts, units in every field name.
 
-``Hardware`` -> ``ArrayConfig`` (the systolic array), ``SramConfig`` (input,
-weight and output/accumulator buffers), ``DramConfig``, ``DmaConfig``,
-optional ``VectorUnitConfig`` and ``ControlConfig``. Derived quantities (peak
-MACs per cycle, peak TOPS, DRAM bytes per cycle) are properties, computed here
-and nowhere else.
+``Hardware`` -> ``ArrayConfig`` (the systolic array), the on-chip memories
+(``buffers``: a list of named buffers, or the three-buffer ``SramConfig`` form;
+optionally a ``global_buffer``), ``DramConfig``, ``DmaConfig``, optional
+``VectorUnitConfig`` and ``ControlConfig``. Derived quantities (peak MACs per
+cycle, peak TOPS, DRAM bytes per cycle, the resolved memory hierarchy) are
+properties, computed here and nowhere else.
 
-Energy per action (``array.mac_pj``, ``sram.*.read_pj_per_byte`` /
+Energy per action (``array.mac_pj``, the buffers' ``read_pj_per_byte`` /
 ``write_pj_per_byte``, ``dram.pj_per_byte``) is optional: null means the
 published default of :mod:`accelsim.energy`, which resolves them.
 """
@@ -14,6 +15,7 @@ published default of :mod:`accelsim.energy`, which resolves them.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from dataclasses import dataclass
 
@@ -28,6 +30,15 @@ from accelsim.config.schema import (
     positive_int,
     positive_number,
     spec,
+)
+from accelsim.config.memory import (  # noqa: F401  (ActivationPlacement, DataKind: re-exported)
+    DRAM,
+    ActivationPlacement,
+    DataKind,
+    GlobalBufferConfig,
+    MemoryHierarchy,
+    MemoryLevel,
+    OnChipBuffer,
 )
 from accelsim.errors import ConfigError
 
@@ -82,9 +93,17 @@ class BufferConfig(Validated):
 
 @dataclass(frozen=True)
 class SramConfig(Validated):
-    input: BufferConfig = spec(doc="input activations")
-    weight: BufferConfig = spec(doc="weights")
-    output: BufferConfig = spec(doc="outputs and partial sums (accumulators)")
+    """The three-buffer form: one buffer per kind of data, named after it."""
+
+    input: BufferConfig = spec(doc="input activations (holds: activations)")
+    weight: BufferConfig = spec(doc="weights (holds: weights)")
+    output: BufferConfig = spec(doc="outputs and partial sums, the accumulators (holds: psums)")
+
+    def buffers(self) -> tuple[OnChipBuffer, ...]:
+        kinds = {"input": DataKind.ACTIVATIONS, "weight": DataKind.WEIGHTS, "output": DataKind.PSUMS}
+        return tuple(OnChipBuffer(name=name, size_kib=b.size_kib, holds=(kind,), double_buffered=b.double_buffered,
+                                  read_pj_per_byte=b.read_pj_per_byte, write_pj_per_byte=b.write_pj_per_byte)
+                     for name, kind in kinds.items() for b in (getattr(self, name),))
 
 
 @dataclass(frozen=True)
@@ -117,12 +136,19 @@ class ControlConfig(Validated):
     layer_overhead_cycles: int = spec(non_negative_int(), default=0, doc="fixed cost per layer (launch, sync)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Hardware(Validated):
     name: str = spec(non_empty_string(), doc="design name")
     clock_mhz: float = spec(finite_positive_number(), doc="accelerator clock; 1 cycle = 1/clock")
     array: ArrayConfig = spec(doc="the systolic array")
-    sram: SramConfig = spec(doc="on-chip buffers")
+    sram: SramConfig | None = spec(default=None, doc="on-chip buffers, three-buffer form (or give buffers)")
+    buffers: tuple[OnChipBuffer, ...] | None = spec(
+        default=None, doc="on-chip buffers of a core, as a list (or give sram); each kind of data held by exactly one")
+    global_buffer: GlobalBufferConfig | None = spec(default=None,
+                                                    doc="null: none; a buffer between DRAM and the per-core buffers")
+    activations: ActivationPlacement = spec(default=ActivationPlacement.ON_CHIP,
+                                            doc="on_chip: tensors between layers stay on chip where they fit "
+                                                "(residency planner); dram: every tensor goes through DRAM")
     dram: DramConfig = spec(doc="off-chip memory")
     dma: DmaConfig = spec(default=DmaConfig(), doc="DMA engines")
     vector: VectorUnitConfig | None = spec(default=None, doc="null: pooling/element-wise fused (free)")
@@ -137,6 +163,48 @@ class Hardware(Validated):
             raise ConfigError(PYTHON, "array.bytes_per_psum",
                               f"expected at least bytes_per_output ({self.array.bytes_per_output}), "
                               f"got {self.array.bytes_per_psum}")
+        if (self.sram is None) == (self.buffers is None):
+            raise ConfigError(PYTHON, "buffers" if self.sram is None else "sram",
+                              "expected the on-chip buffers either as sram (input, weight, output) or as a "
+                              "buffers list, " + ("got neither" if self.sram is None else "got both"))
+        buffers = self.on_chip_buffers
+        where = "buffers" if self.buffers is not None else "sram"
+        seen: dict[str, int] = {}
+        for i, b in enumerate(buffers):
+            if b.name == DRAM or (self.global_buffer is not None and b.name == self.global_buffer.name):
+                raise ConfigError(PYTHON, f"{where}[{i}].name",
+                                  f"expected a name other than {b.name!r} (taken by another memory level)")
+            if b.name in seen:
+                raise ConfigError(PYTHON, f"{where}[{i}].name",
+                                  f"expected a unique buffer name, got {b.name!r} (also {where}[{seen[b.name]}])")
+            seen[b.name] = i
+        if self.global_buffer is not None and self.global_buffer.name == DRAM:
+            raise ConfigError(PYTHON, "global_buffer.name", f"expected a name other than {DRAM!r}")
+        for kind in DataKind:
+            holders = [b.name for b in buffers if kind in b.holds]
+            if len(holders) != 1:
+                found = "none" if not holders else ", ".join(holders)
+                raise ConfigError(PYTHON, where, f"expected exactly one buffer holding {kind.value}, got {found}")
+
+    @property
+    def on_chip_buffers(self) -> tuple[OnChipBuffer, ...]:
+        """The per-core buffers, whichever form the config used."""
+        return self.buffers if self.buffers is not None else self.sram.buffers()
+
+    @functools.cached_property
+    def memory(self) -> MemoryHierarchy:
+        """The resolved memory hierarchy: what every stage after the config asks."""
+        local = tuple(MemoryLevel(name=b.name, size_kib=b.size_kib, holds=frozenset(b.holds),
+                                  double_buffered=b.double_buffered,
+                                  bandwidth_bytes_per_cycle=b.bandwidth_bytes_per_cycle,
+                                  read_pj_per_byte=b.read_pj_per_byte, write_pj_per_byte=b.write_pj_per_byte)
+                      for b in self.on_chip_buffers)
+        g = self.global_buffer
+        shared = None if g is None else MemoryLevel(
+            name=g.name, size_kib=g.size_kib, holds=frozenset(g.holds),
+            bandwidth_bytes_per_cycle=g.bandwidth_bytes_per_cycle, latency_cycles=g.latency_cycles, shared=True,
+            read_pj_per_byte=g.read_pj_per_byte, write_pj_per_byte=g.write_pj_per_byte)
+        return MemoryHierarchy(local=local, global_buffer=shared, activations=self.activations)
 
     @property
     def peak_macs_per_cycle(self) -> int:

@@ -246,8 +246,9 @@ def parse_override(text: str) -> tuple[str, Any]:
 def with_overrides(hw: Hardware, overrides: dict[str, Any], source: str = "--set") -> Hardware:
     """A copy of ``hw`` with dotted-path fields replaced, validated like a file.
 
-    ``{"array.rows": 64, "sram.input.size_kib": 128}``; a path that names no
-    field is an error naming it.
+    ``{"array.rows": 64, "sram.input.size_kib": 128}``; an item of a list is named by its
+    ``name`` (``buffers.unified_buffer.size_kib``). A path that names no field is an error
+    naming it.
     """
     data = to_data(hw)
     for path, value in overrides.items():
@@ -256,6 +257,13 @@ def with_overrides(hw: Hardware, overrides: dict[str, Any], source: str = "--set
         fresh = False  # inside an optional section that was absent: build() checks its keys
         for depth, part in enumerate(parts):
             where = ".".join(parts[: depth + 1])
+            if isinstance(node, list):  # a list of named items: buffers.<name>
+                named = {item.get("name"): item for item in node if isinstance(item, dict)}
+                if part not in named or depth == len(parts) - 1:
+                    raise ConfigError(source, where, "no such hardware field, expected one of: "
+                                                     + ", ".join(str(n) for n in named))
+                node = named[part]
+                continue
             if not isinstance(node, dict) or (part not in node and not fresh):
                 allowed = ", ".join(node) if isinstance(node, dict) else "nothing (not a section)"
                 raise ConfigError(source, where, f"no such hardware field, expected one of: {allowed}")

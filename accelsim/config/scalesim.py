@@ -22,6 +22,8 @@ What SCALE-Sim 3.0.0 does, and therefore what this loader does:
   hwconfig gets ``clock_mhz: 1000`` (bytes per cycle = GB/s), one byte per
   element and SCALE-Sim's fold timing (``pipelined_folds: false``). ``CALC``
   bandwidth (SCALE-Sim sizes it so nothing stalls) becomes an ideal memory.
+* SCALE-Sim moves every layer's inputs and outputs through DRAM: the hwconfig says
+  ``activations: dram`` (no tensor stays on chip between layers).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import math
 from pathlib import Path
 
 from accelsim.config.hardware import (
+    ActivationPlacement,
     ArrayConfig,
     BufferConfig,
     Dataflow,
@@ -109,6 +112,7 @@ def load_scalesim_cfg(path: str | Path) -> Hardware:
         sram=SramConfig(input=buffer("IfmapSramSzkB"), weight=buffer("FilterSramSzkB"),
                         output=buffer("OfmapSramSzkB")),
         dram=DramConfig(bandwidth_gb_per_s=bandwidth, latency_ns=0.0),
+        activations=ActivationPlacement.DRAM,
     )
 
 

@@ -107,6 +107,15 @@ def _optional_inner(tp: Any) -> Any | None:
     return None
 
 
+def _list_item(tp: Any) -> Any | None:
+    """``X`` for ``tuple[X, ...]`` (a YAML list of X), else None."""
+    if typing.get_origin(tp) is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return args[0]
+    return None
+
+
 def type_phrase(tp: Any, check: Check | None) -> str:
     """The "expected ..." phrase for a field of type ``tp``."""
     if check is not None:
@@ -114,6 +123,9 @@ def type_phrase(tp: Any, check: Check | None) -> str:
     inner = _optional_inner(tp)
     if inner is not None:
         return type_phrase(inner, None) + " or null"
+    item = _list_item(tp)
+    if item is not None:
+        return "a list of " + ("mappings" if dataclasses.is_dataclass(item) else type_phrase(item, None))
     if tp is bool:
         return "true or false"
     if tp is int:
@@ -148,6 +160,13 @@ def _check_value(tp: Any, f: dataclasses.Field, value: Any, source: str, path: s
         if value is None:
             return
         tp = inner
+    item = _list_item(tp)
+    if item is not None:
+        if not isinstance(value, tuple) or not all(isinstance(v, item) for v in value):
+            raise expected(source, path, type_phrase(tp, None), value)
+        if check is not None and not check.ok(value):
+            raise expected(source, path, check.what, value)
+        return
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, tp):
             raise expected(source, path, f"a {tp.__name__}", value)
@@ -202,14 +221,31 @@ def convert(tp: Any, f: dataclasses.Field, value: Any, source: str, path: str) -
         if value is None:
             return None
         tp = inner
+    item = _list_item(tp)
+    if item is not None:
+        check = f.metadata.get("check")
+        if not isinstance(value, list):
+            raise expected(source, path, type_phrase(tp, check), value)
+        items = tuple(_convert_one(item, v, source, f"{path}[{i}]") for i, v in enumerate(value))
+        if check is not None and not check.ok(items):
+            raise expected(source, path, check.what, value)
+        return items
+    return _convert_one(tp, value, source, path, f)
+
+
+def _convert_one(tp: Any, value: Any, source: str, path: str, f: dataclasses.Field | None = None) -> Any:
     if dataclasses.is_dataclass(tp):
         return build(tp, value, source, path)
+    check = f.metadata.get("check") if f is not None else None
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         for member in tp:
             if value == member.value:
                 return member
-        raise expected(source, path, type_phrase(tp, f.metadata.get("check")), value)
-    _check_value(tp, f, value, source, path)  # on the value as written, so errors echo it
+        raise expected(source, path, type_phrase(tp, check), value)
+    if not _type_ok(tp, value):
+        raise expected(source, path, type_phrase(tp, check), value)
+    if check is not None and not check.ok(value):  # on the value as written, so errors echo it
+        raise expected(source, path, check.what, value)
     return float(value) if tp is float else value
 
 
@@ -238,6 +274,12 @@ def field_docs(cls: type, prefix: str = "") -> list[tuple[str, str, str, str]]:
             rows.append((path, "a mapping" + (" or null" if inner is not tp else ""),
                          _default_text(f), f.metadata.get("doc", "")))
             rows.extend(field_docs(inner, path))
+            continue
+        item = _list_item(inner)
+        if item is not None and dataclasses.is_dataclass(item):
+            rows.append((path, "a list of mappings" + (" or null" if inner is not tp else ""),
+                         _default_text(f), f.metadata.get("doc", "")))
+            rows.extend(field_docs(item, path + "[]"))
             continue
         rows.append((path, type_phrase(tp, f.metadata.get("check")), _default_text(f),
                      f.metadata.get("doc", "")))

@@ -18,6 +18,7 @@ import simpy
 
 from accelsim.engine.dma import DmaEngine
 from accelsim.engine.sram import BufferPool
+from accelsim.mapping import Operand
 from accelsim.schedule import STEP_FIELDS
 from accelsim.stats import CycleBreakdown
 
@@ -29,6 +30,12 @@ from accelsim.stats import CycleBreakdown
 
 WAIT_CAUSE = (("input", LOAD_INPUT, "stall_input"), ("weight", LOAD_WEIGHT, "stall_weight"),
               ("psum", LOAD_PSUM, "stall_output"))
+
+# The step columns that claim buffer bytes, in the order claims of one step are granted, and
+# the operand whose buffer each books.
+CLAIMS = (("load_input", Operand.INPUT), ("load_weight", Operand.WEIGHT), ("load_psum", Operand.OUTPUT),
+          ("output_acquire", Operand.OUTPUT))
+ACQUIRE_CLAIM = 3  # output_acquire's position in CLAIMS
 
 
 CAUSES = tuple(f.name for f in fields(CycleBreakdown))
@@ -86,12 +93,14 @@ class Loads:
 class Array:
     """Runs the layers' steps in order; see the module docstring for the accounting."""
 
-    def __init__(self, env: simpy.Environment, layers: list, loads: dict[str, Loads], pools: dict[str, BufferPool],
-                 store_engine: DmaEngine, overhead_cycles: int, layer_started: list, progress, events):
+    def __init__(self, env: simpy.Environment, layers: list, ordinals: list, loads: dict[str, Loads],
+                 pools: dict[Operand, BufferPool], store_engine: DmaEngine, overhead_cycles: int,
+                 layer_started: list, progress, events):
         self.env = env
         self.layers = layers              # [(unit, rows)] per layer; rows are lists of ints
+        self.ordinals = ordinals          # per layer, per step: each claim's place in its pool (CLAIMS order)
         self.loads = loads
-        self.pools = pools
+        self.pools = pools                # operand -> the pool of its buffer
         self.store_engine = store_engine
         self.overhead = overhead_cycles
         self.layer_started = layer_started
@@ -103,7 +112,7 @@ class Array:
         self.timeline = None  # an engine.timeline.Timeline to record steps in, or None
 
     def _stored(self, release: int):
-        out_pool = self.pools["output"]
+        out_pool = self.pools[Operand.OUTPUT]
 
         def done(_event) -> None:
             if release:
@@ -117,7 +126,8 @@ class Array:
 
     def run(self):
         env = self.env
-        out_pool, in_pool, wt_pool = self.pools["output"], self.pools["input"], self.pools["weight"]
+        pools = self.pools
+        out_pool, in_pool, wt_pool = pools[Operand.OUTPUT], pools[Operand.INPUT], pools[Operand.WEIGHT]
         waits = [(self.loads[name], column, cause) for name, column, cause in WAIT_CAUSE]
         timeline = self.timeline
         for li, (unit, rows) in enumerate(self.layers):
@@ -128,6 +138,7 @@ class Array:
                 yield env.timeout(self.overhead)
                 t.parts["overhead"] = self.overhead
             self.layer_started[li].succeed()
+            ordinals = self.ordinals[li]
             for si, row in enumerate(rows):
                 cause = None
                 if timeline is not None:
@@ -141,7 +152,7 @@ class Array:
                             if env.now > before:
                                 cause = what  # the last operand to arrive is the one that held the array
                 if row[OUTPUT_ACQUIRE]:
-                    event = out_pool.claim(row[OUTPUT_ACQUIRE])
+                    event = out_pool.claim(ordinals[si][ACQUIRE_CLAIM], row[OUTPUT_ACQUIRE])
                     if event is not None:
                         before = env.now
                         yield event

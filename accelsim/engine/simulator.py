@@ -3,17 +3,20 @@ fresh SimPy environment, run it, and turn what happened into results.
 
 DMA engines serve operands round-robin by kind: input loads on engine 0,
 weight loads on engine 1, partial-sum loads and all stores on engine 2
-(modulo ``dma.engines``), each engine a FIFO of descriptors.
+(modulo ``dma.engines``), each engine a FIFO of descriptors. Each operand's
+tiles are claimed in the buffer that holds its kind of data (``hw.memory``);
+operands that share a buffer share one pool of bytes.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import simpy
 
 from accelsim.analytical import analytical_breakdown, layer_result
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
-from accelsim.engine.array import LOAD_INPUT, LOAD_PSUM, LOAD_WEIGHT, Array, LayerTimes, Loads
+from accelsim.engine.array import CLAIMS, LOAD_INPUT, LOAD_PSUM, LOAD_WEIGHT, Array, LayerTimes, Loads
 from accelsim.engine.dma import DmaEngine
 from accelsim.engine.dram import Dram, Trace
 from accelsim.engine.sram import BufferPool
@@ -24,6 +27,25 @@ from accelsim.stats import RunResult
 BANDWIDTH_WINDOW_CYCLES = 1000  # peak DRAM bandwidth is the best average over windows this long
 
 LOADS = (("input", LOAD_INPUT), ("weight", LOAD_WEIGHT), ("psum", LOAD_PSUM))
+
+
+def claim_ordinals(layers: list, pool_of_claim: tuple) -> list:
+    """For every step, the position of each of its claims (``CLAIMS`` order) in its pool's
+    sequence, or -1 where the step claims nothing: claims are granted in this order."""
+    counts: dict = {}
+    out = []
+    for _, steps in layers:
+        claims = np.stack([steps[name] for name, _ in CLAIMS], axis=1) > 0 if len(steps) else \
+            np.zeros((0, len(CLAIMS)), dtype=bool)
+        ordinals = np.full(claims.shape, -1, dtype=np.int64)
+        for pool in dict.fromkeys(pool_of_claim):
+            mask = claims & np.array([p is pool for p in pool_of_claim])
+            flat = mask.ravel()
+            start = counts.get(pool, 0)
+            ordinals.ravel()[flat] = start + np.arange(int(flat.sum()))
+            counts[pool] = start + int(flat.sum())
+        out.append(ordinals.tolist())
+    return out
 
 
 class Simulation:
@@ -37,16 +59,19 @@ class Simulation:
         self.dram = Dram(hw)
         self.engines = [DmaEngine(env, self.dram, hw.dma.setup_cycles, hw.dma.chunk_bytes, f"dma{i}")
                         for i in range(hw.dma.engines)]
-        self.pools = {"input": BufferPool(env, "input", hw.sram.input.size_bytes),
-                      "weight": BufferPool(env, "weight", hw.sram.weight.size_bytes),
-                      "output": BufferPool(env, "output", hw.sram.output.size_bytes)}
+        memory = hw.memory
+        pools = {level.name: BufferPool(env, level.name, level.size_bytes) for level in memory.local}
+        # the pool each claim column (CLAIMS order) books bytes in: its operand's buffer
+        self.pool_of_claim = tuple(pools[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS)
+        self.pool_of = {operand: pools[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS}
         self.layers = [(ls.unit, ls.steps.tolist()) for ls in schedule.layers]
+        self.ordinals = claim_ordinals([(ls.unit, ls.steps) for ls in schedule.layers], self.pool_of_claim)
         self.layer_started = [env.event() for _ in self.layers]
         self.loads = {name: Loads(env) for name, _ in LOADS}
         store_engine = dma_engine("store", len(self.engines))
         self.claimed = (-1, -1)   # the latest step whose output space the array has claimed
         self.claim_waiter = None  # (step, event) a partial-sum load waits on
-        self.array = Array(env, self.layers, self.loads, self.pools, self.engines[store_engine],
+        self.array = Array(env, self.layers, self.ordinals, self.loads, self.pool_of, self.engines[store_engine],
                            hw.control.layer_overhead_cycles, self.layer_started, self._claimed,
                            lambda: self.events)
         if timeline is not None:  # record steps and descriptors (off by default: no cost)
@@ -69,9 +94,11 @@ class Simulation:
     def _loader(self, name: str, column: int, engine: DmaEngine, gated: bool):
         """Issue one operand's loads in step order, each once its buffer has room."""
         env = self.env
-        pool = self.pools["output" if name == "psum" else name]
+        slot = [c for c, _ in CLAIMS].index(f"load_{name}")
+        pool = self.pool_of_claim[slot]
         loads = self.loads[name]
         for li, (_, rows) in enumerate(self.layers):
+            ordinals = self.ordinals[li]
             waited_for_layer = False
             for si, row in enumerate(rows):
                 nbytes = row[column]
@@ -88,7 +115,7 @@ class Simulation:
                     if self.claimed < previous:
                         self.claim_waiter = (previous, env.event())
                         yield self.claim_waiter[1]
-                claim = pool.claim(nbytes)
+                claim = pool.claim(ordinals[si][slot], nbytes)
                 if claim is not None:
                     yield claim
                 engine.submit(nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival), (name, li, si))

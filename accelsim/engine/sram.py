@@ -1,14 +1,16 @@
-"""SRAM buffers as pools of free bytes: a load claims its bytes before it starts.
+"""On-chip buffers as pools of free bytes: a load claims its bytes before it starts.
 
-Claims are served first come, first served; when a buffer is full the claim
-waits until earlier data is freed. Prefetch depth therefore follows from
-capacity (a double-buffered tile fits twice, so one load runs ahead), not from
-a constant.
+Several requesters may claim from one buffer (the input and weight loaders, the array's
+output space and the partial-sum loader, a resident tensor). Claims are granted strictly in
+schedule order (layer, step, then input, weight, partial sums, output space), each once it
+fits: the position of every claim is known from the schedule (``ordinal``), so a later claim
+can never take bytes an earlier step still needs, which would deadlock a shared buffer. When
+a buffer is full the claim waits until earlier data is freed; how far prefetch runs ahead
+therefore follows from capacity (a double-buffered tile fits twice, so one load runs ahead),
+not from a constant.
 """
 
 from __future__ import annotations
-
-from collections import deque
 
 import simpy
 
@@ -21,25 +23,35 @@ class BufferPool:
         self.name = name
         self.capacity = capacity_bytes
         self.free = capacity_bytes
-        self.waiting: deque = deque()
+        self.next = 0                        # ordinal of the next claim to grant
+        self.pending: dict[int, tuple] = {}  # ordinal -> (bytes, event): asked for, not yet granted
 
-    def claim(self, nbytes: int) -> simpy.Event | None:
-        """Take ``nbytes``; returns None when granted at once, else an event to wait for."""
+    def claim(self, ordinal: int, nbytes: int) -> simpy.Event | None:
+        """Take ``nbytes`` as claim number ``ordinal``; None when granted at once, else an event."""
         if nbytes > self.capacity:
             raise SimulationError(f"{self.name} buffer: a claim of {nbytes} bytes exceeds its "
                                   f"{self.capacity} bytes (schedule error)")
-        if not self.waiting and self.free >= nbytes:
+        if ordinal == self.next and self.free >= nbytes:
             self.free -= nbytes
+            self.next += 1
+            if self.pending:
+                self._grant()
             return None
         event = self.env.event()
-        self.waiting.append((nbytes, event))
+        self.pending[ordinal] = (nbytes, event)
         return event
 
     def release(self, nbytes: int) -> None:
         self.free += nbytes
         if self.free > self.capacity:
             raise SimulationError(f"{self.name} buffer: released more bytes than claimed")
-        while self.waiting and self.waiting[0][0] <= self.free:
-            nbytes, event = self.waiting.popleft()
+        if self.pending:
+            self._grant()
+
+    def _grant(self) -> None:
+        pending = self.pending
+        while self.next in pending and pending[self.next][0] <= self.free:
+            nbytes, event = pending.pop(self.next)
             self.free -= nbytes
+            self.next += 1
             event.succeed()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from accelsim.config.memory import DataKind
 from accelsim.config.workload import Conv2d, Gemm, Layer
 
 
@@ -20,6 +21,14 @@ class Operand(enum.Enum):
     INPUT = "input"    # in[M x K]: activations (im2col view for convolutions)
     WEIGHT = "weight"  # w[K x N]
     OUTPUT = "output"  # out[M x N]: partial sums until the reduction is complete
+
+    @property
+    def kind(self) -> DataKind:
+        """The kind of data its tiles are: which buffer holds them (config.memory)."""
+        return _KIND[self]
+
+
+_KIND = {Operand.INPUT: DataKind.ACTIVATIONS, Operand.WEIGHT: DataKind.WEIGHTS, Operand.OUTPUT: DataKind.PSUMS}
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,17 @@ of at most R x C, a streamed extent T. The tiler decides, per layer:
   so the compute cycles do not change; SCALE-Sim fold timing and OS never
   block (SCALE-Sim streams the whole extent; OS keeps its outputs in the PEs).
 
-Residency rules, per operand (the three operands have separate buffers; a
-"slot" is half a double-buffered buffer, all of a single-buffered one):
+Each operand's tiles live in the buffer that holds its kind of data
+(``hw.memory.buffer_for``): inputs in the one holding activations, weights in
+the one holding weights, partial sums in the one holding psums. The tiler may
+use what resident tensors leave free in each buffer (:class:`WorkingSpace`,
+from the residency plan); operands that share a buffer share that room, and
+the tiler tries a few splits of it. An operand whose data is already on chip
+(a layer input resident in the activation buffer) is read in place: it is
+never loaded and takes no room. A "slot" is half of an operand's room when its
+buffer is double-buffered, all of it otherwise.
+
+Residency rules, per operand:
 
 * the stationary tile of every fold is loaded for that fold and must fit a
   slot, else :class:`~accelsim.errors.MappingError`;
@@ -29,11 +38,13 @@ Residency rules, per operand (the three operands have separate buffers; a
   row fold but the last writes them to DRAM and every one but the first reads
   them back, both counted.
 
-Candidates considered: both fold orders x {no time block} plus, where allowed,
-the largest time blocks that make the streamed tile, the set of streamed
-tiles, the partial-sum tile or the set of partial-sum tiles fit a slot. Each
-candidate is laid out fold by fold (:class:`FoldTable`) and the one with the
-least DRAM traffic wins (ties: fewer, longer blocks, then ``cols_inner``).
+Candidates considered: for each split of shared buffers, both fold orders x
+{no time block} plus, where allowed, the largest time blocks that make the
+streamed tile, the set of streamed tiles, the partial-sum tile or the set of
+partial-sum tiles fit a slot. Each candidate's traffic is computed in closed
+form and the one with the least DRAM traffic is laid out fold by fold
+(:class:`FoldTable`); ties: fewer, longer blocks, then ``cols_inner``, then
+the even split.
 
 Convolution inputs count as their real footprint in the input feature map:
 the band of input rows under a range of output pixels (with the halo of
@@ -45,6 +56,7 @@ fold's rows cover whole windows of few channels.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -167,6 +179,37 @@ class Tiling:
     order: str
     time_blocks: int
     considered: tuple[Candidate, ...]
+    slot_bytes: tuple[tuple[Operand, int], ...] = ()  # each operand's slot under the chosen split
+
+
+@dataclass(frozen=True)
+class WorkingSpace:
+    """The room one layer's working tiles have.
+
+    ``free_bytes``: per per-core buffer (by name), the bytes resident tensors leave free while
+    the layer runs; ``on_chip``: operands whose data is already in its buffer (read in place,
+    never loaded, no room needed).
+    """
+
+    free_bytes: tuple[tuple[str, int], ...]
+    on_chip: frozenset = frozenset()
+
+    @staticmethod
+    def whole(hw: Hardware) -> "WorkingSpace":
+        """Every buffer empty: nothing resident."""
+        return WorkingSpace(tuple((level.name, level.size_bytes) for level in hw.memory.local))
+
+    def free(self, name: str) -> int:
+        return dict(self.free_bytes)[name]
+
+
+def share_splits(n: int) -> list[tuple[float, ...]]:
+    """How ``n`` operands may split one buffer's room: evenly first, then each one favoured."""
+    if n <= 1:
+        return [(1.0,)] * n
+    favoured = 0.5 + 0.5 / n
+    rest = (1 - favoured) / (n - 1)
+    return [(1 / n,) * n] + [tuple(favoured if i == j else rest for i in range(n)) for j in range(n)]
 
 
 class FoldTable:
@@ -194,7 +237,7 @@ class FoldTable:
 class LayerTiler:
     """Evaluates the candidate tilings of one GEMM layer and lays out the chosen one."""
 
-    def __init__(self, layer: Layer, hw: Hardware, batch: int):
+    def __init__(self, layer: Layer, hw: Hardware, batch: int, space: WorkingSpace | None = None):
         self.layer = layer
         self.hw = hw
         self.gemm = gemm_view(layer, batch)
@@ -205,10 +248,32 @@ class LayerTiler:
         self.rows = split(self.extents.rows, hw.array.rows)
         self.cols = split(self.extents.cols, hw.array.cols)
         self.nr, self.nc = fold_counts(self.extents, hw.array)
-        self.slots = {Operand.INPUT: hw.sram.input.slot_bytes, Operand.WEIGHT: hw.sram.weight.slot_bytes,
-                      Operand.OUTPUT: hw.sram.output.slot_bytes}
+        self.space = space if space is not None else WorkingSpace.whole(hw)
+        self.on_chip = self.space.on_chip
+        self.buffer = {op: hw.memory.buffer_for(op.kind) for op in Operand}
+        self.splits = self._slot_splits()
+        self.slots = self.splits[0]
         dims = {"row": self.strategy.row_dim, "col": self.strategy.col_dim, "time": self.strategy.time_dim}
         self.dim_role = {dim: role for role, dim in dims.items()}
+
+    def _slot_splits(self) -> list[dict[Operand, int]]:
+        """Each operand's slot bytes, for every split of the buffers that operands share."""
+        users: dict[str, list[Operand]] = {}
+        for op in Operand:
+            if op not in self.on_chip:
+                users.setdefault(self.buffer[op].name, []).append(op)
+        per_buffer = []
+        for name, ops in users.items():
+            level, free = self.buffer[ops[0]], self.space.free(name)
+            per_buffer.append([{op: level.slot_bytes(int(free * share)) for op, share in zip(ops, shares)}
+                               for shares in share_splits(len(ops))])
+        splits = []
+        for combo in itertools.product(*per_buffer):
+            slots = dict.fromkeys(Operand, 0)
+            for part in combo:
+                slots.update(part)
+            splits.append(slots)
+        return splits
 
     # ------------------------------------------------------------ tile tables
     def roles(self, operand: Operand) -> tuple[str, str]:
@@ -226,14 +291,21 @@ class LayerTiler:
         return t["table"][idx[r1], idx[r2]]
 
     def check_stationary(self) -> None:
-        """One fold's stationary tile must fit its buffer slot."""
+        """One fold's stationary tile must fit its buffer slot (unless it is on chip already)."""
         operand = self.strategy.stationary
+        if operand in self.on_chip:
+            return
         parts = {"row": self.rows[:1], "col": self.cols[:1], "time": [(0, self.extents.time)]}
         need = int(self.table(operand, parts, psum=operand is Operand.OUTPUT)["table"].max())
         if need > self.slots[operand]:
             rr, cr = self.rows[0], self.cols[0]
-            raise MappingError(self.layer.name, operand.value, need, self.slots[operand],
+            raise MappingError(self.layer.name, self.buffer[operand].name, need, self.slots[operand],
                                f"one fold's stationary tile of {rr[1] - rr[0]} x {cr[1] - cr[0]} elements")
+
+    def streamed(self) -> tuple[tuple[Operand, str], ...]:
+        """The streamed operands that must be brought in, with their fold role."""
+        return tuple((op, role) for op, role in ((self.strategy.from_left, "row"), (self.strategy.along_cols, "col"))
+                     if op not in self.on_chip)
 
     # ------------------------------------------------------------ candidates
     def time_ranges(self, time_block: int) -> list[tuple[int, int]]:
@@ -248,8 +320,8 @@ class LayerTiler:
         if not self.hw.array.pipelined_folds or self.strategy.stationary is Operand.OUTPUT or T < 2 * R:
             return [T]
         blocks = {T}
-        for operand, fold_parts, fold_role in ((self.strategy.from_left, self.rows, "row"),
-                                               (self.strategy.along_cols, self.cols, "col")):
+        for operand, fold_role in self.streamed():
+            fold_parts = self.rows if fold_role == "row" else self.cols
             psum = operand is Operand.OUTPUT
             for subset in (fold_parts[:1], fold_parts):
                 def size(tb: int) -> int:
@@ -269,12 +341,23 @@ class LayerTiler:
         return sorted(blocks, reverse=True)
 
     def choose(self) -> tuple[Tiling, FoldTable]:
-        self.check_stationary()
-        considered = [Candidate(order, time_block, self.dram_bytes(order, time_block))
-                      for time_block in self.time_block_candidates() for order in ("cols_inner", "rows_inner")]
-        best = min(considered, key=lambda c: (c.dram_bytes, -c.time_block, c.order != "cols_inner"))
-        tiling = Tiling(layer=self.layer.name, order=best.order,
-                        time_blocks=len(self.time_ranges(best.time_block)), considered=tuple(considered))
+        """The candidate with the fewest DRAM bytes over every split, laid out."""
+        first_error, options = None, []
+        for index, slots in enumerate(self.splits):
+            self.slots = slots
+            try:
+                self.check_stationary()
+            except MappingError as err:
+                first_error = first_error or err
+                continue
+            for c in (Candidate(order, time_block, self.dram_bytes(order, time_block))
+                      for time_block in self.time_block_candidates() for order in ("cols_inner", "rows_inner")):
+                options.append(((c.dram_bytes, -c.time_block, c.order != "cols_inner", index), c, slots))
+        if not options:
+            raise first_error
+        _, best, self.slots = min(options, key=lambda option: option[0])
+        tiling = Tiling(layer=self.layer.name, order=best.order, time_blocks=len(self.time_ranges(best.time_block)),
+                        considered=tuple(c for _, c, _ in options), slot_bytes=tuple(self.slots.items()))
         return tiling, self.lay_out(best.order, best.time_block)
 
     def dram_bytes(self, order: str, time_block: int) -> int:
@@ -284,8 +367,10 @@ class LayerTiler:
         outer = "row" if order == "cols_inner" else "col"
         trips = {"row": self.nr, "col": self.nc}
         S = self.strategy.stationary
-        total = int(self.table(S, parts)["table"].sum()) * (1 if S is Operand.OUTPUT else len(times))
-        for operand, fold_role in ((self.strategy.from_left, "row"), (self.strategy.along_cols, "col")):
+        total = 0
+        if S not in self.on_chip:
+            total = int(self.table(S, parts)["table"].sum()) * (1 if S is Operand.OUTPUT else len(times))
+        for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
             t = self.table(operand, parts, psum=psum)
             axis = 0 if t["roles"][0] == fold_role else 1
@@ -324,7 +409,9 @@ class LayerTiler:
 
         # the stationary tile: loaded for every fold (OS: claimed, then stored as outputs)
         S = self.strategy.stationary
-        if S is Operand.OUTPUT:
+        if S in self.on_chip:
+            pass  # read from its buffer in place
+        elif S is Operand.OUTPUT:
             claim = self.gather(self.table(S, parts, psum=True), idx)
             col["output_acquire"] += claim
             col["store_output"] += self.gather(self.table(S, parts), idx)
@@ -334,7 +421,7 @@ class LayerTiler:
             col[field[S][0]] += size
             col[field[S][1]] += size
 
-        for operand, fold_role in ((self.strategy.from_left, "row"), (self.strategy.along_cols, "col")):
+        for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
             t = self.table(operand, parts, psum=psum)
             size = self.gather(t, idx)
@@ -364,7 +451,7 @@ class LayerTiler:
             tile_mode = ~keep & fits  # reloaded for every fold
             col[load] += np.where(tile_mode, size, 0)
             col[release] += np.where(tile_mode, size, 0)
-            self._stream(ft, load, np.where(stream, size, 0), slot)
+            self._stream(ft, load, np.where(stream, size, 0), slot, operand)
         return ft
 
     def _psums(self, ft: FoldTable, idx, size, resident, stream, parts) -> None:
@@ -382,13 +469,14 @@ class LayerTiler:
         col["store_release"] += np.where((in_place & last) | spill, size, 0)
         # streamed partial sums: every chunk claims (or reads back) and stores its piece
         streamed = np.where(stream, size, 0)
-        self._stream(ft, "output_acquire", np.where(first, streamed, 0), self.slots[Operand.OUTPUT])
-        self._stream(ft, "load_psum", np.where(~first, streamed, 0), self.slots[Operand.OUTPUT])
-        self._stream(ft, "store_output", np.where(stream & last, final, 0), None)
-        self._stream(ft, "store_psum", np.where(~last, streamed, 0), None)
-        self._stream(ft, "store_release", streamed, None)
+        out = Operand.OUTPUT
+        self._stream(ft, "output_acquire", np.where(first, streamed, 0), self.slots[out], out)
+        self._stream(ft, "load_psum", np.where(~first, streamed, 0), self.slots[out], out)
+        self._stream(ft, "store_output", np.where(stream & last, final, 0), None, out)
+        self._stream(ft, "store_psum", np.where(~last, streamed, 0), None, out)
+        self._stream(ft, "store_release", streamed, None, out)
 
-    def _stream(self, ft: FoldTable, column: str, size: np.ndarray, slot: int | None) -> None:
+    def _stream(self, ft: FoldTable, column: str, size: np.ndarray, slot: int | None, operand: Operand) -> None:
         """Bytes that pass through the buffer in chunks; chunk count so each piece fits ``slot``."""
         if not size.any():
             return
@@ -402,7 +490,7 @@ class LayerTiler:
             lengths = ft.columns["stream"]
             if (need > np.maximum(lengths, 1)).any():
                 worst = int(np.argmax(need - lengths))
-                raise MappingError(self.layer.name, "output" if column in ("output_acquire", "load_psum")
-                                   else column.split("_", 1)[1], int(-(-size[worst] // max(lengths[worst], 1))),
+                raise MappingError(self.layer.name, self.buffer[operand].name,
+                                   int(-(-size[worst] // max(lengths[worst], 1))),
                                    slot, "the data of a single stream step of one fold")
             ft.chunks = np.maximum(ft.chunks, need)

@@ -36,13 +36,18 @@ def test_bandwidth_trace_windows():
     assert trace.peak_bytes_per_cycle(0, 100, 1000) == pytest.approx(16)  # a span shorter than a window
 
 
-def test_buffer_pool_waits_in_order():
+def test_buffer_pool_grants_claims_in_schedule_order():
     env = simpy.Environment()
     pool = BufferPool(env, "input", 100)
-    assert pool.claim(60) is None
-    first, second = pool.claim(50), pool.claim(10)
-    assert first is not None and second is not None  # FIFO: the small one waits behind the big one
+    assert pool.claim(0, 60) is None
+    first, second = pool.claim(1, 50), pool.claim(2, 10)
+    assert first is not None and second is not None  # in order: the small one waits behind the big one
     pool.release(60)
     assert first.triggered and second.triggered and pool.free == 40
+    # a later claim that asks first waits for its turn even when it would fit
+    late = pool.claim(4, 10)
+    assert late is not None and not late.triggered
+    assert pool.claim(3, 20) is None  # its turn: granted, and then claim 4 is
+    assert late.triggered and pool.free == 10
     with pytest.raises(SimulationError, match="input buffer: a claim of 101 bytes exceeds its 100 bytes"):
-        pool.claim(101)
+        pool.claim(5, 101)

@@ -29,6 +29,19 @@ def test_ideal_memory_gives_exactly_the_compute_cycles(config, dataflow):
         assert run.cycles == analyze(hw, load_workload(name)).cycles
 
 
+def test_a_buffer_shared_by_inputs_and_weights_runs_every_workload(write):
+    # Gemmini as the chip has it: inputs and weights compete for one scratchpad; claims on it are
+    # granted in schedule order, so neither the next layer's prefetch nor the other operand can
+    # take bytes an earlier step needs (a deadlock would raise SimulationError).
+    from tests_shared import SHARED_SCRATCHPAD
+    hw = load_hardware(write("shared.yaml", SHARED_SCRATCHPAD))
+    ideal = with_overrides(hw, IDEAL)
+    for name in WORKLOADS:
+        run = simulate(hw, load_workload(name))
+        assert all(layer.breakdown.total == layer.cycles >= layer.compute_cycles for layer in run.layers)
+        assert all(layer.cycles == layer.compute_cycles for layer in simulate(ideal, load_workload(name)).layers)
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_every_workload_breakdown_sums_and_bounds_hold(config):
     hw = load_hardware(config)

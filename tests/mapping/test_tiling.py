@@ -5,7 +5,10 @@ from accelsim.config.hardware import Dataflow
 from accelsim.config.loader import with_overrides
 from accelsim.config.workload import Conv2d, Gemm
 from accelsim.errors import MappingError
-from accelsim.mapping.tiling import Geometry, LayerTiler, balanced, touched
+from accelsim.mapping.gemm import Operand
+from accelsim.mapping.tiling import Geometry, LayerTiler, WorkingSpace, balanced, share_splits, touched
+from tests_shared import SHARED_SCRATCHPAD as SHARED
+
 
 
 def test_touched_rows_worked_by_hand():
@@ -33,7 +36,7 @@ def test_balanced_split():
     assert balanced(10, 3) == [(0, 4), (4, 7), (7, 10)]
 
 
-def test_stationary_tile_that_does_not_fit_is_a_mapping_error():
+def test_stationary_tile_that_does_not_fit_is_a_mapping_error():  # the buffer is named
     hw = with_overrides(load_hardware("tpu_v1"), {"sram.weight.size_kib": 64})  # 32 KiB slots < 64 KiB tile
     with pytest.raises(MappingError, match=r"layer fc: does not fit the weight buffer: needs 65536 bytes, "
                                            r"32768 bytes available \(one fold's stationary tile of 256 x 256"):
@@ -66,3 +69,45 @@ def test_partial_sums_spill_when_the_accumulators_are_too_small():
     read_back = sum(int(v.sum()) for k, v in table.streamed.items() if k == "load_psum") \
         + int(table.columns["load_psum"].sum())
     assert spilled == read_back == 2 * psum  # (3 - 1) row folds write, (3 - 1) read back
+
+
+def test_share_splits_are_even_first_then_each_favoured():
+    assert share_splits(1) == [(1.0,)]
+    assert share_splits(2) == [(0.5, 0.5), (0.75, 0.25), (0.25, 0.75)]
+    assert [sum(split) for split in share_splits(3)] == pytest.approx([1.0] * 4)
+
+
+def test_operands_sharing_a_buffer_split_its_room(write):
+    hw = load_hardware(write("shared.yaml", SHARED))
+    layer = load_workload("resnet18").gemm_layers[3]
+    tiler = LayerTiler(layer, hw, 1)
+    room = 256 * 1024
+    # double-buffered: each operand's slot is half its share; the accumulator is not shared
+    assert [(s[Operand.INPUT], s[Operand.WEIGHT]) for s in tiler.splits] == [
+        (room // 4, room // 4), (room * 3 // 8, room // 8), (room // 8, room * 3 // 8)]
+    assert all(s[Operand.OUTPUT] == 32 * 1024 for s in tiler.splits)
+    tiling, table = tiler.choose()
+    chosen = dict(tiling.slot_bytes)
+    best = min(c.dram_bytes for c in tiling.considered)
+    assert table.dram_bytes * tiler.gemm.repeats == best
+    assert chosen[Operand.INPUT] + chosen[Operand.WEIGHT] <= room // 2
+
+
+def test_closed_form_traffic_equals_the_laid_out_folds_with_a_shared_buffer(write):
+    hw = load_hardware(write("shared.yaml", SHARED))
+    for layer in load_workload("resnet18").gemm_layers:
+        tiler = LayerTiler(layer, hw, 2)
+        tiling, table = tiler.choose()
+        assert table.dram_bytes * tiler.gemm.repeats == min(c.dram_bytes for c in tiling.considered), layer.name
+
+
+def test_an_operand_on_chip_is_never_loaded_and_takes_no_room():
+    hw = load_hardware("tpu_v1")
+    layer = Conv2d(name="c", H=28, W=28, C=128, K=128, R=3, S=3, padding=(1, 1, 1, 1))
+    space = WorkingSpace(WorkingSpace.whole(hw).free_bytes, on_chip=frozenset({Operand.INPUT}))
+    tiler = LayerTiler(layer, hw, 1, space)
+    _, table = tiler.choose()
+    assert int(table.columns["load_input"].sum()) == 0 and "load_input" not in table.streamed
+    assert int(table.columns["release_input"].sum()) == 0
+    # the weights still come in: 3 x 3 x 128 x 128 bytes, once (the 256 x 128 fold fits)
+    assert table.dram_bytes >= 3 * 3 * 128 * 128
