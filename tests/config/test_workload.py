@@ -140,3 +140,85 @@ def test_layer_kinds_and_non_gemm_work(write):
 def test_workload_in_python():
     with pytest.raises(ConfigError, match="layers: expected a non-empty list of layers"):
         Workload(name="w", layers=())
+
+
+# ---------------------------------------------------------------- the shipped networks' edges
+
+NETWORKS = ["resnet50", "resnet18", "mobilenet_v1", "mobilenet_v2", "vgg16", "alexnet", "bert_base_layer"]
+
+
+def reads(wl) -> dict[str, list[str]]:
+    return {layer.name: [t.name for t in wl.graph.inputs_of(i)] for i, layer in enumerate(wl.layers)}
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_shipped_networks_are_whole_graphs(name):
+    # one image (or sequence) in, one result out: no layer reads an input of its own from outside
+    # and no tensor is left unread, so every edge is a real one
+    wl = load_workload(name)
+    g = wl.graph
+    assert [t.name for t in g.network_inputs] == ["input"]
+    assert [t.name for t in g.network_outputs] == [wl.layers[-1].name]
+
+
+@pytest.mark.parametrize("name, flatten", [("vgg16", ("pool5", "fc6", 7 * 7 * 512)),
+                                           ("alexnet", ("pool5", "fc6", 6 * 6 * 256)),
+                                           ("mobilenet_v1", ("avgpool", "fc", 1024))])
+def test_chains_line_up(name, flatten):
+    wl = load_workload(name)
+    assert all(layer.inputs is None for layer in wl.layers)
+    assert list(reads(wl).values())[1:] == [[layer.name] for layer in wl.layers[:-1]]
+    pool, fc, elements = flatten  # the last pool's output flattens into the first fc
+    assert wl.graph.tensor(pool).elements == elements == wl.layers[wl.graph.tensor(fc).producer].K
+
+
+def test_resnet50_residual_branches_and_projections():
+    # He et al. 2016, Fig. 5 / Table 1: every block adds its 1x1c branch to its input, through a 1x1
+    # projection in the first block of each stage (v1.5: stride 2 on the 3x3, and on the projection)
+    wl = load_workload("resnet50")
+    r = reads(wl)
+    blocks = [(s, b) for s, n in ((2, 3), (3, 4), (4, 6), (5, 3)) for b in "abcdef"[:n]]
+    previous = "maxpool"
+    for stage, block in blocks:
+        name = f"res{stage}{block}"
+        assert r[f"{name}_1x1a"] == [previous]
+        if block == "a":
+            assert r[f"{name}_proj"] == [previous]
+            assert r[f"{name}_add"] == [f"{name}_1x1c", f"{name}_proj"]
+        else:
+            assert f"{name}_proj" not in r and r[f"{name}_add"] == [f"{name}_1x1c", previous]
+        previous = f"{name}_add"
+    assert r["avgpool"] == ["res5c_add"] and wl.graph.tensor("avgpool").shape == (1, 1, 2048)
+    assert sum(name.endswith("_add") for name in r) == 16
+
+
+def test_resnet18_shortcuts():
+    r = reads(load_workload("resnet18"))
+    assert r["res2a_add"] == ["res2a_3x3b", "maxpool"] and r["res2b_add"] == ["res2b_3x3b", "res2a_add"]
+    for stage in (3, 4, 5):
+        assert r[f"res{stage}a_proj"] == [f"res{stage - 1}b_add"]
+        assert r[f"res{stage}a_add"] == [f"res{stage}a_3x3b", f"res{stage}a_proj"]
+
+
+def test_mobilenet_v2_inverted_residuals():
+    # Sandler et al. 2018, Table 2: a residual in every repeat of a stage after its first (stride 1,
+    # same width): stages of n = 2, 3, 4, 3, 3 at widths 24, 32, 64, 96, 160 -> 1 + 2 + 3 + 2 + 2 = 10 adds
+    r = reads(load_workload("mobilenet_v2"))
+    adds = {name: inputs for name, inputs in r.items() if name.endswith("_add")}
+    assert adds == {
+        "b3_add": ["b3_project", "b2_project"], "b5_add": ["b5_project", "b4_project"],
+        "b6_add": ["b6_project", "b5_add"], "b8_add": ["b8_project", "b7_project"],
+        "b9_add": ["b9_project", "b8_add"], "b10_add": ["b10_project", "b9_add"],
+        "b12_add": ["b12_project", "b11_project"], "b13_add": ["b13_project", "b12_add"],
+        "b15_add": ["b15_project", "b14_project"], "b16_add": ["b16_project", "b15_add"],
+    }
+    assert r["b4_expand"] == ["b3_add"] and r["b17_expand"] == ["b16_add"]
+
+
+def test_bert_layer_edges():
+    wl = load_workload("bert_base_layer")
+    r = reads(wl)
+    assert r["q_proj"] == r["k_proj"] == r["v_proj"] == ["input"]
+    assert r["attn_scores"] == ["q_proj", "k_proj"] and r["attn_context"] == ["softmax", "v_proj"]
+    assert r["attn_add_norm"] == ["out_proj", "input"] and r["ffn_add_norm"] == ["ffn_down", "attn_add_norm"]
+    assert wl.graph.tensor("input").shape == (128, 768) and wl.graph.tensor("attn_scores").shape == (12, 128, 128)
