@@ -21,12 +21,12 @@ from accelsim.config.loader import (
     workload_from_data,
     workload_to_yaml,
 )
-from accelsim.config.workload import Conv2d, Gemm, Layer, NonGemm, Workload
+from accelsim.config.workload import Concat, Conv2d, Gemm, Layer, NetworkInput, NonGemm, Workload
 
 __all__ = [
     "ActivationPlacement", "DataKind", "GlobalBufferConfig", "MemoryHierarchy", "MemoryLevel", "OnChipBuffer",
-    "ArrayConfig", "BufferConfig", "ControlConfig", "Conv2d", "Dataflow", "DmaConfig", "DramConfig",
-    "Gemm", "Hardware", "Layer", "NonGemm", "SramConfig", "VectorUnitConfig", "Workload",
+    "ArrayConfig", "BufferConfig", "Concat", "ControlConfig", "Conv2d", "Dataflow", "DmaConfig", "DramConfig",
+    "Gemm", "Hardware", "Layer", "NetworkInput", "NonGemm", "SramConfig", "VectorUnitConfig", "Workload",
     "hardware_from_data", "hardware_to_yaml", "load_hardware", "load_workload", "workload_from_data",
     "workload_to_yaml",
 ]

@@ -6,7 +6,7 @@ line naming the file, the dotted path, the bad value and what was expected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,8 +14,20 @@ import yaml
 
 from accelsim.config import catalog
 from accelsim.config.hardware import Hardware
-from accelsim.config.schema import build, non_empty_string, non_negative_int, positive_int, spec, to_data
-from accelsim.config.workload import Conv2d, Gemm, Layer, NonGemm, Workload, parse_pair, parse_padding
+from accelsim.config.schema import PYTHON, build, non_empty_string, non_negative_int, positive_int, spec, to_data
+from accelsim.config.workload import (
+    Concat,
+    Conv2d,
+    Gemm,
+    Layer,
+    NetworkInput,
+    NonGemm,
+    Workload,
+    inputs_spec,
+    names_text,
+    parse_pair,
+    parse_padding,
+)
 from accelsim.config.schema import Validated
 from accelsim.errors import ConfigError, expected
 
@@ -90,9 +102,10 @@ class _FcSpec(Validated):
     name: str = spec(non_empty_string())
     in_features: int = spec(positive_int())
     out_features: int = spec(positive_int())
+    inputs: tuple[str, ...] | None = inputs_spec()
 
     def layer(self) -> Gemm:
-        return Gemm(name=self.name, M=1, K=self.in_features, N=self.out_features)
+        return Gemm(name=self.name, M=1, K=self.in_features, N=self.out_features, inputs=self.inputs)
 
 
 @dataclass(frozen=True)
@@ -106,22 +119,33 @@ class _PoolSpec(Validated):
     S: int = spec(positive_int())
     stride: tuple[int, int] = spec(default=(1, 1), parse=parse_pair)
     padding: tuple[int, int, int, int] = spec(default=(0, 0, 0, 0), parse=parse_padding)
+    inputs: tuple[str, ...] | None = inputs_spec()
 
     def layer(self) -> NonGemm:
+        if self.inputs is not None and len(self.inputs) != 1:
+            raise ConfigError(PYTHON, "inputs", f"expected one tensor name for a pool, got {names_text(self.inputs)}")
         # A pooling window is a depthwise conv without weights: reuse its shape rules.
         shape = Conv2d(name=self.name, H=self.H, W=self.W, C=self.C, K=self.C, R=self.R, S=self.S,
                        stride=self.stride, padding=self.padding, groups=self.C)
-        return NonGemm(name=self.name, op=f"{self.op}pool", ops=shape.P * shape.Q * self.C * self.R * self.S)
+        return NonGemm(name=self.name, op=f"{self.op}pool", ops=shape.P * shape.Q * self.C * self.R * self.S,
+                       inputs=self.inputs, input_shape=(self.H, self.W, self.C), shape=(shape.P, shape.Q, self.C))
 
 
 @dataclass(frozen=True)
 class _EltwiseSpec(Validated):
     name: str = spec(non_empty_string())
     op: str = spec(non_empty_string(), doc="add, mul, relu, ...")
-    elements: int = spec(non_negative_int(), doc="output elements per sample")
+    elements: int | None = spec(non_negative_int(), default=None,
+                                doc="output elements per sample (default, with inputs: its first input's)")
+    inputs: tuple[str, ...] | None = inputs_spec()
 
     def layer(self) -> NonGemm:
-        return NonGemm(name=self.name, op=self.op, ops=self.elements)
+        if self.elements is None and self.inputs is None:
+            raise ConfigError(PYTHON, "elements", "missing required key, expected a non-negative integer "
+                                                  "(it may be left out when inputs are given)")
+        # every input must hold `elements` values; left out, the loader infers it from the graph
+        return NonGemm(name=self.name, op=self.op, ops=self.elements or 0, inputs=self.inputs,
+                       input_shape=(self.elements,) if self.elements else None)
 
 
 def _direct(cls: type) -> Callable[[dict, str, str], Layer]:
@@ -146,6 +170,7 @@ LAYER_TYPES: dict[str, Callable[[dict, str, str], Layer]] = {
     "pool": _via(_PoolSpec),
     "eltwise": _via(_EltwiseSpec),
     "nongemm": _direct(NonGemm),
+    "concat": _direct(Concat),
 }
 
 
@@ -164,22 +189,37 @@ def layer_from_data(data: Any, source: str, path: str) -> Layer:
 def workload_from_data(data: Any, source: str) -> Workload:
     if not isinstance(data, dict):
         raise expected(source, "", "a mapping with name, batch and layers", data)
-    allowed = ("name", "batch", "layers")
+    allowed = ("name", "batch", "inputs", "layers")
     for key in data:
         if key not in allowed:
             raise ConfigError(source, str(key), "unknown key, expected one of: " + ", ".join(allowed))
     layers_data = data.get("layers")
     if not isinstance(layers_data, list) or not layers_data:
         raise expected(source, "layers", "a non-empty list of layers", layers_data)
-    layers = tuple(layer_from_data(item, source, f"layers[{i}]") for i, item in enumerate(layers_data))
-    fields = {k: v for k, v in data.items() if k != "layers"}
-    if "name" not in fields:
+    layers = [layer_from_data(item, source, f"layers[{i}]") for i, item in enumerate(layers_data)]
+    inputs_data = data.get("inputs", [])
+    if not isinstance(inputs_data, list):
+        raise expected(source, "inputs", "a list of network inputs ({name, shape})", inputs_data)
+    inputs = tuple(build(NetworkInput, item, source, f"inputs[{i}]") for i, item in enumerate(inputs_data))
+    if "name" not in data:
         raise ConfigError(source, "name", "missing required key, expected a non-empty string")
-    try:
-        return Workload(name=_str_field(fields, "name", source), batch=_int_field(fields, "batch", source, 1),
-                        layers=layers, source=source)
-    except ConfigError as err:
-        raise err.relocated(source) from None
+    name, batch = _str_field(data, "name", source), _int_field(data, "batch", source, 1)
+
+    def make() -> Workload:
+        try:
+            return Workload(name=name, batch=batch, layers=tuple(layers), inputs=inputs, source=source)
+        except ConfigError as err:
+            raise err.relocated(source) from None
+
+    workload = make()
+    # an eltwise without `elements` holds as many as its first input: known once the graph is
+    inferred = [i for i, item in enumerate(layers_data) if item["type"] == "eltwise" and "elements" not in item]
+    if not inferred:
+        return workload
+    for i in inferred:
+        elements = workload.graph.inputs_of(i)[0].elements
+        layers[i] = replace(layers[i], ops=elements, input_shape=(elements,))
+    return make()
 
 
 def _str_field(data: dict, key: str, source: str) -> str:
@@ -219,15 +259,21 @@ def load_workload(name_or_path: str | Path, batch: int | None = None,
 
 
 def layer_to_data(layer: Layer) -> dict:
-    """The YAML form of one layer (``type`` first); ``layer_from_data`` reads it back."""
-    kind = {Conv2d: "conv2d", Gemm: "gemm", NonGemm: "nongemm"}[type(layer)]
-    data = to_data(layer)
-    return {"name": data.pop("name"), "type": kind, **data}
+    """The YAML form of one layer (``type``, then ``inputs`` when it names them; fields left at null
+    are left out); ``layer_from_data`` reads it back."""
+    kind = {Conv2d: "conv2d", Gemm: "gemm", NonGemm: "nongemm", Concat: "concat"}[type(layer)]
+    data = {key: value for key, value in to_data(layer).items() if value is not None}
+    head = {"name": data.pop("name"), "type": kind}
+    if "inputs" in data:
+        head["inputs"] = data.pop("inputs")
+    return {**head, **data}
 
 
 def workload_to_yaml(workload: Workload) -> str:
-    data = {"name": workload.name, "batch": workload.batch,
-            "layers": [layer_to_data(layer) for layer in workload.layers]}
+    data: dict[str, Any] = {"name": workload.name, "batch": workload.batch}
+    if workload.inputs:
+        data["inputs"] = [to_data(spec_) for spec_ in workload.inputs]
+    data["layers"] = [layer_to_data(layer) for layer in workload.layers]
     return dump_yaml(data)
 
 

@@ -3,13 +3,16 @@
 Layer shapes use the field's usual letters (Eyeriss / Timeloop notation): an
 input of ``H x W x C``, ``K`` filters of ``R x S``, output ``P x Q``. The
 mathematical sizes of a layer (MACs, element counts of its tensors) live here;
-how a layer becomes GEMMs on an array lives in :mod:`accelsim.mapping`.
+how a layer becomes GEMMs on an array lives in :mod:`accelsim.mapping`. Each
+layer produces one tensor, named after it, and names the tensors it reads
+(``inputs``); :mod:`accelsim.graph` resolves those names and checks the shapes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Union
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Union
 
 from accelsim.config.schema import (
     PYTHON,
@@ -21,6 +24,9 @@ from accelsim.config.schema import (
     spec,
 )
 from accelsim.errors import ConfigError
+
+if TYPE_CHECKING:
+    from accelsim.graph import Graph
 
 
 def _ints(value: object, n: int, phrase: str) -> tuple[int, ...]:
@@ -55,6 +61,52 @@ def parse_padding(value: object) -> tuple[int, int, int, int]:
     return out  # type: ignore[return-value]
 
 
+NAMES = "a non-empty list of tensor names"
+SHAPE = "a non-empty list of positive integers"
+
+
+def parse_names(value: object) -> tuple[str, ...]:
+    """``[a, b]`` -> ``("a", "b")``; a bare string is refused (a typo for a list, or a list of letters)."""
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return tuple(value)
+    raise ValueError(NAMES)
+
+
+def parse_shape(value: object) -> tuple[int, ...]:
+    """``[224, 224, 3]`` -> ``(224, 224, 3)``."""
+    if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                                                 for v in value):
+        return tuple(value)
+    raise ValueError(SHAPE)
+
+
+def _names_check() -> Check:
+    return Check(NAMES, lambda v: isinstance(v, tuple) and len(v) > 0
+                 and all(isinstance(x, str) and x.strip() for x in v))
+
+
+def _shape_check() -> Check:
+    return Check(SHAPE, lambda v: isinstance(v, tuple) and len(v) > 0
+                 and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v))
+
+
+def inputs_spec() -> object:
+    """The ``inputs`` field every layer type has."""
+    return spec(_names_check(), default=None, parse=parse_names,
+                doc="tensors it reads, in order (default: the previous layer's output)")
+
+
+def names_text(names: tuple[str, ...]) -> str:
+    """``("a", "b")`` -> ``['a', 'b']``, the way an error echoes a list of names."""
+    return "[" + ", ".join(repr(n) for n in names) + "]"
+
+
+def _check_arity(layer: object, most: int, what: str) -> None:
+    inputs = layer.inputs  # type: ignore[attr-defined]
+    if inputs is not None and len(inputs) > most:
+        raise ConfigError(PYTHON, "inputs", f"expected {what}, got {names_text(inputs)}")
+
+
 def _pair_check() -> Check:
     return Check(PAIR, lambda v: isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, int) and x >= 1 for x in v))
 
@@ -79,8 +131,10 @@ class Conv2d(Validated):
                                               doc="top, bottom, left, right")
     dilation: tuple[int, int] = spec(_pair_check(), default=(1, 1), parse=parse_pair)
     groups: int = spec(positive_int(), default=1, doc="C and K split into groups; groups = C is depthwise")
+    inputs: tuple[str, ...] | None = inputs_spec()
 
     def validate(self) -> None:
+        _check_arity(self, 1, "one tensor name for a conv2d")
         for dim in ("C", "K"):
             if getattr(self, dim) % self.groups:
                 raise ConfigError(PYTHON, "groups", f"expected a divisor of {dim} = {getattr(self, dim)}, "
@@ -145,6 +199,14 @@ class Gemm(Validated):
     K: int = spec(positive_int(), doc="reduction length")
     count: int = spec(positive_int(), default=1, doc="independent GEMMs per sample (e.g. attention heads)")
     shared_weights: bool = spec(default=True, doc="right operand is a weight shared across the batch")
+    inputs: tuple[str, ...] | None = inputs_spec()
+
+    def validate(self) -> None:
+        if self.shared_weights:
+            _check_arity(self, 1, "one tensor name (the right operand is a weight; with shared_weights: false "
+                                  "a second name is the right operand)")
+        else:
+            _check_arity(self, 2, "one or two tensor names (the left operand, then the right one)")
 
     @property
     def kind(self) -> str:
@@ -169,12 +231,19 @@ class NonGemm(Validated):
 
     ``ops`` is element operations per sample; the vector unit (when the hwconfig
     has one) retires ``vector.elements_per_cycle`` of them per cycle, else the
-    layer is fused into its neighbour and free.
+    layer is fused into its neighbour and free. ``shape`` is its output per
+    sample (default: its first input's); ``input_shape``, when given, is checked
+    against every input (a pool's ``H x W x C``, an element-wise op's count).
     """
 
     name: str = spec(non_empty_string())
     op: str = spec(non_empty_string(), doc="what it does: maxpool, add, relu, ...")
     ops: int = spec(non_negative_int(), doc="element operations per sample")
+    inputs: tuple[str, ...] | None = inputs_spec()
+    shape: tuple[int, ...] | None = spec(_shape_check(), default=None, parse=parse_shape,
+                                         doc="output shape per sample (default: its first input's)")
+    input_shape: tuple[int, ...] | None = spec(_shape_check(), default=None, parse=parse_shape,
+                                               doc="the shape every input must match (default: any)")
 
     @property
     def kind(self) -> str:
@@ -193,8 +262,44 @@ class NonGemm(Validated):
         return 0
 
 
+@dataclass(frozen=True)
+class Concat(NonGemm):
+    """Tensors joined along their channels (the last axis), which must agree on ``H x W``.
+
+    No arithmetic: its producers can write into slices of one tensor, so a
+    residency model may treat it as free. It is a :class:`NonGemm` of op
+    ``concat`` and 0 ops, so everything that runs non-GEMM work runs it.
+    """
+
+    op: str = field(default="concat", init=False)
+    ops: int = field(default=0, init=False)
+    shape: tuple[int, ...] | None = field(default=None, init=False)
+    input_shape: tuple[int, ...] | None = field(default=None, init=False)
+
+    def validate(self) -> None:
+        if self.inputs is None:
+            raise ConfigError(PYTHON, "inputs", "missing required key, expected a list of at least 2 tensor "
+                                                "names to concatenate")
+        if len(self.inputs) < 2:
+            raise ConfigError(PYTHON, "inputs", f"expected at least 2 tensor names to concatenate, "
+                                                f"got {names_text(self.inputs)}")
+        for j, name in enumerate(self.inputs):
+            first = self.inputs.index(name)
+            if first < j:
+                raise ConfigError(PYTHON, f"inputs[{j}]", f"expected each tensor once in a concat, got {name!r} "
+                                                          f"again (also inputs[{first}])")
+
+
 Layer = Union[Conv2d, Gemm, NonGemm]
 GEMM_LAYERS = (Conv2d, Gemm)
+
+
+@dataclass(frozen=True)
+class NetworkInput(Validated):
+    """A tensor the network reads from outside (an image, a sequence of embeddings), per sample."""
+
+    name: str = spec(non_empty_string())
+    shape: tuple[int, ...] = spec(_shape_check(), parse=parse_shape, doc="per sample, e.g. [224, 224, 3]")
 
 
 @dataclass(frozen=True)
@@ -203,6 +308,9 @@ class Workload(Validated):
     layers: tuple = spec(Check("a non-empty list of layers", lambda v: isinstance(v, tuple) and len(v) > 0))
     batch: int = spec(positive_int(), default=1)
     source: str = spec(default="", doc="the file it was loaded from")
+    inputs: tuple = spec(Check("a list of network inputs", lambda v: isinstance(v, tuple) and all(
+        isinstance(x, NetworkInput) for x in v)), default=(),
+        doc="the network's inputs (default: one named input, shaped as the first layer's input)")
 
     def validate(self) -> None:
         seen: dict[str, int] = {}
@@ -214,6 +322,14 @@ class Workload(Validated):
                                   f"expected a unique layer name, got {layer.name!r} "
                                   f"(also layers[{seen[layer.name]}])")
             seen[layer.name] = i
+        self.graph  # noqa: B018  (built here, so that a bad edge is an error at load time)
+
+    @cached_property
+    def graph(self) -> "Graph":
+        """The tensor graph (:mod:`accelsim.graph`): edges resolved, shapes checked; per sample."""
+        from accelsim.graph import build_graph  # the graph sits above config
+
+        return build_graph(self)
 
     def with_batch(self, batch: int) -> "Workload":
         return replace(self, batch=batch)

@@ -19,6 +19,12 @@ nodes are read in topological order:
   operation per output element, and listed in :attr:`OnnxImport.unsupported`.
 - Nodes computed only from weights, constants and shapes are folded away,
   as every runtime does.
+- The edges are kept: a layer's ``inputs`` are the layers (or graph inputs)
+  that produce its non-constant inputs; ``Add`` reads both addends, a channel
+  ``Concat`` becomes a :class:`Concat`, a MatMul of two activations reads both.
+  Where accelsim's layer cannot take a producer's tensor as it is (the unfolded
+  input of an im2col convolution, one output of a multi-output node), the
+  layer reads an input of its own, ``<layer>:input``, as a legacy chain does.
 
 Layers are per sample. The batch is the leading dimension of the first input
 of rank 2 or more: a dynamic one is set to 1 for shape inference (the shapes
@@ -35,12 +41,13 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from accelsim.config.workload import Conv2d, Gemm, Layer, NonGemm, Workload
+from accelsim.config.workload import Concat, Conv2d, Gemm, Layer, NetworkInput, NonGemm, Workload
 from accelsim.errors import ConfigError
+from accelsim.graph import LEGACY_INPUT, Shape, expected_input, fits, natural_input, output_shape
 
 INSTALL_HINT = "pip install 'accelsim[onnx]'"
 
@@ -108,6 +115,7 @@ class OnnxImport:
     batch_origin: str                           # where the workload's batch came from
     nongemm: tuple[tuple[str, int], ...]        # (op type, layers), every non-GEMM operator
     unsupported: tuple[tuple[str, tuple[str, ...]], ...]  # (op type, layer names), estimated
+    own_inputs: tuple[str, ...] = ()            # layers that read an input of their own (see _wire)
 
     def notes(self) -> list[str]:
         """What a reader of the imported workload should know, one fact per line."""
@@ -127,9 +135,14 @@ class OnnxImport:
         if self.folded:
             lines.append(f"folded: {self.folded} nodes computed only from weights, constants and shapes")
         for op, names in self.unsupported:
-            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            lines.append(f"unsupported operator {op} ({shown}): estimated at one operation per element")
+            lines.append(f"unsupported operator {op} ({_few(names)}): estimated at one operation per element")
+        if self.own_inputs:
+            lines.append(f"read from outside: {_few(self.own_inputs)} (a producer's tensor does not fit the layer)")
         return lines
+
+
+def _few(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 # ---------------------------------------------------------------- public API
@@ -175,6 +188,9 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
     model = _infer_shapes(onnx, model, source, weights)
     g = _Graph(model.graph, source, plan.graph_batch, names, weights)
     layers: list[Layer] = []
+    sources: list[list[str]] = []        # per layer: the accelsim tensors holding its non-constant inputs
+    held_by: dict[str, str] = {}         # ONNX tensor -> the layer that produces it
+    plain: dict[str, Layer] = {}         # a channel Concat's non-GEMM form, should its inputs not join
     nongemm: Counter[str] = Counter()
     unsupported: dict[str, list[str]] = {}
     folded = len(order) - len(g.nodes)  # evaluated while inferring shapes
@@ -184,19 +200,97 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
             folded += 1
             continue
         layer, estimated = _layer(g, node, name)
-        layers.append(layer)
+        reads = [held_by.get(x, x) for x in node.input if x and not g.is_static(x)]
         if isinstance(layer, NonGemm):
             nongemm[_op_name(node)] += 1
+            layer = replace(layer, shape=g.sample_shape(node.output[0]))
+            if _joins_channels(g, node, reads):
+                plain[name], layer = layer, Concat(name=name, inputs=tuple(reads))
         if estimated:
             unsupported.setdefault(_op_name(node), []).append(name)
+        held_by.update((out, name) for out in node.output if out)
+        layers.append(layer)
+        sources.append(reads)
     if not layers:
         raise ConfigError(source, "", "no layers: no node of the graph works on its inputs")
-    workload = Workload(name=Path(path).stem or "onnx_model", layers=tuple(layers), batch=plan.batch, source=source)
+    data_inputs = [vi.name for vi in model.graph.input if not g.is_static(vi.name)]
+    layers, network, own = _wire(g, layers, sources, data_inputs, plain)
+    workload = Workload(name=Path(path).stem or "onnx_model", layers=tuple(layers), batch=plan.batch,
+                        inputs=network, source=source)
     return OnnxImport(
         workload=workload, file=source, nodes=len(order), folded=folded, dims=plan.report,
         batch_origin=plan.batch_origin, nongemm=tuple(sorted(nongemm.items())),
-        unsupported=tuple((op, tuple(names)) for op, names in sorted(unsupported.items())),
+        unsupported=tuple((op, tuple(names)) for op, names in sorted(unsupported.items())), own_inputs=own,
     )
+
+
+def _joins_channels(g: _Graph, node: Any, reads: list[str]) -> bool:
+    """A ``Concat`` of 4-D activations along the channels (NCHW axis 1), each read once: a concat layer."""
+    if node.op_type != "Concat" or node.domain not in ("", "ai.onnx"):
+        return False
+    shape = g.known_shape(node.output[0])
+    axis = _attrs(node).get("axis", 1)
+    return (shape is not None and len(shape) == 4 and axis in (1, -3) and len(reads) == len(node.input) >= 2
+            and len(set(reads)) == len(reads))
+
+
+def _wire(g: _Graph, layers: list[Layer], sources: list[list[str]], data_inputs: list[str],
+          plain: dict[str, Layer]) -> tuple[list[Layer], tuple[NetworkInput, ...], tuple[str, ...]]:
+    """Give every layer its ``inputs``, declared only where the previous layer's output is not it.
+
+    Each edge is checked as the workload's graph will check it. A producer's tensor that does
+    not fit (an im2col GEMM reads the unfolded input, not the tensor) is replaced by an input
+    of the layer's own, ``<layer>:input``; a GEMM's right operand that does not fit stays a
+    per-sample constant; a channel concat whose inputs do not join is plain non-GEMM work.
+    Returns the layers, the network inputs (graph inputs that a layer reads, then the own ones)
+    and the names of the layers that read an own input.
+    """
+    taken = {layer.name for layer in layers}
+    alias = {x: x if x not in taken else LEGACY_INPUT.format(layer=x) for x in data_inputs}
+    shapes: dict[str, Shape] = {alias[x]: g.sample_shape(x) or (1,) for x in data_inputs}
+    own: list[NetworkInput] = []
+    wired: list[tuple[Layer, list[str]]] = []
+    for layer, reads in zip(layers, sources):
+        reads = [alias.get(r, r) for r in reads]
+        if isinstance(layer, Concat) and not _join(shapes[r] for r in reads):
+            layer = plain[layer.name]
+        kept = []
+        for position, tensor in enumerate(reads[: _operands(layer)]):
+            if fits(shapes[tensor], expected_input(layer, position)):
+                kept.append(tensor)
+            elif position == 0:
+                kept.append(_own_input(layer, own, shapes))
+        if not kept:
+            kept.append(_own_input(layer, own, shapes))
+        shapes[layer.name] = output_shape(layer, [shapes[t] for t in kept])
+        wired.append((layer, kept))
+    read = {t for _, kept in wired for t in kept}
+    network = tuple(NetworkInput(name=alias[x], shape=shapes[alias[x]]) for x in data_inputs if alias[x] in read)
+    network += tuple(own)
+    out = []
+    for i, (layer, kept) in enumerate(wired):
+        default = [network[0].name] if i == 0 else [wired[i - 1][0].name]
+        out.append(replace(layer, inputs=None if kept == default else tuple(kept)))
+    return out, network, tuple(spec.name.removesuffix(":input") for spec in own)
+
+
+def _operands(layer: Layer) -> int | None:
+    """How many of a node's non-constant inputs the layer reads (None: all)."""
+    if isinstance(layer, Conv2d) or (isinstance(layer, Gemm) and layer.shared_weights):
+        return 1
+    return 2 if isinstance(layer, Gemm) else None
+
+
+def _join(shapes: Iterable[Shape]) -> bool:
+    shapes = list(shapes)
+    return all(len(s) == 3 and s[:2] == shapes[0][:2] for s in shapes)
+
+
+def _own_input(layer: Layer, own: list[NetworkInput], shapes: dict[str, Shape]) -> str:
+    spec = NetworkInput(name=LEGACY_INPUT.format(layer=layer.name), shape=natural_input(layer))
+    own.append(spec)
+    shapes[spec.name] = spec.shape
+    return spec.name
 
 
 # ---------------------------------------------------------------- loading
@@ -530,6 +624,20 @@ class _Graph:
     def known_shape(self, tensor: str) -> tuple[int, ...] | None:
         shape = self.shapes.get(tensor)
         return shape if shape is not None and None not in shape else None  # type: ignore[return-value]
+
+    def sample_shape(self, tensor: str) -> tuple[int, ...] | None:
+        """A tensor's shape per sample, as accelsim's layers see it: the batch taken off the leading
+        axis, and an image ``[N, C, H, W]`` as ``(H, W, C)``; None when unknown or empty."""
+        shape = self.known_shape(tensor)
+        if shape is None or 0 in shape:
+            return None
+        if len(shape) == 4 and shape[0] == self.batch:
+            return (shape[2], shape[3], shape[1])
+        if len(shape) >= 2 and shape[0] == self.batch:
+            return shape[1:]
+        if shape and shape[0] % self.batch == 0:
+            return (shape[0] // self.batch, *shape[1:])
+        return (max(1, -(-math.prod(shape) // self.batch)),)
 
     def per_sample(self, node: Any, total: int, what: str) -> int:
         """Take the graph's batch out of a size that contains it."""

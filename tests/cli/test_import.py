@@ -61,8 +61,9 @@ def test_import_writes_yaml_with_a_header_and_prints_a_summary(tmp_path, capsys)
     assert wl.name == "tiny" and wl.batch == 3 and wl.macs() == 3 * MACS_AT_SEQ_6
     assert wl.layers == (
         Conv2d(name="conv", H=8, W=6, C=3, K=4, R=3, S=3, padding=(1, 1, 1, 1)),
-        NonGemm(name="relu", op="relu", ops=4 * 8 * 6), NonGemm(name="odd", op="custom", ops=4 * 8 * 6),
-        Gemm(name="proj", M=32, N=5, K=6))
+        NonGemm(name="relu", op="relu", ops=4 * 8 * 6, shape=(8, 6, 4)),
+        NonGemm(name="odd", op="custom", ops=4 * 8 * 6),  # ONNX infers no shape: its input's
+        Gemm(name="proj", M=32, N=5, K=6, inputs=("relu",)))  # the MatMul reads the ReLU, not odd
 
 
 def test_import_to_stdout_keeps_the_summary_on_stderr(tmp_path):

@@ -74,7 +74,7 @@ def test_list(capsys):
     out = capsys.readouterr().out
     for name in ("tpu_v1", "gemmini", "nvdla_large", "nvdla_small", "eyeriss_like", "scalesim_32x32",
                  "scalesim_128x128", "edge_example", "resnet50", "resnet18", "mobilenet_v1", "mobilenet_v2",
-                 "vgg16", "alexnet", "bert_base_layer"):
+                 "vgg16", "alexnet", "bert_base_layer", "googlenet"):
         assert name in out
 
 

@@ -102,3 +102,49 @@ def transformer_block(path: Path, batch: int | str = "batch", seq: int | str = "
              weight("w_up", [64, 128]), weight("w_down", [128, 64]), weight("gamma", [64]),
              weight("beta", [64]), weight("eps", [1]), ints("heads", [0, 0, 4, 16]), ints("hidden", [0, 0, 64])]
     return save(path, nodes, [value("x", [batch, seq, 64])], [value("y", None)], inits)
+
+
+def residual_block(path: Path) -> Path:
+    """A ResNet basic block with a projection, input 8 x 8 x 8 (see test_onnx_edges).
+
+    main: conv_a 3x3 8->16, BN, ReLU, conv_b 3x3 16->16, BN; shortcut: proj 1x1 8->16 on the
+    block input; add the two, ReLU.
+    """
+    nodes = [
+        node("Conv", ["x", "wa"], ["a"], "conv_a", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        node("BatchNormalization", ["a", "g16", "b16", "m16", "v16"], ["an"], "bn_a"),
+        node("Relu", ["an"], ["ar"], "relu_a"),
+        node("Conv", ["ar", "wb"], ["b"], "conv_b", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        node("BatchNormalization", ["b", "g16", "b16", "m16", "v16"], ["bn"], "bn_b"),
+        node("Conv", ["x", "wp"], ["p"], "proj", kernel_shape=[1, 1]),
+        node("Add", ["bn", "p"], ["s"], "add"),
+        node("Relu", ["s"], ["y"], "relu_out"),
+    ]
+    inits = [weight("wa", [16, 8, 3, 3]), weight("wb", [16, 16, 3, 3]), weight("wp", [16, 8, 1, 1])]
+    inits += [weight(n, [16]) for n in ("g16", "b16", "m16", "v16")]
+    return save(path, nodes, [value("x", [1, 8, 8, 8])], [value("y", None)], inits)
+
+
+def inception_block(path: Path) -> Path:
+    """Three branches on a 16 x 8 x 8 input joined along the channels, then a classifier.
+
+    b1 1x1 16->8; b2 1x1 16->4, ReLU, 3x3 4->8; b3 max pool 3x3/1 pad 1, 1x1 16->4;
+    concat -> 8 x 8 x 20; global average pool, flatten, Gemm 20->10; and b1, b2 joined along the
+    height (not the channels), which stays non-GEMM work.
+    """
+    nodes = [
+        node("Conv", ["x", "w1"], ["b1"], "b1", kernel_shape=[1, 1]),
+        node("Conv", ["x", "w2r"], ["b2r"], "b2_reduce", kernel_shape=[1, 1]),
+        node("Relu", ["b2r"], ["b2a"], "b2_relu"),
+        node("Conv", ["b2a", "w2"], ["b2"], "b2", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        node("MaxPool", ["x"], ["b3p"], "b3_pool", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        node("Conv", ["b3p", "w3"], ["b3"], "b3", kernel_shape=[1, 1]),
+        node("Concat", ["b1", "b2", "b3"], ["cat"], "cat", axis=1),
+        node("Concat", ["b1", "b2"], ["wide"], "wide", axis=2),
+        node("GlobalAveragePool", ["cat"], ["gap"], "gap"),
+        node("Flatten", ["gap"], ["f"], "flatten"),
+        node("Gemm", ["f", "wfc"], ["y"], "fc", transB=1),
+    ]
+    inits = [weight("w1", [8, 16, 1, 1]), weight("w2r", [4, 16, 1, 1]), weight("w2", [8, 4, 3, 3]),
+             weight("w3", [4, 16, 1, 1]), weight("wfc", [10, 20])]
+    return save(path, nodes, [value("x", [1, 16, 8, 8])], [value("y", None), value("wide", None)], inits)

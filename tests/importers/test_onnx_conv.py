@@ -97,11 +97,12 @@ def test_one_d_three_d_and_transposed_convolutions(tmp_path):
     conv1d, conv3d, deconv, deconv_g = import_onnx(path).layers
     assert conv1d == Conv2d(name="conv1d", H=1, W=100, C=8, K=16, R=1, S=5, stride=(1, 2), padding=(0, 0, 2, 1))
     assert (conv1d.P, conv1d.Q) == (1, 50) and conv1d.macs(1) == 50 * 16 * 8 * 5 == 32_000
-    assert conv3d == Gemm(name="conv3d", M=512, N=8, K=108)
+    # the im2col GEMM reads its unfolded input (M x K), not the tensor b: an input of its own
+    assert conv3d == Gemm(name="conv3d", M=512, N=8, K=108, inputs=("conv3d:input",))
     assert conv3d.macs(1) == 8 * 8 * 8 * 8 * 4 * 27 == 442_368
-    assert deconv == Gemm(name="deconv", M=64, N=128, K=16)
+    assert deconv == Gemm(name="deconv", M=64, N=128, K=16, inputs=("c",))
     assert deconv.macs(1) == 8 * 8 * 16 * 8 * 4 * 4 == 131_072  # every input pixel x channel x output patch
-    assert deconv_g == Gemm(name="deconv_g", M=64, N=64, K=8, count=2)
+    assert deconv_g == Gemm(name="deconv_g", M=64, N=64, K=8, count=2, inputs=("c",))
     assert deconv_g.macs(1) == 8 * 8 * 16 * 4 * 4 * 4 == 65_536
 
 
@@ -113,7 +114,7 @@ def test_frames_folded_into_the_batch_become_an_im2col_gemm(tmp_path):
                 [ints("to_images", [4, 3, 8, 8]), weight("w", [16, 3, 3, 3])])
     conv = import_onnx(path).layers[1]
     # rows: 4 images x 8x8 outputs = 256; K = 3*3*3 = 27; N = 16
-    assert conv == Gemm(name="conv", M=256, N=16, K=27)
+    assert conv == Gemm(name="conv", M=256, N=16, K=27, inputs=("conv:input",))  # the unfolded input
     assert conv.macs(1) == 4 * 8 * 8 * 16 * 3 * 9 == 110_592
 
 

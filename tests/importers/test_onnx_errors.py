@@ -127,8 +127,8 @@ def test_unsupported_non_gemm_operators_are_listed_not_fatal(tmp_path):
     path.write_bytes(model.SerializeToString())
     imported = read_onnx(path)
     assert imported.workload.layers == (
-        NonGemm(name="odd", op="mystery", ops=8), NonGemm(name="Relu_1", op="relu", ops=8),
-        Gemm(name="fc", M=1, N=4, K=8), NonGemm(name="tail", op="mystery", ops=4))
+        NonGemm(name="odd", op="mystery", ops=8, shape=(8,)), NonGemm(name="Relu_1", op="relu", ops=8, shape=(8,)),
+        Gemm(name="fc", M=1, N=4, K=8), NonGemm(name="tail", op="mystery", ops=4))  # tail: no shape, its input's
     assert imported.unsupported == (("acme.Mystery", ("odd", "tail")),)
     assert "unsupported operator acme.Mystery (odd, tail): estimated at one operation per element" in imported.notes()
 

@@ -25,10 +25,11 @@ def test_transformer_block_gemms(tmp_path):
     gemms = {layer.name: layer for layer in wl.layers if isinstance(layer, Gemm)}
     assert gemms == {
         "q_proj": Gemm(name="q_proj", M=10, N=64, K=64),
-        "k_proj": Gemm(name="k_proj", M=10, N=64, K=64),
-        "v_proj": Gemm(name="v_proj", M=10, N=64, K=64),
-        "scores": Gemm(name="scores", M=10, N=10, K=16, count=4, shared_weights=False),
-        "context": Gemm(name="context", M=10, N=16, K=10, count=4, shared_weights=False),
+        "k_proj": Gemm(name="k_proj", M=10, N=64, K=64, inputs=("x",)),
+        "v_proj": Gemm(name="v_proj", M=10, N=64, K=64, inputs=("x",)),
+        "scores": Gemm(name="scores", M=10, N=10, K=16, count=4, shared_weights=False, inputs=("q_heads", "k_heads")),
+        "context": Gemm(name="context", M=10, N=16, K=10, count=4, shared_weights=False,
+                        inputs=("softmax", "v_heads")),
         "out_proj": Gemm(name="out_proj", M=10, N=64, K=64),
         "ffn_up": Gemm(name="ffn_up", M=10, N=128, K=64),
         "ffn_down": Gemm(name="ffn_down", M=10, N=64, K=128),
@@ -59,7 +60,7 @@ def test_batch_of_a_transformer(tmp_path):
     fixed = import_onnx(transformer_block(tmp_path / "fixed.onnx", batch=2, seq=10))
     assert fixed.batch == 2 and fixed.macs() == 2 * BLOCK_MACS
     assert next(l for l in fixed.layers if l.name == "scores") == Gemm(
-        name="scores", M=10, N=10, K=16, count=4, shared_weights=False)
+        name="scores", M=10, N=10, K=16, count=4, shared_weights=False, inputs=("q_heads", "k_heads"))
     assert next(l for l in fixed.layers if l.name == "q_proj") == Gemm(name="q_proj", M=10, N=64, K=64)
     # the same dimension, named by input and axis
     assert import_onnx(dynamic, dims={"x:1": 10}).macs() == BLOCK_MACS
@@ -88,11 +89,13 @@ def test_matmul_operand_forms(tmp_path):
                  weight("w_g", [16, 7]), weight("w_e", [16, 12])])
     layers = {layer.name: layer for layer in import_onnx(path).layers}
     assert layers["per_head"] == Gemm(name="per_head", M=6, N=8, K=16, count=4)       # 4*6*8*16 = 3,072 MACs
-    assert layers["left_weight"] == Gemm(name="left_weight", M=6, N=32, K=16)          # 6*32*16 = 3,072
-    assert layers["vector"] == Gemm(name="vector", M=1, N=5, K=16)                     # 80
-    assert layers["gemm_ta"] == Gemm(name="gemm_ta", M=3, N=7, K=16)                   # 336
-    assert layers["einsum_scores"] == Gemm(name="einsum_scores", M=6, N=6, K=16, count=4, shared_weights=False)
-    assert layers["einsum_proj"] == Gemm(name="einsum_proj", M=6, N=12, K=16)               # 1,152
+    # each reads its own graph input (the first layer the first one, by default)
+    assert layers["left_weight"] == Gemm(name="left_weight", M=6, N=32, K=16, inputs=("t",))  # 6*32*16 = 3,072
+    assert layers["vector"] == Gemm(name="vector", M=1, N=5, K=16, inputs=("vec",))           # 80
+    assert layers["gemm_ta"] == Gemm(name="gemm_ta", M=3, N=7, K=16, inputs=("at",))          # 336
+    assert layers["einsum_scores"] == Gemm(name="einsum_scores", M=6, N=6, K=16, count=4, shared_weights=False,
+                                           inputs=("qh", "kh"))
+    assert layers["einsum_proj"] == Gemm(name="einsum_proj", M=6, N=12, K=16, inputs=("xs",))  # 1,152
     assert [layers[n].macs(1) for n in layers] == [
         4 * 6 * 8 * 16, 6 * 32 * 16, 16 * 5, 3 * 7 * 16, 4 * 6 * 6 * 16, 6 * 12 * 16]
 
@@ -140,7 +143,7 @@ def test_quantized_operators_map_like_their_float_forms(tmp_path):
     qconv, qmatmul = import_onnx(path).layers
     assert (qconv.H, qconv.W, qconv.C, qconv.K, qconv.R, qconv.S, qconv.padding) == (8, 8, 4, 8, 3, 3, (1, 1, 1, 1))
     assert qconv.macs(1) == 8 * 8 * 8 * 4 * 9  # 18,432
-    assert qmatmul == Gemm(name="qmatmul", M=6, N=8, K=16)
+    assert qmatmul == Gemm(name="qmatmul", M=6, N=8, K=16, inputs=("a",))
 
 
 def test_local_functions_are_inlined(tmp_path):
