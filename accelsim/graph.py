@@ -118,7 +118,8 @@ def natural_input(layer: Layer) -> Shape | None:
         return (layer.count, layer.M, layer.K) if layer.count > 1 else (layer.M, layer.K)
     if isinstance(layer, Concat):
         return None
-    return layer.input_shape or layer.shape or (layer.ops,)
+    # a nongemm that states no shape: one element per operation (at least one: a view has 0 ops)
+    return layer.input_shape or layer.shape or (max(layer.ops, 1),)
 
 
 def output_shape(layer: Layer, inputs: Sequence[Shape]) -> Shape:

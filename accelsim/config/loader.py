@@ -212,7 +212,7 @@ def workload_from_data(data: Any, source: str) -> Workload:
             raise err.relocated(source) from None
 
     workload = make()
-    # an eltwise without `elements` holds as many as its first input: known once the graph is
+    # an eltwise without `elements` holds as many as its first input, known once the graph is built
     inferred = [i for i, item in enumerate(layers_data) if item["type"] == "eltwise" and "elements" not in item]
     if not inferred:
         return workload

@@ -101,8 +101,7 @@ def names_text(names: tuple[str, ...]) -> str:
     return "[" + ", ".join(repr(n) for n in names) + "]"
 
 
-def _check_arity(layer: object, most: int, what: str) -> None:
-    inputs = layer.inputs  # type: ignore[attr-defined]
+def _check_arity(inputs: tuple[str, ...] | None, most: int, what: str) -> None:
     if inputs is not None and len(inputs) > most:
         raise ConfigError(PYTHON, "inputs", f"expected {what}, got {names_text(inputs)}")
 
@@ -134,7 +133,7 @@ class Conv2d(Validated):
     inputs: tuple[str, ...] | None = inputs_spec()
 
     def validate(self) -> None:
-        _check_arity(self, 1, "one tensor name for a conv2d")
+        _check_arity(self.inputs, 1, "one tensor name for a conv2d")
         for dim in ("C", "K"):
             if getattr(self, dim) % self.groups:
                 raise ConfigError(PYTHON, "groups", f"expected a divisor of {dim} = {getattr(self, dim)}, "
@@ -203,10 +202,10 @@ class Gemm(Validated):
 
     def validate(self) -> None:
         if self.shared_weights:
-            _check_arity(self, 1, "one tensor name (the right operand is a weight; with shared_weights: false "
-                                  "a second name is the right operand)")
+            _check_arity(self.inputs, 1, "one tensor name (the right operand is a weight; with shared_weights: "
+                                         "false a second name is the right operand)")
         else:
-            _check_arity(self, 2, "one or two tensor names (the left operand, then the right one)")
+            _check_arity(self.inputs, 2, "one or two tensor names (the left operand, then the right one)")
 
     @property
     def kind(self) -> str:

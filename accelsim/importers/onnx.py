@@ -194,13 +194,17 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
     nongemm: Counter[str] = Counter()
     unsupported: dict[str, list[str]] = {}
     folded = len(order) - len(g.nodes)  # evaluated while inferring shapes
+    # the graph's data inputs are the network inputs, renamed should a layer have the same name
+    taken = set(names.values())
+    network = {x: x if x not in taken else LEGACY_INPUT.format(layer=x)
+               for x in (vi.name for vi in model.graph.input) if not g.is_static(x)}
     for node in g.nodes:
         name = names[tuple(node.output)]
         if g.fold(node):
             folded += 1
             continue
         layer, estimated = _layer(g, node, name)
-        reads = [held_by.get(x, x) for x in node.input if x and not g.is_static(x)]
+        reads = [held_by[x] if x in held_by else network[x] for x in node.input if x and not g.is_static(x)]
         if isinstance(layer, NonGemm):
             nongemm[_op_name(node)] += 1
             layer = replace(layer, shape=g.sample_shape(node.output[0]))
@@ -213,10 +217,10 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
         sources.append(reads)
     if not layers:
         raise ConfigError(source, "", "no layers: no node of the graph works on its inputs")
-    data_inputs = [vi.name for vi in model.graph.input if not g.is_static(vi.name)]
-    layers, network, own = _wire(g, layers, sources, data_inputs, plain)
+    inputs = {name: g.sample_shape(x) or (1,) for x, name in network.items()}
+    layers, declared, own = _wire(layers, sources, inputs, plain)
     workload = Workload(name=Path(path).stem or "onnx_model", layers=tuple(layers), batch=plan.batch,
-                        inputs=network, source=source)
+                        inputs=declared, source=source)
     return OnnxImport(
         workload=workload, file=source, nodes=len(order), folded=folded, dims=plan.report,
         batch_origin=plan.batch_origin, nongemm=tuple(sorted(nongemm.items())),
@@ -234,7 +238,7 @@ def _joins_channels(g: _Graph, node: Any, reads: list[str]) -> bool:
             and len(set(reads)) == len(reads))
 
 
-def _wire(g: _Graph, layers: list[Layer], sources: list[list[str]], data_inputs: list[str],
+def _wire(layers: list[Layer], sources: list[list[str]], inputs: dict[str, Shape],
           plain: dict[str, Layer]) -> tuple[list[Layer], tuple[NetworkInput, ...], tuple[str, ...]]:
     """Give every layer its ``inputs``, declared only where the previous layer's output is not it.
 
@@ -245,13 +249,10 @@ def _wire(g: _Graph, layers: list[Layer], sources: list[list[str]], data_inputs:
     Returns the layers, the network inputs (graph inputs that a layer reads, then the own ones)
     and the names of the layers that read an own input.
     """
-    taken = {layer.name for layer in layers}
-    alias = {x: x if x not in taken else LEGACY_INPUT.format(layer=x) for x in data_inputs}
-    shapes: dict[str, Shape] = {alias[x]: g.sample_shape(x) or (1,) for x in data_inputs}
+    shapes = dict(inputs)
     own: list[NetworkInput] = []
     wired: list[tuple[Layer, list[str]]] = []
     for layer, reads in zip(layers, sources):
-        reads = [alias.get(r, r) for r in reads]
         if isinstance(layer, Concat) and not _join(shapes[r] for r in reads):
             layer = plain[layer.name]
         kept = []
@@ -265,13 +266,14 @@ def _wire(g: _Graph, layers: list[Layer], sources: list[list[str]], data_inputs:
         shapes[layer.name] = output_shape(layer, [shapes[t] for t in kept])
         wired.append((layer, kept))
     read = {t for _, kept in wired for t in kept}
-    network = tuple(NetworkInput(name=alias[x], shape=shapes[alias[x]]) for x in data_inputs if alias[x] in read)
+    network = tuple(NetworkInput(name=name, shape=shape) for name, shape in inputs.items() if name in read)
     network += tuple(own)
     out = []
     for i, (layer, kept) in enumerate(wired):
         default = [network[0].name] if i == 0 else [wired[i - 1][0].name]
         out.append(replace(layer, inputs=None if kept == default else tuple(kept)))
-    return out, network, tuple(spec.name.removesuffix(":input") for spec in own)
+    reading_own = tuple(layer.name for layer, kept in wired if LEGACY_INPUT.format(layer=layer.name) in kept)
+    return out, network, reading_own
 
 
 def _operands(layer: Layer) -> int | None:

@@ -76,3 +76,10 @@ def test_a_layer_that_cannot_read_its_producer_reads_its_own_input(tmp_path):
     assert wl.graph.tensor("conv:input").shape == (256, 27)  # M x K of the im2col GEMM
     assert imported.own_inputs == ("conv",)
     assert "read from outside: conv (a producer's tensor does not fit the layer)" in imported.notes()
+
+
+def test_a_graph_input_named_like_a_node(tmp_path):
+    nodes = [node("Relu", ["x"], ["r"], "x"), node("Add", ["r", "x"], ["y"], "twice")]
+    wl = import_onnx(save(tmp_path / "clash.onnx", nodes, [value("x", [1, 8])], [value("y", None)]))
+    assert wl.inputs == (NetworkInput(name="x:input", shape=(8,)),)
+    assert reads(wl) == {"x": ["x:input"], "twice": ["x", "x:input"]}
