@@ -24,27 +24,48 @@ import numpy as np
 
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
-from accelsim.schedule import DMA_COLUMNS, LayerSchedule, build_schedule, dma_engine
+from accelsim.schedule import DMA_COLUMNS, DMA_LEVEL, LayerSchedule, build_schedule, dma_engine
 from accelsim.stats import CycleBreakdown, DramTraffic, LayerResult, RunResult
 
 
 def memory_cycles(dram_bytes: int, hw: Hardware) -> int:
     """Cycles to move ``dram_bytes`` at the achievable DRAM rate."""
-    rate = hw.achievable_dram_bytes_per_cycle
-    return 0 if math.isinf(rate) else math.ceil(dram_bytes / rate)
+    return _cycles_at(dram_bytes, hw.achievable_dram_bytes_per_cycle)
+
+
+def _cycles_at(nbytes: int, rate: float) -> int:
+    return 0 if math.isinf(rate) else math.ceil(nbytes / rate)
+
+
+def level_rates(hw: Hardware) -> tuple[float, ...]:
+    """Bytes per cycle of each level transfers reach (``schedule.transfer_levels`` order)."""
+    g = hw.memory.global_buffer
+    return (hw.achievable_dram_bytes_per_cycle,) + ((g.bandwidth_bytes_per_cycle,) if g is not None else ())
 
 
 def transfer_cycles(ls: LayerSchedule, hw: Hardware) -> int:
-    """Cycles the layer's transfers need: all bytes at the DRAM rate, and no DMA engine
-    faster than its descriptors' setup plus its own bytes at that rate."""
-    engines: dict[int, list[int]] = {}
+    """Cycles the layer's transfers need: every level's bytes at its rate, and no DMA engine
+    faster than its descriptors' setup plus its own bytes at their levels' rates."""
+    rates = level_rates(hw)
+    engines: dict[int, list] = {}
+    steps = ls.steps
     for kind, columns in DMA_COLUMNS.items():
-        moved = sum(ls.steps[c] for c in columns) if len(ls.steps) else np.zeros(0, dtype=np.int64)
-        busy = engines.setdefault(dma_engine(kind, hw.dma.engines), [0, 0])
-        busy[0] += int(np.count_nonzero(moved))
-        busy[1] += int(moved.sum())
-    slowest = max((n * hw.dma.setup_cycles + memory_cycles(b, hw) for n, b in engines.values()), default=0)
-    return max(memory_cycles(ls.traffic.total, hw), slowest)
+        busy = engines.setdefault(dma_engine(kind, hw.dma.engines), [0, [0] * len(rates)])
+        for column in columns:
+            moved, where = steps[column], DMA_LEVEL[column]
+            if where is None:  # always DRAM
+                busy[0] += int(np.count_nonzero(moved))
+                busy[1][0] += int(moved.sum())
+                continue
+            levels = steps[where]
+            busy[0] += int(np.count_nonzero(moved[levels >= 0]))
+            for code in range(len(rates)):
+                busy[1][code] += int(moved[levels == code].sum())
+    slowest = max((n * hw.dma.setup_cycles + sum(_cycles_at(b, r) for b, r in zip(moved, rates))
+                   for n, moved in engines.values()), default=0)
+    level_bound = max(_cycles_at(ls.traffic.total, rates[0]),
+                      _cycles_at(ls.global_traffic.total, rates[1]) if len(rates) > 1 else 0)
+    return max(level_bound, slowest)
 
 
 def roofline_cycles(compute_cycles: int, compulsory: DramTraffic, hw: Hardware) -> int:
@@ -72,10 +93,14 @@ def analytical_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
     if ls.unit == "fused":
         return CycleBreakdown()
     overhead = hw.control.layer_overhead_cycles
+    moved = ls.traffic + ls.global_traffic
     if ls.unit == "vector":
-        return CycleBreakdown(vector=ls.total("vector"), overhead=overhead)
+        vector = ls.total("vector")
+        stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - vector, moved)
+        return CycleBreakdown(vector=vector, stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out,
+                              overhead=overhead)
     compute = ls.compute
-    stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - compute.total, ls.traffic)
+    stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - compute.total, moved)
     return CycleBreakdown(computing=compute.stream, fill_drain=compute.fill_drain, preload=compute.preload,
                           stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out, overhead=overhead)
 
@@ -90,10 +115,18 @@ def layer_result(ls: LayerSchedule, hw: Hardware, breakdown: CycleBreakdown, pea
         macs=ls.mapping.gemm.macs if ls.mapping else 0,
         cycles=breakdown.total, compute_cycles=compute, breakdown=breakdown,
         mapping_efficiency=ls.mapping.mapping_efficiency if ls.mapping else 0.0,
-        folds=ls.total("folds"), dram=ls.traffic, compulsory=ls.compulsory, sram=ls.sram,
+        folds=ls.total("folds"), dram=ls.traffic, compulsory=ls.compulsory, spill=ls.spill, sram=ls.sram,
+        global_buffer=ls.global_traffic, placement=_placement(ls),
         peak_dram_bytes_per_cycle=peak_bytes_per_cycle, analytical_cycles=analytical_cycles,
         roofline_cycles=roofline_cycles(compute, ls.compulsory, hw), events=events,
     )
+
+
+def _placement(ls: LayerSchedule) -> tuple[tuple[str, ...], str]:
+    """Where the layer's inputs came from and its output went (the residency plan's levels)."""
+    if ls.plan is None:
+        return (), ""
+    return ls.plan.inputs, ls.plan.output
 
 
 def analyze_layer(ls: LayerSchedule, hw: Hardware) -> LayerResult:
@@ -107,4 +140,5 @@ def analyze(hw: Hardware, workload: Workload) -> RunResult:
     """The closed-form model of a whole workload."""
     schedule = build_schedule(hw, workload)
     layers = tuple(analyze_layer(ls, hw) for ls in schedule.layers)
-    return RunResult(hardware=hw, workload=workload, model="analytical", layers=layers)
+    return RunResult(hardware=hw, workload=workload, model="analytical", layers=layers,
+                     residency=schedule.residency)

@@ -2,12 +2,21 @@
 
 A step is a run of consecutive folds (or one chunk of a fold's stream) that
 the array executes in one go. Per step: the bytes to load per operand (zero
-when the tile stays resident), the output-buffer bytes it claims, its compute
-cycles by phase (the fold timing's share of each fold it runs), the bytes it
-stores, and the buffer bytes it frees. Consecutive folds are merged into one
+when the tile stays resident or the tensor is on chip), the output-buffer
+bytes it claims, its compute cycles by phase (the fold timing's share of each
+fold it runs), the bytes it stores, the buffer bytes it frees, and where its
+transfers come from and go to (``input_from``, ``weight_from``, ``output_to``:
+an index into ``Schedule.levels``, DRAM first, or ``ON_CHIP`` when the data is
+in a per-core buffer and nothing moves). Consecutive folds are merged into one
 step while the data they bring in fits one slot of each buffer. The engine and
 the analytical model both consume this; neither changes what is moved, only
 when.
+
+Where tensors live comes from the residency plan (:mod:`accelsim.residency`):
+a layer whose input is resident reads it in place (no input loads), one whose
+output is resident writes it into its buffer (no store to DRAM); pooling,
+element-wise and activation layers load their inputs and store their output
+exactly when those are off chip.
 
 Dependencies, which the engine enforces:
 
@@ -15,12 +24,13 @@ Dependencies, which the engine enforces:
   it has claimed its output-buffer bytes;
 * loads of one operand are issued in step order, each once its buffer has
   room (so how far prefetch runs ahead follows from capacity);
-* a layer's input loads wait until the previous layer has finished (its
-  outputs, the next layer's inputs, are in DRAM); its other loads may start
-  during the previous layer's tail when ``dma.prefetch_next_layer`` is true,
-  else they wait too;
+* a layer's input loads wait until the layer has started (their producers have
+  finished); its other loads may start during the previous layer's tail when
+  ``dma.prefetch_next_layer`` is true, else they wait too;
 * stores start when their step's compute ends; a step's output-buffer bytes
-  are freed when its stores complete.
+  are freed when its stores complete;
+* a resident tensor's bytes are claimed when the layer that writes it starts
+  and freed when the last layer that reads it ends.
 """
 
 from __future__ import annotations
@@ -31,18 +41,26 @@ import numpy as np
 from numba import njit
 
 from accelsim.config.hardware import Hardware
+from accelsim.config.memory import DRAM, DataKind
 from accelsim.config.workload import Layer, NonGemm, Workload
 from accelsim.mapping import LayerMapping, Operand, PhaseCycles, map_layer, strategy_for, timing_for
 from accelsim.mapping.tiling import STEP_FIELDS, FoldTable, LayerTiler, Tiling
+from accelsim.residency import LayerPlan, Residency, plan_residency, right_operand
 from accelsim.stats import DramTraffic, SramAccesses
-from accelsim.traffic import array_sram, compulsory_traffic, sram_accesses
+from accelsim.traffic import array_sram, layer_traffic_classes, sram_accesses, vector_sram
 
-STEP_DTYPE = np.dtype([(name, np.int64) for name in STEP_FIELDS])
+# Where a step's transfers come from / go to: an index into Schedule.levels, or ON_CHIP.
+LEVEL_FIELDS = ("input_from", "weight_from", "output_to")
+ON_CHIP = -1  # the data is in (or goes into) a per-core buffer: nothing moves
+STEP_DTYPE = np.dtype([(name, np.int64) for name in STEP_FIELDS + LEVEL_FIELDS])
 
 # Which DMA engine (modulo dma.engines) moves each kind of transfer, and the step columns it moves.
 DMA_ENGINE = {"input": 0, "weight": 1, "psum": 2, "store": 2}
 DMA_COLUMNS = {"input": ("load_input",), "weight": ("load_weight",), "psum": ("load_psum",),
                "store": ("store_output", "store_psum")}
+# The level column saying where each moved column's bytes come from or go to (None: DRAM).
+DMA_LEVEL = {"load_input": "input_from", "load_weight": "weight_from", "load_psum": None,
+             "store_output": "output_to", "store_psum": None}
 
 
 def dma_engine(kind: str, engines: int) -> int:
@@ -68,6 +86,9 @@ class Step:
     store_release: int    # output-buffer bytes freed when the stores complete
     release_input: int    # input-buffer bytes freed when the compute ends
     release_weight: int   # weight-buffer bytes freed when the compute ends
+    input_from: int       # level the input loads come from (Schedule.levels index; ON_CHIP: none)
+    weight_from: int      # level the weight loads come from
+    output_to: int        # level the final outputs go to (ON_CHIP: written into a per-core buffer)
 
     @property
     def compute_cycles(self) -> int:
@@ -81,16 +102,19 @@ class LayerSchedule:
     steps: np.ndarray         # structured array, STEP_DTYPE
     mapping: LayerMapping | None
     tiling: Tiling | None
-    traffic: DramTraffic      # the sum of the steps' loads and stores
-    compulsory: DramTraffic
+    traffic: DramTraffic      # DRAM bytes: the sum of the steps' loads and stores from / to DRAM
+    compulsory: DramTraffic   # the network's compulsory bytes this layer moves (docs/metrics.md)
+    spill: DramTraffic        # DRAM bytes of tensors the residency plan could not keep on chip
     sram: SramAccesses
+    plan: LayerPlan | None = None
+    global_traffic: DramTraffic = DramTraffic()  # bytes moved to and from the global buffer
 
     @property
     def name(self) -> str:
         return self.layer.name
 
     def step(self, i: int) -> Step:
-        return Step(**{name: int(self.steps[name][i]) for name in STEP_FIELDS})
+        return Step(**{name: int(self.steps[name][i]) for name in STEP_FIELDS + LEVEL_FIELDS})
 
     def total(self, field: str) -> int:
         return int(self.steps[field].sum())
@@ -110,6 +134,8 @@ class Schedule:
     hardware: Hardware
     workload: Workload
     layers: tuple[LayerSchedule, ...]
+    residency: Residency | None = None
+    levels: tuple[str, ...] = (DRAM,)   # what input_from / weight_from / output_to index: DRAM first
 
     @property
     def steps(self) -> int:
@@ -184,9 +210,42 @@ def _steps_of(rows: dict[str, np.ndarray], mergeable: np.ndarray, slots: dict[Op
     return steps
 
 
-def _gemm_layer(layer: Layer, hw: Hardware, batch: int) -> LayerSchedule:
+def transfer_levels(hw: Hardware) -> tuple[str, ...]:
+    """The levels transfers move between and the per-core buffers: DRAM, then the global buffer."""
+    g = hw.memory.global_buffer
+    return (DRAM,) + ((g.name,) if g is not None else ())
+
+
+def level_code(level: str, levels: tuple[str, ...]) -> int:
+    """``level``'s index in ``levels``, or ON_CHIP for a per-core buffer."""
+    return levels.index(level) if level in levels else ON_CHIP
+
+
+def _traffic(steps: np.ndarray, code: int) -> DramTraffic:
+    """Bytes the steps move to and from the level ``code`` (partial sums always spill to DRAM)."""
+    def at(column: str, where: str) -> int:
+        return int(steps[column][steps[where] == code].sum())
+    dram = code == 0
+    return DramTraffic(input_read=at("load_input", "input_from"), weight_read=at("load_weight", "weight_from"),
+                       psum_read=int(steps["load_psum"].sum()) if dram else 0,
+                       output_write=at("store_output", "output_to"),
+                       psum_write=int(steps["store_psum"].sum()) if dram else 0)
+
+
+def _with_levels(steps: np.ndarray, codes: dict[str, int]) -> np.ndarray:
+    out = np.zeros(len(steps), dtype=STEP_DTYPE)
+    for name in STEP_FIELDS:
+        out[name] = steps[name]
+    for name, code in codes.items():
+        out[name] = code
+    return out
+
+
+def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
+                levels: tuple[str, ...]) -> LayerSchedule:
+    batch = workload.batch
     mapping = map_layer(layer, hw.array, batch)
-    tiler = LayerTiler(layer, hw, batch)
+    tiler = LayerTiler(layer, hw, batch, plan.space)
     tiling, table = tiler.choose()
     rows, mergeable = _expand(table)
     repeats = mapping.gemm.repeats
@@ -195,14 +254,25 @@ def _gemm_layer(layer: Layer, hw: Hardware, batch: int) -> LayerSchedule:
         mergeable = np.tile(mergeable, repeats)
     steps = _steps_of(rows, mergeable, tiler.slots)
     _exact_ends(steps, table, mapping, hw)
-    traffic = DramTraffic(
-        input_read=int(steps["load_input"].sum()), weight_read=int(steps["load_weight"].sum()),
-        psum_read=int(steps["load_psum"].sum()), output_write=int(steps["store_output"].sum()),
-        psum_write=int(steps["store_psum"].sum()))
+    right = right_operand(layer, workload.graph, index)
+    weight_level = plan.inputs[1] if right is not None else DRAM
+    steps = _with_levels(steps, {"input_from": level_code(plan.inputs[0], levels),
+                                 "weight_from": level_code(weight_level, levels),
+                                 "output_to": level_code(plan.output, levels)})
+    traffic, global_traffic = _traffic(steps, 0), _traffic(steps, 1) if len(levels) > 1 else DramTraffic()
+    compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
     extra_stationary = (tiling.time_blocks - 1) * mapping.extents.rows * mapping.extents.cols * mapping.gemm.repeats
+    on_chip = int(steps["store_output"][steps["output_to"] == ON_CHIP].sum())
+    sram = array_sram(mapping, hw, _moved(steps), global_traffic, on_chip, extra_stationary)
     return LayerSchedule(layer=layer, unit="array", steps=steps, mapping=mapping, tiling=tiling, traffic=traffic,
-                         compulsory=compulsory_traffic(layer, hw, batch),
-                         sram=array_sram(mapping, hw, traffic, extra_stationary))
+                         compulsory=compulsory, spill=spill, plan=plan, sram=sram, global_traffic=global_traffic)
+
+
+def _moved(steps: np.ndarray) -> DramTraffic:
+    """Every load and store of the steps, whatever level it comes from or goes to."""
+    return DramTraffic(input_read=int(steps["load_input"].sum()), weight_read=int(steps["load_weight"].sum()),
+                       psum_read=int(steps["load_psum"].sum()), output_write=int(steps["store_output"].sum()),
+                       psum_write=int(steps["store_psum"].sum()))
 
 
 def _exact_ends(steps: np.ndarray, table: FoldTable, mapping: LayerMapping, hw: Hardware) -> None:
@@ -231,22 +301,68 @@ def vector_cycles(layer: NonGemm, hw: Hardware, batch: int) -> int:
     return -(-layer.ops * batch // hw.vector.elements_per_cycle)
 
 
-def _non_gemm_layer(layer: NonGemm, hw: Hardware, batch: int) -> LayerSchedule:
-    unit = "vector" if hw.vector is not None else "fused"
-    steps = np.zeros(1 if unit == "vector" else 0, dtype=STEP_DTYPE)
-    if unit == "vector":
-        steps["vector"][0] = vector_cycles(layer, hw, batch)
-    return LayerSchedule(layer=layer, unit=unit, steps=steps, mapping=None, tiling=None, traffic=DramTraffic(),
-                         compulsory=DramTraffic(), sram=sram_accesses(hw, {}, {}))
+def _vector_layer(index: int, layer: NonGemm, hw: Hardware, workload: Workload, plan: LayerPlan,
+                  levels: tuple[str, ...]) -> LayerSchedule:
+    """Pooling, element-wise and activation work on the vector unit (or fused, free).
 
-
-def schedule_layer(layer: Layer, hw: Hardware, batch: int) -> LayerSchedule:
-    if isinstance(layer, NonGemm):
-        return _non_gemm_layer(layer, hw, batch)
-    return _gemm_layer(layer, hw, batch)
+    The inputs that are off chip are loaded into the activation buffer, each level's bytes in
+    its own run of steps, and the output, when it goes off chip, is staged in the partial-sum
+    buffer and stored; each piece fits one slot of its buffer. Inputs a concatenation joins
+    are already in its output's storage and move nothing. With ``activations: dram`` (the
+    first version, kept as it was) vector work moves nothing: its data passes on chip.
+    """
+    batch = workload.batch
+    compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
+    if hw.vector is None:
+        return LayerSchedule(layer=layer, unit="fused", steps=np.zeros(0, dtype=STEP_DTYPE), mapping=None,
+                             tiling=None, traffic=DramTraffic(), compulsory=DramTraffic(), spill=DramTraffic(),
+                             sram=sram_accesses(hw, {}, {}), plan=plan)
+    graph, memory = workload.graph, hw.memory
+    width = hw.array.bytes_per_input
+    loads: dict[int, int] = {}  # level code -> bytes to load
+    moving = memory.activations_on_chip  # activations: dram is the first version: vector work moves nothing
+    for tensor, level, aliased in zip(graph.inputs_of(index), plan.inputs, plan.aliased):
+        code = level_code(level, levels)
+        if moving and not aliased and code != ON_CHIP:
+            loads[code] = loads.get(code, 0) + tensor.elements * batch * width
+    out_code = level_code(plan.output, levels) if moving else ON_CHIP
+    stored = 0
+    if out_code != ON_CHIP:  # a concat writes only what it loaded; the rest is in place already
+        stored = sum(loads.values()) if any(plan.aliased) else graph.output_of(index).elements * batch \
+            * hw.array.bytes_per_output
+    free = dict(plan.space.free_bytes)
+    in_level, out_level = memory.buffer_for(DataKind.ACTIVATIONS), memory.buffer_for(DataKind.PSUMS)
+    in_slot = max(1, in_level.slot_bytes(free[in_level.name] // (2 if in_level is out_level else 1)))
+    out_slot = max(1, out_level.slot_bytes(free[out_level.name] // (2 if in_level is out_level else 1)))
+    runs = [(code, nbytes, -(-nbytes // in_slot)) for code, nbytes in sorted(loads.items())]
+    n = max(1, sum(r[2] for r in runs), -(-stored // out_slot))
+    steps = np.zeros(n, dtype=STEP_DTYPE)
+    steps["input_from"], steps["weight_from"], steps["output_to"] = ON_CHIP, 0, out_code
+    position = np.arange(n)
+    start = 0
+    for code, nbytes, count in runs:
+        pieces = _spread(np.full(count, nbytes), np.full(count, count), np.arange(count))
+        steps["load_input"][start:start + count] = pieces
+        steps["input_from"][start:start + count] = code
+        start += count
+    steps["release_input"] = steps["load_input"]
+    steps["vector"] = _spread(np.full(n, vector_cycles(layer, hw, batch)), np.full(n, n), position)
+    if stored:
+        steps["store_output"] = _spread(np.full(n, stored), np.full(n, n), position)
+        steps["output_acquire"] = steps["store_release"] = steps["store_output"]
+    traffic, global_traffic = _traffic(steps, 0), _traffic(steps, 1) if len(levels) > 1 else DramTraffic()
+    return LayerSchedule(layer=layer, unit="vector", steps=steps, mapping=None, tiling=None, traffic=traffic,
+                         compulsory=compulsory, spill=spill, plan=plan, global_traffic=global_traffic,
+                         sram=vector_sram(hw, _moved(steps), global_traffic))
 
 
 def build_schedule(hw: Hardware, workload: Workload) -> Schedule:
-    """Map, tile and schedule every layer of a workload on a hardware."""
-    return Schedule(hardware=hw, workload=workload,
-                    layers=tuple(schedule_layer(layer, hw, workload.batch) for layer in workload.layers))
+    """Place the tensors, then map, tile and schedule every layer of a workload on a hardware."""
+    residency = plan_residency(hw, workload)
+    levels = transfer_levels(hw)
+    layers = []
+    for index, layer in enumerate(workload.layers):
+        plan = residency.layers[index]
+        build = _vector_layer if isinstance(layer, NonGemm) else _gemm_layer
+        layers.append(build(index, layer, hw, workload, plan, levels))
+    return Schedule(hardware=hw, workload=workload, layers=tuple(layers), residency=residency, levels=levels)

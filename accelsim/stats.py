@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import Any
 
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
@@ -204,12 +205,15 @@ class LayerResult:
     mapping_efficiency: float    # 0 for layers that do not use the array
     folds: int
     dram: DramTraffic
-    compulsory: DramTraffic      # every tensor moved exactly once
+    compulsory: DramTraffic      # the network's compulsory bytes this layer moves (docs/metrics.md)
     sram: SramAccesses
     peak_dram_bytes_per_cycle: float
     analytical_cycles: int       # the closed-form prediction for this layer
     roofline_cycles: int         # max(compute, compulsory bytes / peak bandwidth)
     events: int = 0              # engine events processed while the layer ran (0: analytical)
+    spill: DramTraffic = DramTraffic()          # DRAM bytes of tensors the residency plan could not keep on chip
+    global_buffer: DramTraffic = DramTraffic()  # bytes moved to and from the global buffer
+    placement: tuple = ((), "")                 # (level of each input tensor, level of the output)
 
     def __post_init__(self) -> None:
         if self.breakdown.total != self.cycles:
@@ -226,6 +230,7 @@ class RunResult:
     model: str
     layers: tuple[LayerResult, ...]
     events: int = 0  # discrete events processed (engine only)
+    residency: Any = None  # the residency plan (accelsim.residency.Residency): where each tensor lived
 
     @property
     def cycles(self) -> int:
@@ -254,6 +259,20 @@ class RunResult:
         total = DramTraffic()
         for layer in self.layers:
             total = total + layer.compulsory
+        return total
+
+    @property
+    def spill(self) -> DramTraffic:
+        total = DramTraffic()
+        for layer in self.layers:
+            total = total + layer.spill
+        return total
+
+    @property
+    def global_buffer(self) -> DramTraffic:
+        total = DramTraffic()
+        for layer in self.layers:
+            total = total + layer.global_buffer
         return total
 
     @property

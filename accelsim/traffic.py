@@ -1,43 +1,125 @@
-"""Bytes that must move, and the SRAM accesses a mapping implies: shared by both models."""
+"""Bytes that must move, and the SRAM accesses a mapping implies: shared by both models.
+
+Three classes of DRAM bytes (docs/metrics.md): *compulsory* (the network's: every weight
+once, the network inputs once, the network outputs once), *spill* (tensors between layers the
+residency plan put in DRAM: written once by their producer, read by each consumer) and what
+tiling adds on top (re-reads, partial sums); a layer's DRAM traffic is at least the first two.
+"""
 
 from __future__ import annotations
 
 from accelsim.config.hardware import Hardware
-from accelsim.config.workload import Conv2d, Layer
+from accelsim.config.memory import DRAM, DataKind
+from accelsim.config.workload import Conv2d, Gemm, Layer, NonGemm, Workload
 from accelsim.mapping import LayerMapping, Operand, strategy_for
 from accelsim.mapping.layer_mapping import array_accesses
 from accelsim.mapping.tiling import Geometry
 from accelsim.stats import DramTraffic, SramAccesses
 
 
-def compulsory_traffic(layer: Layer, hw: Hardware, batch: int) -> DramTraffic:
-    """Every tensor moved once: the input pixels the windows touch, all weights read, all
-    outputs written, at the element sizes of ``array.bytes_per_*``."""
+def input_footprint_bytes(layer: Layer, hw: Hardware, batch: int) -> int:
+    """Bytes of a GEMM layer's input operand it must read once: for a convolution the input
+    pixels its windows touch (a stride larger than the kernel skips rows and columns)."""
     a = hw.array
-    input_bytes = layer.input_elements(batch) * a.bytes_per_input
-    if isinstance(layer, Conv2d):  # windows may skip rows or columns (stride > kernel)
-        input_bytes = Geometry(layer, hw).spatial(0, batch * layer.P * layer.Q) * layer.C * a.bytes_per_input
-    return DramTraffic(input_read=input_bytes,
+    if isinstance(layer, Conv2d):
+        return Geometry(layer, hw).spatial(0, batch * layer.P * layer.Q) * layer.C * a.bytes_per_input
+    return layer.input_elements(batch) * a.bytes_per_input
+
+
+def compulsory_traffic(layer: Layer, hw: Hardware, batch: int) -> DramTraffic:
+    """The layer's own tensors each moved once (the per-layer view the closed-form formulas use):
+    its input footprint, all weights read, all outputs written, at ``array.bytes_per_*``."""
+    a = hw.array
+    return DramTraffic(input_read=input_footprint_bytes(layer, hw, batch),
                        weight_read=layer.weight_elements(batch) * a.bytes_per_weight,
                        output_write=layer.output_elements(batch) * a.bytes_per_output)
 
 
-def sram_accesses(hw: Hardware, reads: dict[Operand, int], writes: dict[Operand, int]) -> SramAccesses:
-    """Bytes read and written per operand, booked on the buffer that holds each operand's kind."""
+def tensor_moves(index: int, layer: Layer, hw: Hardware, workload: Workload, plan) -> \
+        list[tuple[str, str, int, bool]]:
+    """The DRAM bytes one layer moves for the tensors it reads and writes, under a residency
+    plan: ``(tensor, "input" | "weight" | "output", bytes, compulsory)``.
+
+    Compulsory: a network input at its first consumer; the output when it is a network output.
+    Everything else a tensor in DRAM costs is spill: its producer's write and every other read
+    (a network input read again by a later consumer included). A concatenation's inputs are part
+    of its output's storage: their producers wrote them. A fused layer moves nothing, and with
+    ``activations: dram`` (the first version, kept as it was) no vector layer does.
+    """
+    if isinstance(layer, NonGemm) and (hw.vector is None or not hw.memory.activations_on_chip):
+        return []  # fused; or activations: dram, the first version, where vector work moves nothing
+    a, batch, graph = hw.array, workload.batch, workload.graph
+    moves = []
+    ins = graph.inputs_of(index)
+    for j, (tensor, level, aliased) in enumerate(zip(ins, plan.inputs, plan.aliased)):
+        if aliased or level != DRAM:
+            continue
+        if j == 0 and not isinstance(layer, NonGemm):
+            nbytes = input_footprint_bytes(layer, hw, batch)
+        else:
+            nbytes = tensor.elements * batch * a.bytes_per_input
+        operand = "weight" if j == 1 and isinstance(layer, Gemm) else "input"
+        moves.append((tensor.name, operand, nbytes, tensor.is_network_input and tensor.consumers[0] == index))
+    if plan.output == DRAM:
+        if isinstance(layer, NonGemm) and any(plan.aliased):  # a concat writes only what it loads
+            written = sum(t.elements for t, al in zip(ins, plan.aliased) if not al) * batch * a.bytes_per_input
+        else:
+            written = graph.output_of(index).elements * batch * a.bytes_per_output
+        moves.append((layer.name, "output", written, plan.network_output))
+    return moves
+
+
+def layer_traffic_classes(index: int, layer: Layer, hw: Hardware, workload: Workload, plan) -> \
+        tuple[DramTraffic, DramTraffic]:
+    """(compulsory, spill) DRAM bytes of one layer under a residency plan (its moves, from
+    :func:`tensor_moves`); the compulsory bytes include the layer's weights, each read once."""
+    comp, spill = {"input": 0, "weight": 0, "output": 0}, {"input": 0, "weight": 0, "output": 0}
+    for _, operand, nbytes, compulsory in plan.moves:
+        (comp if compulsory else spill)[operand] += nbytes
+    ins = workload.graph.inputs_of(index)
+    if not isinstance(layer, NonGemm) and (not isinstance(layer, Gemm) or len(ins) < 2):
+        comp["weight"] += layer.weight_elements(workload.batch) * hw.array.bytes_per_weight
+    return (DramTraffic(input_read=comp["input"], weight_read=comp["weight"], output_write=comp["output"]),
+            DramTraffic(input_read=spill["input"], weight_read=spill["weight"], output_write=spill["output"]))
+
+
+def sram_accesses(hw: Hardware, reads: dict[Operand, int], writes: dict[Operand, int],
+                  levels: dict[str, tuple[int, int]] | None = None) -> SramAccesses:
+    """Bytes read and written per operand, booked on the buffer that holds each operand's kind,
+    plus ``levels``: (read, written) bytes booked on a level by name (the global buffer, an
+    output written straight into the activation buffer)."""
     memory = hw.memory
     totals = {level.name: [0, 0] for level in memory.levels}
     for operand in Operand:
         name = memory.buffer_for(operand.kind).name
         totals[name][0] += reads.get(operand, 0)
         totals[name][1] += writes.get(operand, 0)
+    for name, (r, w) in (levels or {}).items():
+        totals[name][0] += r
+        totals[name][1] += w
     return SramAccesses(tuple((name, r, w) for name, (r, w) in totals.items()))
 
 
-def array_sram(mapping: LayerMapping, hw: Hardware, dram: DramTraffic, extra_stationary: int = 0) -> SramAccesses:
-    """SRAM bytes: the array's side (from the mapping) plus the DMA side (the DRAM traffic).
+def _moves(hw: Hardware, moved: DramTraffic, global_traffic: DramTraffic, output_on_chip: int) -> dict:
+    """The global buffer's side of its transfers, and outputs written into the activation buffer."""
+    levels: dict[str, tuple[int, int]] = {}
+    g = hw.memory.global_buffer
+    if g is not None:
+        levels[g.name] = (global_traffic.read, global_traffic.write)
+    if output_on_chip:
+        name = hw.memory.buffer_for(DataKind.ACTIVATIONS).name
+        levels[name] = (0, output_on_chip)
+    return levels
 
-    ``extra_stationary`` counts stationary elements read again because the
-    stream was split into blocks (each block reloads the stationary tile).
+
+def array_sram(mapping: LayerMapping, hw: Hardware, moved: DramTraffic, global_traffic: DramTraffic,
+               output_on_chip: int, extra_stationary: int = 0) -> SramAccesses:
+    """SRAM bytes: the array's side (from the mapping) plus the DMA side (every load and store,
+    ``moved``, whichever level it comes from or goes to).
+
+    ``extra_stationary`` counts stationary elements read again because the stream was split
+    into blocks (each block reloads the stationary tile); ``output_on_chip`` the final outputs
+    written into the activation buffer instead of being stored.
     """
     a = hw.array
     acc = array_accesses(mapping, a)
@@ -48,9 +130,16 @@ def array_sram(mapping: LayerMapping, hw: Hardware, dram: DramTraffic, extra_sta
     return sram_accesses(hw, {
         Operand.INPUT: reads[Operand.INPUT] * a.bytes_per_input,
         Operand.WEIGHT: reads[Operand.WEIGHT] * a.bytes_per_weight,
-        Operand.OUTPUT: reads[Operand.OUTPUT] * a.bytes_per_psum + dram.write,
+        Operand.OUTPUT: reads[Operand.OUTPUT] * a.bytes_per_psum + moved.write,
     }, {
-        Operand.INPUT: dram.input_read,
-        Operand.WEIGHT: dram.weight_read,
-        Operand.OUTPUT: acc.writes[Operand.OUTPUT] * a.bytes_per_psum + dram.psum_read,
-    })
+        Operand.INPUT: moved.input_read,
+        Operand.WEIGHT: moved.weight_read,
+        Operand.OUTPUT: acc.writes[Operand.OUTPUT] * a.bytes_per_psum + moved.psum_read,
+    }, _moves(hw, moved, global_traffic, output_on_chip))
+
+
+def vector_sram(hw: Hardware, moved: DramTraffic, global_traffic: DramTraffic) -> SramAccesses:
+    """A vector layer's DMA side: loads written into the activation buffer, staged outputs read
+    from the partial-sum buffer (the vector unit's own reads and writes are not counted)."""
+    return sram_accesses(hw, {Operand.OUTPUT: moved.write}, {Operand.INPUT: moved.input_read},
+                         _moves(hw, moved, global_traffic, 0))

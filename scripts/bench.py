@@ -13,6 +13,11 @@ Absolute times are noisy; compare ratios measured in one run. Targets on a
     python scripts/bench.py                       # the standard matrix
     python scripts/bench.py --all-configs         # ResNet-50 on every shipped config
     python scripts/bench.py --hw gemmini --workload vgg16 --layers
+    python scripts/bench.py --all-configs --against HEAD~1   # engine time, this tree / that commit
+
+``--against REV`` times every case (CPU time, less disturbed by other load than wall time) in both
+trees in child processes (each tree loads its own
+shipped files by name), alternating between them, and prints the ratio of the best times.
 """
 
 from __future__ import annotations
@@ -65,6 +70,53 @@ def layer_costs(hw, wl, run) -> None:
               f"{layer.macs:12,d}")
 
 
+TIMER = r"""
+import json, sys, time
+import accelsim
+from accelsim.engine import simulate
+hw_name, wl_name, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
+hw, wl = accelsim.load_hardware(hw_name), accelsim.load_workload(wl_name)
+simulate(accelsim.load_hardware("gemmini"), accelsim.load_workload("alexnet"))  # warm-up
+best = min((lambda t: (simulate(hw, wl), time.process_time() - t)[1])(time.process_time()) for _ in range(repeat))
+print(json.dumps(best))
+"""
+
+
+def against(revision: str, hws: list[str], workloads: list[str], repeat: int) -> int:
+    """Engine wall time per case in this tree and in ``revision``, and their ratio."""
+    import json
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(other), revision],
+                       check=True, capture_output=True)
+        try:
+            def timed(tree: Path, hw: str, wl: str) -> float:
+                env = dict(os.environ, PYTHONPATH=str(tree))
+                out = subprocess.run([sys.executable, "-c", TIMER, hw, wl, str(repeat)], env=env, cwd=tmp,
+                                     capture_output=True, text=True, check=True).stdout
+                return json.loads(out)
+
+            print(f"{'hardware':17s} {'workload':13s} {'this s':>8s} {revision[:12]:>12s} {'ratio':>6s}")
+            worst = 0.0
+            for hw in hws:
+                for wl in workloads:
+                    mine, theirs = min(timed(root, hw, wl), timed(root, hw, wl)), 0.0
+                    theirs = min(timed(other, hw, wl), timed(other, hw, wl))
+                    worst = max(worst, mine / theirs)
+                    print(f"{hw:17s} {wl:13s} {mine:8.3f} {theirs:12.3f} {mine / theirs:6.2f}")
+            print(f"\nworst ratio (this tree / {revision}): {worst:.2f}")
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(other)],
+                           capture_output=True)
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hw", nargs="+", default=STANDARD_HW)
@@ -72,9 +124,12 @@ def main() -> int:
     p.add_argument("--all-configs", action="store_true", help="ResNet-50 on every shipped hwconfig")
     p.add_argument("--repeat", type=int, default=3, help="timed runs per case (the best is kept)")
     p.add_argument("--layers", action="store_true", help="print events per layer")
+    p.add_argument("--against", metavar="REV", help="also time each case at git revision REV and print ratios")
     args = p.parse_args()
     if args.all_configs:
         args.hw, args.workload = list(catalog.shipped("hwconfigs")), ["resnet50"]
+    if args.against:
+        return against(args.against, args.hw, args.workload, args.repeat)
 
     print(f"accelsim {accelsim.__version__}, Python {platform.python_version()}, {platform.machine()}")
     # warm up: imports and numba's compiled kernels, so the first case is not charged for them

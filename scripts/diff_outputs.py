@@ -31,14 +31,19 @@ IGNORED = {"accelsim_version", "workload.source"}
 CHILD = r"""
 import json, sys
 from accelsim.config import load_hardware, load_workload
+from accelsim.config.loader import parse_override, with_overrides
 from accelsim.models import run_model
 from accelsim.reports.records import run_record
 from accelsim.errors import AccelsimError
-cases = json.loads(sys.stdin.read())
+cases, overrides = json.loads(sys.stdin.read())
+overrides = dict(parse_override(text) for text in overrides)
 out = {}
 for key, (hw, wl, batch, model) in cases.items():
     try:
-        run = run_model(model, load_hardware(hw), load_workload(wl, batch=batch))
+        hardware = load_hardware(hw)
+        if overrides:
+            hardware = with_overrides(hardware, overrides)
+        run = run_model(model, hardware, load_workload(wl, batch=batch))
         out[key] = run_record(run)
     except AccelsimError as err:
         out[key] = {"error": str(err)}
@@ -66,7 +71,7 @@ def shipped(kind: str, root: Path) -> list[str]:
     return sorted(p.stem for p in (root / kind).iterdir() if p.suffix in suffixes)
 
 
-def run_revision(rev: str | None, cases: dict, inputs: Path | None) -> dict:
+def run_revision(rev: str | None, cases: dict, inputs: Path | None, overrides: list[str]) -> dict:
     """Results of ``cases`` at revision ``rev`` (None: the working tree)."""
     with tempfile.TemporaryDirectory() as tmp:
         if rev is None:
@@ -84,7 +89,7 @@ def run_revision(rev: str | None, cases: dict, inputs: Path | None) -> dict:
                     resolved[key] = (str(hw_path), str(wl_path), batch, model)
                 cases = resolved
             env = dict(os.environ, PYTHONPATH=str(tree))
-            proc = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps(cases), text=True,
+            proc = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps([cases, overrides]), text=True,
                                   capture_output=True, env=env, cwd=tmp)
             if proc.returncode:
                 sys.exit(f"revision {rev or 'working tree'} failed:\n{proc.stderr}")
@@ -104,7 +109,10 @@ def main() -> int:
     parser.add_argument("--batch", nargs="*", type=int, default=[1, 8])
     parser.add_argument("--models", nargs="*", default=["engine", "analytical"])
     parser.add_argument("--keys", nargs="*", help="compare only flattened keys containing one of these")
+    parser.add_argument("--ignore", nargs="*", default=[], help="skip flattened keys containing one of these")
     parser.add_argument("--own-inputs", action="store_true", help="each revision loads its own shipped files")
+    parser.add_argument("--head-set", action="append", default=[], metavar="PATH=VALUE",
+                        help="hardware override for the newer revision only (e.g. activations=dram)")
     parser.add_argument("--show", type=int, default=3, help="differences shown per case")
     args = parser.parse_args()
 
@@ -113,8 +121,8 @@ def main() -> int:
     cases = {f"{hw}/{wl}/b{b}/{m}": (hw, wl, b, m) for hw in hws for wl in wls for b in args.batch
              for m in args.models}
     inputs = None if args.own_inputs else ROOT
-    old = run_revision(args.base, cases, inputs)
-    new = run_revision(args.head, cases, inputs)
+    old = run_revision(args.base, cases, inputs, [])
+    new = run_revision(args.head, cases, inputs, args.head_set)
     same = differ = 0
     added: set[str] = set()
     for key in cases:
@@ -123,6 +131,7 @@ def main() -> int:
         keys = sorted(set(a) | set(b))
         if args.keys:
             keys = [k for k in keys if any(part in k for part in args.keys)]
+        keys = [k for k in keys if not any(part in k for part in args.ignore)]
         diffs = [k for k in keys if k not in IGNORED and a.get(k, "<absent>") != b.get(k, "<absent>")]
         # keys only the newer revision has are additions, not differences
         changed = [k for k in diffs if k in a]

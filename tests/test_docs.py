@@ -22,9 +22,10 @@ def test_every_json_key_is_documented(capsys):
     keys = set(doc) | set(doc["hardware"]) | set(doc["workload"]) | set(doc["layers"][0]) | set(doc["total"])
     for nested in ("breakdown", "dram_bytes", "sram_bytes"):
         keys |= set(doc["total"][nested])
+    keys |= set(doc["layers"][0]["placement"]) | set(doc["tensors"][0])
     missing = sorted(k for k in keys if f"`{k}`" not in output)
     assert not missing, f"document in docs/output.md: {missing}"
     metric_keys = set(doc["layers"][0]) | set(doc["total"]) | set(doc["total"]["breakdown"])
-    metric_keys -= {"name", "kind", "unit", "dram_bytes", "sram_bytes", "breakdown", "dominant", "events"}
+    metric_keys -= {"name", "kind", "unit", "dram_bytes", "sram_bytes", "breakdown", "dominant", "events", "placement"}
     missing = sorted(k for k in metric_keys if f"`{k}`" not in metrics)
     assert not missing, f"define in docs/metrics.md: {missing}"

@@ -19,14 +19,17 @@ import simpy
 from accelsim.engine.dma import DmaEngine
 from accelsim.engine.sram import BufferPool
 from accelsim.mapping import Operand
-from accelsim.schedule import STEP_FIELDS
+from accelsim.schedule import LEVEL_FIELDS, ON_CHIP, STEP_FIELDS
 from accelsim.stats import CycleBreakdown
 
 # Positions in a step row.
+_COLUMNS = STEP_FIELDS + LEVEL_FIELDS
 (FOLDS, LOAD_INPUT, LOAD_WEIGHT, LOAD_PSUM, OUTPUT_ACQUIRE, STREAM, FILL_DRAIN, PRELOAD, VECTOR, STORE_OUTPUT,
- STORE_PSUM, STORE_RELEASE, RELEASE_INPUT, RELEASE_WEIGHT) = (STEP_FIELDS.index(name) for name in (
-    "folds", "load_input", "load_weight", "load_psum", "output_acquire", "stream", "fill_drain", "preload",
-    "vector", "store_output", "store_psum", "store_release", "release_input", "release_weight"))
+ STORE_PSUM, STORE_RELEASE, RELEASE_INPUT, RELEASE_WEIGHT, INPUT_FROM, WEIGHT_FROM, OUTPUT_TO) = (
+    _COLUMNS.index(name) for name in (
+        "folds", "load_input", "load_weight", "load_psum", "output_acquire", "stream", "fill_drain", "preload",
+        "vector", "store_output", "store_psum", "store_release", "release_input", "release_weight",
+        "input_from", "weight_from", "output_to"))
 
 WAIT_CAUSE = (("input", LOAD_INPUT, "stall_input"), ("weight", LOAD_WEIGHT, "stall_weight"),
               ("psum", LOAD_PSUM, "stall_output"))
@@ -93,15 +96,18 @@ class Loads:
 class Array:
     """Runs the layers' steps in order; see the module docstring for the accounting."""
 
-    def __init__(self, env: simpy.Environment, layers: list, ordinals: list, loads: dict[str, Loads],
-                 pools: dict[Operand, BufferPool], store_engine: DmaEngine, overhead_cycles: int,
-                 layer_started: list, progress, events):
+    def __init__(self, env: simpy.Environment, layers: list, ordinals: list, residents: list,
+                 loads: dict[str, Loads], pools: dict[Operand, BufferPool], store_engine: DmaEngine, ports: list,
+                 overhead_cycles: int, layer_started: list, progress, events):
         self.env = env
         self.layers = layers              # [(unit, rows)] per layer; rows are lists of ints
         self.ordinals = ordinals          # per layer, per step: each claim's place in its pool (CLAIMS order)
+        self.residents = residents        # per layer: ([(pool, ordinal, bytes)] claimed at its start,
+        #                                   [(pool, bytes)] freed at its end): tensors the plan keeps on chip
         self.loads = loads
         self.pools = pools                # operand -> the pool of its buffer
         self.store_engine = store_engine
+        self.ports = ports                # levels a store may go to (schedule.levels order)
         self.overhead = overhead_cycles
         self.layer_started = layer_started
         self.progress = progress          # told when the output space of a step is claimed
@@ -111,10 +117,16 @@ class Array:
         self.drained: simpy.Event | None = None
         self.timeline = None  # an engine.timeline.Timeline to record steps in, or None
 
-    def _stored(self, release: int):
+    def _stored(self, release: int, parts: int = 1):
+        """The callback of a step's store descriptors (``parts`` of them): the last to arrive frees
+        the step's output-buffer bytes."""
         out_pool = self.pools[Operand.OUTPUT]
+        left = [parts]
 
         def done(_event) -> None:
+            left[0] -= 1
+            if left[0]:
+                return
             if release:
                 out_pool.release(release)
             self.pending_stores -= 1
@@ -123,6 +135,25 @@ class Array:
                 drained.succeed()
 
         return lambda arrival: arrival.callbacks.append(done)
+
+    def _store(self, row, li: int, si: int) -> None:
+        """Hand a step's outputs to the store path: partial sums and outputs bound for DRAM in one
+        descriptor, outputs bound for the global buffer in another; outputs that stay in a per-core
+        buffer are written there at once (nothing moves)."""
+        to = row[OUTPUT_TO]
+        dram = row[STORE_PSUM] + (row[STORE_OUTPUT] if to == 0 else 0)
+        other = row[STORE_OUTPUT] if to > 0 else 0
+        parts = (dram > 0) + (other > 0)
+        if not parts:
+            if row[STORE_RELEASE]:
+                self.pools[Operand.OUTPUT].release(row[STORE_RELEASE])
+            return
+        self.pending_stores += 1
+        done = self._stored(row[STORE_RELEASE], parts)
+        if dram:
+            self.store_engine.submit(dram, done, ("store", li, si))
+        if other:
+            self.store_engine.submit(other, done, ("store", li, si), self.ports[to])
 
     def run(self):
         env = self.env
@@ -134,6 +165,12 @@ class Array:
             t = self.times[li]
             t.start = env.now
             first_event = self.events()
+            claims, frees = self.residents[li]
+            for pool, ordinal, nbytes in claims:  # space for the tensors this layer starts that stay on chip
+                event = pool.claim(ordinal, nbytes)
+                if event is not None:
+                    yield event
+            t.parts["stall_output"] += env.now - t.start
             if unit != "fused" and self.overhead:
                 yield env.timeout(self.overhead)
                 t.parts["overhead"] = self.overhead
@@ -175,15 +212,12 @@ class Array:
                     in_pool.release(row[RELEASE_INPUT])
                 if row[RELEASE_WEIGHT]:
                     wt_pool.release(row[RELEASE_WEIGHT])
-                stored = row[STORE_OUTPUT] + row[STORE_PSUM]
-                if stored:
-                    self.pending_stores += 1
-                    self.store_engine.submit(stored, self._stored(row[STORE_RELEASE]), ("store", li, si))
-                elif row[STORE_RELEASE]:
-                    out_pool.release(row[STORE_RELEASE])
+                self._store(row, li, si)
             if self.pending_stores:
                 self.drained = env.event()
                 yield self.drained
+            for pool, nbytes in frees:  # tensors whose last reader this was
+                pool.release(nbytes)
             t.end = env.now
             t.events = self.events() - first_event
             t.parts["stall_output"] += t.end - t.start - t.accounted  # the last stores draining

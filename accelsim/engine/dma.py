@@ -16,13 +16,13 @@ from collections import deque
 
 import simpy
 
-from accelsim.engine.dram import Dram
+from accelsim.engine.dram import Port
 
 
 class DmaEngine:
-    def __init__(self, env: simpy.Environment, dram: Dram, setup_cycles: int, chunk_bytes: int, name: str):
+    def __init__(self, env: simpy.Environment, dram: Port, setup_cycles: int, chunk_bytes: int, name: str):
         self.env = env
-        self.dram = dram
+        self.dram = dram  # the default port; a transfer may name another level's
         self.setup = setup_cycles
         self.chunk = chunk_bytes
         self.name = name
@@ -33,22 +33,22 @@ class DmaEngine:
         self.timeline = None  # an engine.timeline.Timeline to record descriptors in, or None
         env.process(self._run())
 
-    def submit(self, nbytes: int, on_issued, tag=None) -> None:
-        """Queue a transfer; ``on_issued(arrival)`` is called with an event that triggers when
-        its data has arrived, as soon as the engine has issued its last chunk. ``tag`` names
-        the transfer in a timeline."""
-        self.queue.append((nbytes, on_issued, tag))
+    def submit(self, nbytes: int, on_issued, tag=None, port: Port | None = None) -> None:
+        """Queue a transfer to or from ``port`` (default: DRAM); ``on_issued(arrival)`` is called
+        with an event that triggers when its data has arrived, as soon as the engine has issued
+        its last chunk. ``tag`` names the transfer in a timeline."""
+        self.queue.append((nbytes, on_issued, tag, port or self.dram))
         if self.wake is not None:
             wake, self.wake = self.wake, None
             wake.succeed()
 
     def _run(self):
-        env, dram = self.env, self.dram
+        env = self.env
         while True:
             if not self.queue:
                 self.wake = env.event()
                 yield self.wake
-            nbytes, on_issued, tag = self.queue.popleft()
+            nbytes, on_issued, tag, dram = self.queue.popleft()
             began = env.now
             # setup starts when the engine's previous transfer has finished on the bus
             earliest = max(began, self.ready) + self.setup

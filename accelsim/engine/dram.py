@@ -18,11 +18,16 @@ import numpy as np
 from accelsim.config.hardware import Hardware
 
 
-class Dram:
-    def __init__(self, hw: Hardware):
-        self.latency = hw.dram_latency_cycles
-        self.channel_rate = hw.achievable_dram_bytes_per_cycle / hw.dram.channels
-        self.channel_free = [0] * hw.dram.channels
+class Port:
+    """A level the DMA engines move chunks to and from: channels that serve chunks first
+    come, first served, each at ``channel_rate`` bytes per cycle, with data arriving
+    ``latency`` cycles after its transfer."""
+
+    def __init__(self, name: str, rate_bytes_per_cycle: float, channels: int, latency_cycles: int):
+        self.name = name
+        self.latency = latency_cycles
+        self.channel_rate = rate_bytes_per_cycle / channels
+        self.channel_free = [0] * channels
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.sizes: list[int] = []
@@ -43,11 +48,27 @@ class Dram:
         return start, end
 
 
+class Dram(Port):
+    """DRAM at its achievable rate (Little's law included: ``Hardware.achievable_dram_bytes_per_cycle``)."""
+
+    def __init__(self, hw: Hardware):
+        super().__init__("dram", hw.achievable_dram_bytes_per_cycle, hw.dram.channels, hw.dram_latency_cycles)
+
+
+def ports(hw: Hardware) -> list[Port]:
+    """The levels transfers reach, in ``schedule.transfer_levels`` order: DRAM, then the global buffer."""
+    out: list[Port] = [Dram(hw)]
+    g = hw.memory.global_buffer
+    if g is not None:
+        out.append(Port(g.name, g.bandwidth_bytes_per_cycle, 1, g.latency_cycles))
+    return out
+
+
 class Trace:
     """Cumulative bytes moved by DRAM over time, from the chunk records (piecewise linear:
     each chunk's bytes spread evenly over its transfer; a zero-time chunk over its cycle)."""
 
-    def __init__(self, dram: Dram):
+    def __init__(self, dram: Port):
         starts = np.asarray(dram.starts, dtype=np.float64)
         ends = np.asarray(dram.ends, dtype=np.float64)
         sizes = np.asarray(dram.sizes, dtype=np.float64)

@@ -16,9 +16,19 @@ import simpy
 from accelsim.analytical import analytical_breakdown, layer_result
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
-from accelsim.engine.array import CLAIMS, LOAD_INPUT, LOAD_PSUM, LOAD_WEIGHT, Array, LayerTimes, Loads
+from accelsim.engine.array import (
+    CLAIMS,
+    INPUT_FROM,
+    LOAD_INPUT,
+    LOAD_PSUM,
+    LOAD_WEIGHT,
+    WEIGHT_FROM,
+    Array,
+    LayerTimes,
+    Loads,
+)
 from accelsim.engine.dma import DmaEngine
-from accelsim.engine.dram import Dram, Trace
+from accelsim.engine.dram import Trace, ports
 from accelsim.engine.sram import BufferPool
 from accelsim.engine.timeline import Timeline
 from accelsim.schedule import Schedule, build_schedule, dma_engine
@@ -26,15 +36,22 @@ from accelsim.stats import RunResult
 
 BANDWIDTH_WINDOW_CYCLES = 1000  # peak DRAM bandwidth is the best average over windows this long
 
-LOADS = (("input", LOAD_INPUT), ("weight", LOAD_WEIGHT), ("psum", LOAD_PSUM))
+# (name, bytes column, level column: where the bytes come from; None: always DRAM)
+LOADS = (("input", LOAD_INPUT, INPUT_FROM), ("weight", LOAD_WEIGHT, WEIGHT_FROM), ("psum", LOAD_PSUM, None))
 
 
-def claim_ordinals(layers: list, pool_of_claim: tuple) -> list:
-    """For every step, the position of each of its claims (``CLAIMS`` order) in its pool's
-    sequence, or -1 where the step claims nothing: claims are granted in this order."""
+def claim_ordinals(layers: list, pool_of_claim: tuple, residents: list) -> tuple[list, list]:
+    """The order claims are granted in, per pool: each layer's resident tensors (claimed as it
+    starts), then its steps' claims in ``CLAIMS`` order. Returns, per layer, the ordinal of each
+    resident claim, and per step the ordinal of each of its claims (-1 where it claims nothing)."""
     counts: dict = {}
-    out = []
-    for _, steps in layers:
+    out, resident_out = [], []
+    for (_, steps), claims_here in zip(layers, residents):
+        mine = []
+        for pool, _ in claims_here:
+            mine.append(counts.get(pool, 0))
+            counts[pool] = mine[-1] + 1
+        resident_out.append(mine)
         claims = np.stack([steps[name] for name, _ in CLAIMS], axis=1) > 0 if len(steps) else \
             np.zeros((0, len(CLAIMS)), dtype=bool)
         ordinals = np.full(claims.shape, -1, dtype=np.int64)
@@ -45,7 +62,7 @@ def claim_ordinals(layers: list, pool_of_claim: tuple) -> list:
             ordinals.ravel()[flat] = start + np.arange(int(flat.sum()))
             counts[pool] = start + int(flat.sum())
         out.append(ordinals.tolist())
-    return out
+    return out, resident_out
 
 
 class Simulation:
@@ -56,24 +73,31 @@ class Simulation:
         self.schedule = schedule
         self.env = env = simpy.Environment()
         self.events = 0
-        self.dram = Dram(hw)
+        self.ports = ports(hw)  # schedule.levels order: DRAM, then the global buffer
+        self.dram = self.ports[0]
         self.engines = [DmaEngine(env, self.dram, hw.dma.setup_cycles, hw.dma.chunk_bytes, f"dma{i}")
                         for i in range(hw.dma.engines)]
         memory = hw.memory
-        pools = {level.name: BufferPool(env, level.name, level.size_bytes) for level in memory.local}
+        pools = {level.name: BufferPool(env, level.name, level.size_bytes) for level in memory.levels}
         # the pool each claim column (CLAIMS order) books bytes in: its operand's buffer
         self.pool_of_claim = tuple(pools[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS)
         self.pool_of = {operand: pools[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS}
         self.layers = [(ls.unit, ls.steps.tolist()) for ls in schedule.layers]
-        self.ordinals = claim_ordinals([(ls.unit, ls.steps) for ls in schedule.layers], self.pool_of_claim)
+        plans = [ls.plan for ls in schedule.layers]
+        residents = [[(pools[level], nbytes) for level, nbytes in p.claims] if p else [] for p in plans]
+        releases = [[(pools[level], nbytes) for level, nbytes in p.releases] if p else [] for p in plans]
+        self.ordinals, resident_ordinals = claim_ordinals([(ls.unit, ls.steps) for ls in schedule.layers],
+                                                          self.pool_of_claim, residents)
+        resident = [([(pool, ordinal, nbytes) for (pool, nbytes), ordinal in zip(claims, ords)], frees)
+                    for claims, ords, frees in zip(residents, resident_ordinals, releases)]
         self.layer_started = [env.event() for _ in self.layers]
-        self.loads = {name: Loads(env) for name, _ in LOADS}
+        self.loads = {name: Loads(env) for name, _, _ in LOADS}
         store_engine = dma_engine("store", len(self.engines))
         self.claimed = (-1, -1)   # the latest step whose output space the array has claimed
         self.claim_waiter = None  # (step, event) a partial-sum load waits on
-        self.array = Array(env, self.layers, self.ordinals, self.loads, self.pool_of, self.engines[store_engine],
-                           hw.control.layer_overhead_cycles, self.layer_started, self._claimed,
-                           lambda: self.events)
+        self.array = Array(env, self.layers, self.ordinals, resident, self.loads, self.pool_of,
+                           self.engines[store_engine], self.ports, hw.control.layer_overhead_cycles,
+                           self.layer_started, self._claimed, lambda: self.events)
         if timeline is not None:  # record steps and descriptors (off by default: no cost)
             timeline.engines, timeline.store_engine = len(self.engines), store_engine
             self.array.timeline = timeline
@@ -81,9 +105,9 @@ class Simulation:
                 engine.index, engine.timeline = i, timeline
         self.array_process = env.process(self.array.run())
         gated = ("input", "weight", "psum") if not hw.dma.prefetch_next_layer else ("input",)
-        for name, column in LOADS:
+        for name, column, source in LOADS:
             engine = self.engines[dma_engine(name, len(self.engines))]
-            env.process(self._loader(name, column, engine, name in gated))
+            env.process(self._loader(name, column, source, engine, name in gated))
 
     def _claimed(self, layer: int, step: int) -> None:
         self.claimed = (layer, step)
@@ -91,9 +115,10 @@ class Simulation:
             event, self.claim_waiter = self.claim_waiter[1], None
             event.succeed()
 
-    def _loader(self, name: str, column: int, engine: DmaEngine, gated: bool):
-        """Issue one operand's loads in step order, each once its buffer has room."""
-        env = self.env
+    def _loader(self, name: str, column: int, source: int | None, engine: DmaEngine, gated: bool):
+        """Issue one operand's loads in step order, each once its buffer has room, from the
+        level the step names (``source``: its level column; None: DRAM)."""
+        env, levels = self.env, self.ports
         slot = [c for c, _ in CLAIMS].index(f"load_{name}")
         pool = self.pool_of_claim[slot]
         loads = self.loads[name]
@@ -118,7 +143,8 @@ class Simulation:
                 claim = pool.claim(ordinals[si][slot], nbytes)
                 if claim is not None:
                     yield claim
-                engine.submit(nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival), (name, li, si))
+                engine.submit(nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival), (name, li, si),
+                              levels[row[source]] if source is not None else None)
 
     def run(self) -> list[LayerTimes]:
         step = self.env.step
@@ -149,7 +175,7 @@ def simulate_schedule(schedule: Schedule, timeline: Timeline | None = None) -> R
         peak = trace.peak_bytes_per_cycle(t.start, t.end, BANDWIDTH_WINDOW_CYCLES)
         layers.append(layer_result(ls, hw, breakdown, peak, analytical_breakdown(ls, hw).total, events=t.events))
     return RunResult(hardware=hw, workload=schedule.workload, model="engine", layers=tuple(layers),
-                     events=sim.events)
+                     events=sim.events, residency=schedule.residency)
 
 
 def simulate(hw: Hardware, workload: Workload, timeline: Timeline | None = None) -> RunResult:

@@ -290,6 +290,12 @@ class LayerTiler:
         r1, r2 = t["roles"]
         return t["table"][idx[r1], idx[r2]]
 
+    def fold_tile_bytes(self) -> dict[Operand, int]:
+        """The largest tile of one fold per operand: the stationary tile, and each streamed
+        operand's tile over a fold's whole stream (what loads without cutting it into chunks)."""
+        whole = {"row": self.rows, "col": self.cols, "time": [(0, self.extents.time)]}
+        return {op: int(self.table(op, whole, psum=op is Operand.OUTPUT)["table"].max()) for op in Operand}
+
     def check_stationary(self) -> None:
         """One fold's stationary tile must fit its buffer slot (unless it is on chip already)."""
         operand = self.strategy.stationary

@@ -49,6 +49,9 @@ def layer_record(layer: LayerResult, run: RunResult) -> dict:
         "dram_bytes": asdict(layer.dram),
         "compulsory_dram_read_bytes": layer.compulsory.read,
         "compulsory_dram_write_bytes": layer.compulsory.write,
+        "spilled_dram_bytes": layer.spill.total,
+        "global_buffer_bytes": layer.global_buffer.total,
+        "placement": {"inputs": ",".join(layer.placement[0]), "output": layer.placement[1]},
         "traffic_ratio": m["traffic_ratio"],
         "arithmetic_intensity": m["arithmetic_intensity"],
         "avg_dram_gb_per_s": m["avg_dram_gb_per_s"],
@@ -88,6 +91,8 @@ def total_record(run: RunResult) -> dict:
         "dram_bytes": asdict(run.dram),
         "compulsory_dram_read_bytes": run.compulsory.read,
         "compulsory_dram_write_bytes": run.compulsory.write,
+        "spilled_dram_bytes": run.spill.total,
+        "global_buffer_bytes": run.global_buffer.total,
         "traffic_ratio": m["traffic_ratio"],
         "arithmetic_intensity": m["arithmetic_intensity"],
         "avg_dram_gb_per_s": m["avg_dram_gb_per_s"],
@@ -130,6 +135,7 @@ def run_record(run: RunResult) -> dict:
                      "layers": len(run.workload.layers), "source": run.workload.source},
         "layers": [layer_record(layer, run) for layer in run.layers],
         "total": total_record(run),
+        "tensors": [p.as_record() for p in run.residency.tensors] if run.residency is not None else [],
     })
 
 

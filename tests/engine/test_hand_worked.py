@@ -1,32 +1,8 @@
 """The engine on cases small enough to work out by hand (golden numbers from the arithmetic)."""
 
-from accelsim.config.hardware import (
-    ArrayConfig,
-    BufferConfig,
-    Dataflow,
-    DmaConfig,
-    DramConfig,
-    Hardware,
-    SramConfig,
-)
 from accelsim.config.workload import Gemm, NonGemm, Workload
 from accelsim.engine import simulate
-
-
-def tiny(latency_ns=0.0, setup=0, overhead=0, vector=None):
-    from accelsim.config.hardware import ControlConfig, VectorUnitConfig
-
-    return Hardware(
-        name="tiny", clock_mhz=1000,
-        array=ArrayConfig(rows=4, cols=4, dataflow=Dataflow.WS, bytes_per_psum=4, pipelined_folds=True),
-        sram=SramConfig(input=BufferConfig(size_kib=1), weight=BufferConfig(size_kib=1),
-                        output=BufferConfig(size_kib=1)),
-        # 1 GB/s at 1 GHz: one byte per cycle; plenty of requests in flight
-        dram=DramConfig(bandwidth_gb_per_s=1, latency_ns=latency_ns, burst_bytes=64, max_outstanding=1024),
-        dma=DmaConfig(engines=3, setup_cycles=setup, chunk_bytes=16384),
-        vector=VectorUnitConfig(elements_per_cycle=vector) if vector else None,
-        control=ControlConfig(layer_overhead_cycles=overhead),
-    )
+from tests_shared import tiny
 
 
 GEMM = Gemm(name="g", M=8, N=4, K=4)  # inputs 8x4 = 32 B, weights 4x4 = 16 B, outputs 8x4 = 32 B
@@ -58,11 +34,23 @@ def test_latency_setup_and_overhead_by_hand():
 
 
 def test_vector_layer_and_fused():
+    # A lone pool reads the network input (1000 elements per sample, batch 2: 2000 B) from DRAM
+    # and writes its output (2000 B) back: 4000 B through one channel at 1 B/cycle. Its pieces
+    # (the input buffer's 512 B slots: 4 loads of 500 B; the stores likewise) keep the channel
+    # busy from cycle 0 to the last store's end at 4000; the vector unit's ceil(2000 / 64) = 32
+    # cycles hide under the transfers.
     pool = NonGemm(name="p", op="maxpool", ops=1000)
-    run = simulate(tiny(vector=64), Workload(name="w", layers=(pool,), batch=2))
-    assert run.layers[0].cycles == -(-2000 // 64) and run.layers[0].unit == "vector"
+    run = simulate(tiny(vector=64, activations="on_chip"), Workload(name="w", layers=(pool,), batch=2))
+    layer = run.layers[0]
+    assert layer.unit == "vector" and layer.compute_cycles == -(-2000 // 64)
+    assert (layer.dram.input_read, layer.dram.output_write) == (2000, 2000)
+    assert layer.cycles == 4000 and layer.breakdown.vector == 32
+    # activations: dram is the first version, kept as it was: vector work moves nothing
+    first = simulate(tiny(vector=64, activations="dram"), Workload(name="w", layers=(pool,), batch=2)).layers[0]
+    assert (first.cycles, first.dram.total) == (32, 0)
+    # without a vector unit the layer is fused into its neighbour: free, and it moves nothing
     run = simulate(tiny(), Workload(name="w", layers=(pool,)))
-    assert run.layers[0].cycles == 0 and run.layers[0].unit == "fused"
+    assert run.layers[0].cycles == 0 and run.layers[0].unit == "fused" and run.layers[0].dram.total == 0
 
 
 def test_layers_run_in_sequence_and_sum():
@@ -72,7 +60,7 @@ def test_layers_run_in_sequence_and_sum():
     assert run.layers[1].cycles < run.layers[0].cycles
 
 
-def test_dma_setup_is_paid_per_descriptor_after_the_previous_transfer():
+def test_dma_setup_is_paid_per_descriptor_after_the_previous_transfer():  # activations through DRAM
     # Two identical layers, 20 cycles of setup per descriptor. Layer 1 as before but with
     # setup: weights [20, 36); inputs wait for the layer: setup to 20, but the bus is busy until
     # 36, so [36, 68); compute [68, 86); store (engine 2): setup to 106, [106, 138).
@@ -84,3 +72,25 @@ def test_dma_setup_is_paid_per_descriptor_after_the_previous_transfer():
     run = simulate(tiny(setup=20), Workload(name="w", layers=(GEMM, second)))
     assert [layer.cycles for layer in run.layers] == [138, 122]
     assert run.layers[1].breakdown.stall_input == 190 - 138
+
+
+def test_an_output_that_stays_on_chip_is_read_in_place_by_the_next_layer():
+    # Two chained layers, activations on chip, no cross-layer prefetch (so the order of the
+    # transfers is fixed: a layer's loaders start with it, inputs first).
+    # Layer g: input (the network input, 32 B) [0, 32), weights (16 B) [32, 48); compute 18
+    # cycles [48, 66); its output (32 B) stays in the input buffer: no store. 66 cycles, of
+    # which 48 waiting for the weights (the last to arrive).
+    # Layer h reads g's output in place: no input load. Its weights load when it starts: [66, 82);
+    # compute [82, 100); its output is the network's: stored [100, 132). 66 cycles.
+    # DRAM bytes: 32 + 16 for g, 16 + 32 for h; through DRAM both would add 32 + 32.
+    second = Gemm(name="h", M=8, N=4, K=4)
+    wl = Workload(name="w", layers=(GEMM, second))
+    run = simulate(tiny(activations="on_chip", prefetch=False), wl)
+    g, h = run.layers
+    assert (g.cycles, g.breakdown.stall_weight, g.breakdown.array_busy) == (66, 48, 18)
+    assert (h.cycles, h.breakdown.stall_weight, h.breakdown.array_busy, h.breakdown.stall_output) == (66, 16, 18, 32)
+    assert (g.dram.total, h.dram.total) == (48, 48)
+    assert (g.placement, h.placement) == ((("dram",), "input"), (("input",), "dram"))
+    assert run.residency.placement("g").level == "input" and run.residency.placement("g").spilled_bytes == 0
+    through_dram = simulate(tiny(activations="dram", prefetch=False), wl)
+    assert through_dram.dram.total == run.dram.total + 64
