@@ -158,8 +158,11 @@ def topology_rows(workload: Workload, selected: set[str] | None) -> list[Topolog
 
 def scalesim_config(hw: Hardware) -> str:
     """SCALE-Sim's .cfg for the array (SRAM sizes in SCALE-Sim's kB = KiB, rounded up)."""
-    a, s = hw.array, hw.sram
-    kib = [max(1, math.ceil(b.size_kib)) for b in (s.input, s.weight, s.output)]
+    from accelsim.config import DataKind
+
+    a = hw.array
+    kib = [max(1, math.ceil(hw.memory.buffer_for(kind).size_kib))
+           for kind in (DataKind.ACTIVATIONS, DataKind.WEIGHTS, DataKind.PSUMS)]
     return f"""[general]
 run_name = {RUN_NAME}
 

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 
 KIB = 1024
-BUFFERS = ("input", "weight", "output")
 
 
 def pareto_front(cost: np.ndarray, latency: np.ndarray) -> np.ndarray:
@@ -37,7 +36,9 @@ def pareto_front(cost: np.ndarray, latency: np.ndarray) -> np.ndarray:
 def cost_proxy(config, pe_bytes: float) -> np.ndarray:
     """PEs x pe_bytes + SRAM bytes, per point of ``results.config``."""
     pes = config["array.rows"].astype(float) * config["array.cols"].astype(float)
-    sram = sum(config[f"sram.{b}.size_kib"].astype(float) for b in BUFFERS) * KIB
+    names = config.dtype.names if getattr(getattr(config, "dtype", None), "names", None) else list(config)
+    sizes = [name for name in names if name.endswith(".size_kib")]  # every on-chip buffer, either form
+    sram = sum(np.nan_to_num(config[name].astype(float)) for name in sizes) * KIB
     return pes * pe_bytes + sram
 
 

@@ -61,7 +61,7 @@ def test_sram_default_hits_the_table_interpolates_and_clamps():
 
 
 def test_hwconfig_values_replace_the_defaults_and_round_trip(write):
-    hw = with_overrides(load_hardware("gemmini"), {
+    hw = with_overrides(load_hardware("scalesim_32x32"), {
         "array.mac_pj": 0.5, "sram.input.read_pj_per_byte": 1, "sram.input.write_pj_per_byte": 2,
         "dram.pj_per_byte": 20, "static_mw": 150, "area_mm2": 1.5, "cost_usd": 20})
     e = action_energies(hw)

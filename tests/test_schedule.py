@@ -1,7 +1,7 @@
 import pytest
 
 from accelsim import load_hardware, load_workload
-from accelsim.config import catalog
+from accelsim.config import DataKind, catalog
 from accelsim.schedule import build_schedule
 
 
@@ -15,9 +15,15 @@ def test_every_claimed_byte_is_freed_and_steps_fit_their_slots(config):
             assert s["load_input"].sum() == s["release_input"].sum(), ls.name
             assert s["load_weight"].sum() == s["release_weight"].sum(), ls.name
             assert s["output_acquire"].sum() + s["load_psum"].sum() == s["store_release"].sum(), ls.name
-            assert (s["load_input"] <= hw.sram.input.slot_bytes).all()
-            assert (s["load_weight"] <= hw.sram.weight.slot_bytes).all()
-            assert (s["output_acquire"] + s["load_psum"] <= hw.sram.output.slot_bytes).all()
+            if ls.tiling is not None:  # each step's new data fits a slot of the room its tiling had
+                slots = {op.value: nbytes for op, nbytes in ls.tiling.slot_bytes}
+                assert (s["load_input"] <= max(slots["input"], 0)).all()
+                assert (s["load_weight"] <= slots["weight"]).all()
+                assert (s["output_acquire"] + s["load_psum"] <= slots["output"]).all()
+            free = dict(ls.plan.space.free_bytes)
+            for column, kind in (("load_input", DataKind.ACTIVATIONS), ("load_weight", DataKind.WEIGHTS),
+                                 ("output_acquire", DataKind.PSUMS)):
+                assert (s[column] <= free[hw.memory.buffer_for(kind).name]).all(), (ls.name, column)
             if ls.mapping is not None:
                 assert ls.compute_cycles == ls.mapping.compute.total  # tiling never changes compute
                 assert ls.total("folds") >= ls.mapping.folds

@@ -14,6 +14,7 @@ import yaml
 
 from accelsim.config import catalog
 from accelsim.config.hardware import Hardware
+from accelsim.config.memory import DataKind
 from accelsim.config.schema import PYTHON, build, non_empty_string, non_negative_int, positive_int, spec, to_data
 from accelsim.config.workload import (
     Concat,
@@ -289,27 +290,65 @@ def parse_override(text: str) -> tuple[str, Any]:
     return path.strip(), value
 
 
+_KIND_OF_SRAM_BUFFER = {"input": DataKind.ACTIVATIONS, "weight": DataKind.WEIGHTS, "output": DataKind.PSUMS}
+
+
+def _three_buffer_path(hw: Hardware, path: str, source: str) -> str:
+    """``sram.weight.size_kib`` on a config written as a buffers list names the buffer that holds
+    that kind (``buffers.weight_fifo.size_kib``), so sweeps written for the three-buffer form keep
+    working on the list form."""
+    parts = path.split(".")
+    if hw.sram is not None or parts[0] != "sram" or len(parts) < 3 or parts[1] not in _KIND_OF_SRAM_BUFFER:
+        return path
+    level = hw.memory.buffer_for(_KIND_OF_SRAM_BUFFER[parts[1]])
+    return ".".join(["buffers", level.name] + parts[2:])
+
+
+def field_value(hw: Hardware, path: str, section: bool = False) -> Any:
+    """The plain-data value at a dotted hardware path, named as :func:`with_overrides` names it
+    (list items by name, the three-buffer paths on a list); a whole section only if ``section``.
+    A path that names no field raises ``LookupError`` with a one-line reason."""
+    node: Any = to_data(hw)
+    parts = _three_buffer_path(hw, path, "").split(".")
+    for depth, part in enumerate(parts):
+        if isinstance(node, list):
+            node = {item.get("name"): item for item in node if isinstance(item, dict)}
+        if not isinstance(node, dict) or part not in node:
+            prefix = ".".join(parts[:depth])
+            raise LookupError(f"{path}: no such hardware field" + (f" ({prefix} is null)" if node is None else ""))
+        node = node[part]
+    if isinstance(node, (dict, list)) and not section:
+        keys = node if isinstance(node, dict) else [item.get("name") for item in node if isinstance(item, dict)]
+        raise LookupError(f"{path}: a section, not a field (expected one of: {', '.join(map(str, keys))})")
+    return node
+
+
 def with_overrides(hw: Hardware, overrides: dict[str, Any], source: str = "--set") -> Hardware:
     """A copy of ``hw`` with dotted-path fields replaced, validated like a file.
 
     ``{"array.rows": 64, "sram.input.size_kib": 128}``; an item of a list is named by its
-    ``name`` (``buffers.unified_buffer.size_kib``). A path that names no field is an error
-    naming it.
+    ``name`` (``buffers.unified_buffer.size_kib``), and on a config written as a buffers list
+    ``sram.input`` / ``sram.weight`` / ``sram.output`` name the buffer holding activations,
+    weights or partial sums. A path that names no field is an error naming it.
     """
     data = to_data(hw)
+    as_written: dict[str, str] = {}  # the path an error names (buffers[1].size_kib) -> the path given
     for path, value in overrides.items():
         node = data
-        parts = path.split(".")
+        parts = _three_buffer_path(hw, path, source).split(".")
+        indexed: list[str] = []
         fresh = False  # inside an optional section that was absent: build() checks its keys
         for depth, part in enumerate(parts):
             where = ".".join(parts[: depth + 1])
             if isinstance(node, list):  # a list of named items: buffers.<name>
-                named = {item.get("name"): item for item in node if isinstance(item, dict)}
+                named = {item.get("name"): i for i, item in enumerate(node) if isinstance(item, dict)}
                 if part not in named or depth == len(parts) - 1:
                     raise ConfigError(source, where, "no such hardware field, expected one of: "
-                                                     + ", ".join(str(n) for n in named))
-                node = named[part]
+                                      + ", ".join(str(n) for n in named))
+                indexed[-1] += f"[{named[part]}]"
+                node = node[named[part]]
                 continue
+            indexed.append(part)
             if not isinstance(node, dict) or (part not in node and not fresh):
                 allowed = ", ".join(node) if isinstance(node, dict) else "nothing (not a section)"
                 raise ConfigError(source, where, f"no such hardware field, expected one of: {allowed}")
@@ -319,4 +358,10 @@ def with_overrides(hw: Hardware, overrides: dict[str, Any], source: str = "--set
                 if node.get(part) is None:
                     node[part], fresh = {}, True
                 node = node[part]
-    return hardware_from_data(data, source)
+        as_written[".".join(indexed)] = path
+    try:
+        return hardware_from_data(data, source)
+    except ConfigError as err:
+        if err.path in as_written:
+            raise ConfigError(source, as_written[err.path], err.message) from None
+        raise

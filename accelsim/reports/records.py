@@ -140,12 +140,15 @@ def run_record(run: RunResult) -> dict:
 
 
 def flat(record: dict, prefix: str = "") -> dict:
-    """Nested dicts flattened with dotted keys (for CSV columns)."""
+    """Nested dicts flattened with dotted keys (for CSV columns); a list of named items (a
+    hwconfig's ``buffers``) by their names, as ``--set`` names them (``buffers.acc.size_kib``)."""
     out = {}
     for key, value in record.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             out.update(flat(value, name + "."))
+        elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
+            out.update(flat({str(v["name"]): v for v in value}, name + "."))
         else:
             out[name] = value
     return out

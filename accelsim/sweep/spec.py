@@ -18,7 +18,14 @@ from typing import Any, Mapping, Sequence
 
 from accelsim import __version__
 from accelsim.config import Hardware, Workload, load_hardware, load_workload
-from accelsim.config.loader import dump_yaml, hardware_to_yaml, read_yaml, with_overrides, workload_to_yaml
+from accelsim.config.loader import (
+    dump_yaml,
+    field_value,
+    hardware_to_yaml,
+    read_yaml,
+    with_overrides,
+    workload_to_yaml,
+)
 from accelsim.config.schema import PYTHON, Check, Validated, build, positive_int, spec, to_data
 from accelsim.errors import ConfigError, describe, expected
 from accelsim.models import MODELS
@@ -211,9 +218,8 @@ class SweepSpec:
         points: list[SweepPoint] = []
         seen: dict[str, SweepPoint] = {}
         for label, base in bases:
-            base_data = to_data(base)
             for combo in combos:
-                if not all(self._holds(c, i, combo, base_data, label) for i, c in enumerate(self._compiled)):
+                if not all(self._holds(c, i, combo, base, label) for i, c in enumerate(self._compiled)):
                     continue
                 try:
                     hw = with_overrides(base, combo, src)
@@ -222,8 +228,7 @@ class SweepSpec:
                     raise ConfigError(src, "axes", f"{label} with {where}: {err.path}: {err.message} "
                                                    f"(add a constraint to skip such points)") from None
                 hw_yaml = hardware_to_yaml(hw)
-                hw_data = to_data(hw)
-                axes = {path: _lookup(hw_data, path, section=True) for path in self.axes}
+                axes = {path: _lookup(hw, path, section=True) for path in self.axes}
                 for wl in workloads:
                     key = point_key(hw_yaml, identity[id(wl)], self.model)
                     point = SweepPoint(index=len(points), key=key, hardware=hw, workload=wl, model=self.model,
@@ -282,13 +287,12 @@ class SweepSpec:
                                                                    f"{err.path} invalid: {err.message}{on}") from None
 
     def _check_constraint_names(self, label: str, base: Hardware) -> None:
-        data = to_data(base)
         for i, constraint in enumerate(self._compiled):
             for name in constraint.names:
                 if name in self.axes:
                     continue
                 try:
-                    _lookup(data, name)
+                    _lookup(base, name)
                 except Undefined as err:
                     raise ConfigError(self.source, f"constraints[{i}]", f"{err.args[0]} in {constraint.text!r}"
                                                                         f" (on {label})") from None
@@ -299,9 +303,9 @@ class SweepSpec:
         rows = zip(*columns) if self.combine == "zip" else itertools.product(*columns)
         return [dict(zip(paths, row)) for row in rows] if paths else [{}]
 
-    def _holds(self, constraint: Constraint, i: int, combo: dict, base_data: dict, label: str) -> bool:
+    def _holds(self, constraint: Constraint, i: int, combo: dict, base: Hardware, label: str) -> bool:
         def lookup(name: str) -> Any:
-            return combo[name] if name in combo else _lookup(base_data, name)
+            return combo[name] if name in combo else _lookup(base, name)
 
         try:
             return constraint.holds(lookup)
@@ -335,17 +339,13 @@ def point_key(hardware_yaml: str, workload_yaml: str, model: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _lookup(data: dict, path: str, section: bool = False) -> Any:
-    """The value at a dotted path; a whole section only if ``section`` (an axis may set one)."""
-    node: Any = data
-    for depth, part in enumerate(path.split(".")):
-        if not isinstance(node, dict) or part not in node:
-            prefix = ".".join(path.split(".")[:depth])
-            raise Undefined(f"{path}: no such hardware field" + (f" ({prefix} is null)" if node is None else ""))
-        node = node[part]
-    if isinstance(node, dict) and not section:
-        raise Undefined(f"{path}: a section, not a field (expected one of: {', '.join(node)})")
-    return node
+def _lookup(hw: Hardware, path: str, section: bool = False) -> Any:
+    """The value at a dotted path (as ``--set`` names it); a whole section only if ``section``
+    (an axis may set one)."""
+    try:
+        return field_value(hw, path, section)
+    except LookupError as err:
+        raise Undefined(err.args[0]) from None
 
 
 def _axis_values(values: Any, source: str, where: str) -> tuple:

@@ -54,8 +54,8 @@ def test_overrides_on_the_command_line(capsys):
 
 def test_bad_hwconfig_exits_2_with_one_line(tmp_path):
     bad = tmp_path / "x.yaml"
-    bad.write_text((pytest.importorskip("accelsim.config.catalog").shipped("hwconfigs")["gemmini"])
-                   .read_text().replace("size_kib: 128,", "size_kib: -4,", 1))
+    bad.write_text((pytest.importorskip("accelsim.config.catalog").shipped("hwconfigs")["scalesim_32x32"])
+                   .read_text().replace("size_kib: 64,", "size_kib: -4,", 1))
     proc = run_cli("run", "--hw", str(bad))
     assert proc.returncode == 2
     assert proc.stderr == f"{bad}: sram.input.size_kib: expected a finite positive number, got -4\n"

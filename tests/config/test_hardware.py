@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from accelsim.config import catalog, load_hardware
+from accelsim.config import DataKind, catalog, load_hardware
 from accelsim.config.hardware import ArrayConfig, BufferConfig, Dataflow, Hardware
 from accelsim.config.loader import hardware_to_yaml, with_overrides
 from accelsim.errors import ConfigError
@@ -39,9 +39,12 @@ def test_tpu_v1_matches_the_paper():
     hw = load_hardware("tpu_v1")
     assert (hw.array.rows, hw.array.cols, hw.array.dataflow) == (256, 256, Dataflow.WS)
     assert hw.peak_tops == pytest.approx(2 * 65536 * 700e6 / 1e12)  # 91.75 TOPS
-    assert hw.sram.input.size_bytes == 24 * 2**20
-    assert hw.sram.output.size_bytes == 4 * 2**20
-    assert hw.sram.weight.size_bytes == 4 * 64 * 1024
+    memory = hw.memory
+    assert [(b.name, b.size_bytes) for b in memory.local] == [
+        ("unified_buffer", 24 * 2**20), ("weight_fifo", 4 * 64 * 1024), ("accumulators", 4 * 2**20)]
+    assert memory.buffer_for(DataKind.ACTIVATIONS).name == "unified_buffer"
+    assert memory.buffer_for(DataKind.WEIGHTS).name == "weight_fifo"
+    assert memory.buffer_for(DataKind.PSUMS).name == "accumulators"
     assert hw.dram_bytes_per_cycle == pytest.approx(34e9 / 700e6)
     assert (hw.array.bytes_per_input, hw.array.bytes_per_psum) == (1, 4)
 
@@ -116,10 +119,10 @@ def test_objects_built_in_python_are_checked_too():
 
 
 def test_overrides_revalidate_and_name_bad_paths():
-    hw = load_hardware("gemmini")
-    bigger = with_overrides(hw, {"array.rows": 32, "sram.input.size_kib": 512, "vector.elements_per_cycle": 8})
-    assert (bigger.array.rows, bigger.sram.input.size_kib, bigger.vector.elements_per_cycle) == (32, 512.0, 8)
-    assert hw.array.rows == 16  # the original is untouched
+    hw = load_hardware("scalesim_32x32")
+    bigger = with_overrides(hw, {"array.rows": 16, "sram.input.size_kib": 512, "vector.elements_per_cycle": 8})
+    assert (bigger.array.rows, bigger.sram.input.size_kib, bigger.vector.elements_per_cycle) == (16, 512.0, 8)
+    assert hw.array.rows == 32  # the original is untouched
     with pytest.raises(ConfigError, match=r"--set: array.rowz: no such hardware field, expected one of: rows"):
         with_overrides(hw, {"array.rowz": 4})
     with pytest.raises(ConfigError, match=r"--set: array.rows: expected a positive integer, got -2"):
@@ -137,3 +140,15 @@ def test_hardware_is_frozen():
     with pytest.raises(AttributeError):
         hw.clock_mhz = 1  # type: ignore[misc]
     assert isinstance(hw, Hardware)
+
+
+def test_three_buffer_paths_name_the_buffer_holding_that_kind_on_a_list():
+    hw = load_hardware("tpu_v1")  # written as a buffers list
+    changed = with_overrides(hw, {"sram.weight.size_kib": 512})
+    assert changed.memory.level("weight_fifo").size_kib == 512
+    assert changed == with_overrides(hw, {"buffers.weight_fifo.size_kib": 512})
+    # an error names the path as the user wrote it
+    with pytest.raises(ConfigError, match=r"--set: sram.weight.size_kib: expected a finite positive number, got -1"):
+        with_overrides(hw, {"sram.weight.size_kib": -1})
+    with pytest.raises(ConfigError, match=r"--set: buffers.weight_fifo.size_kib: expected a finite positive number"):
+        with_overrides(hw, {"buffers.weight_fifo.size_kib": -1})

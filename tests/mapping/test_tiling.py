@@ -38,7 +38,7 @@ def test_balanced_split():
 
 def test_stationary_tile_that_does_not_fit_is_a_mapping_error():  # the buffer is named
     hw = with_overrides(load_hardware("tpu_v1"), {"sram.weight.size_kib": 64})  # 32 KiB slots < 64 KiB tile
-    with pytest.raises(MappingError, match=r"layer fc: does not fit the weight buffer: needs 65536 bytes, "
+    with pytest.raises(MappingError, match=r"layer fc: does not fit the weight_fifo buffer: needs 65536 bytes, "
                                            r"32768 bytes available \(one fold's stationary tile of 256 x 256"):
         LayerTiler(Gemm(name="fc", M=1, N=1000, K=2048), hw, 1).choose()
 
@@ -50,10 +50,8 @@ def test_closed_form_traffic_equals_the_laid_out_folds(config, dataflow):
     for layer in load_workload("resnet18").gemm_layers:
         tiler = LayerTiler(layer, hw, 2)
         tiling, table = tiler.choose()
-        chosen = next(c for c in tiling.considered if c.order == tiling.order
-                      and len(tiler.time_ranges(c.time_block)) == tiling.time_blocks)
-        assert table.dram_bytes * tiler.gemm.repeats == chosen.dram_bytes, layer.name
-        assert chosen.dram_bytes == min(c.dram_bytes for c in tiling.considered)
+        # the laid-out folds move what the closed form said of the candidate chosen: the least
+        assert table.dram_bytes * tiler.gemm.repeats == min(c.dram_bytes for c in tiling.considered), layer.name
 
 
 def test_partial_sums_spill_when_the_accumulators_are_too_small():

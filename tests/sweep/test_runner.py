@@ -8,6 +8,7 @@ import h5py
 import pytest
 
 import accelsim
+from accelsim.config import DataKind
 from accelsim.errors import ConfigError
 from accelsim.reports.records import flat, total_record
 from accelsim.sweep import SweepSpec, execute, run_point
@@ -34,7 +35,7 @@ def test_a_point_that_cannot_map_is_stored_as_failed_and_the_sweep_goes_on(tmp_p
     results = accelsim.results.load(tmp_path / "r.h5", as_pandas=False)
     failed = results.points[results.points["status"] == "failed"]
     assert len(failed) == 1 and failed["sram.weight.size_kib"][0] == 64 and failed["array.dataflow"][0] == "ws"
-    assert failed["error"][0] == (f"layer fc1: does not fit the weight buffer: needs {TILE_BYTES} bytes, "
+    assert failed["error"][0] == (f"layer fc1: does not fit the weight_fifo buffer: needs {TILE_BYTES} bytes, "
                                   f"{SLOT_BYTES} bytes available (one fold's stationary tile of 256 x 256 elements)")
     assert len(results.totals) == 11 and len(results.layers) == 11 * 3
     # what is stored is what a direct simulation of the same design gives
@@ -110,7 +111,7 @@ def test_a_bug_in_one_point_is_stored_as_an_error_and_counted(tmp_path, tiny, mo
     real = runner.run_model
 
     def flaky(model, hw, workload):
-        if hw.sram.weight.size_kib == 256:
+        if hw.memory.buffer_for(DataKind.WEIGHTS).size_kib == 256:
             raise ZeroDivisionError("division by zero")
         return real(model, hw, workload)
 

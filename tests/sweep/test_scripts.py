@@ -44,10 +44,15 @@ def test_cost_proxy_is_pes_plus_sram_bytes():
     plot = script("plot_sweep")
     # tpu_v1 (docs/hardware.md): 256 x 256 PEs; 24 MiB unified buffer, 256 KiB weights, 4 MiB accumulators
     config = {"array.rows": np.array([256]), "array.cols": np.array([256]),
-              "sram.input.size_kib": np.array([24576.0]), "sram.weight.size_kib": np.array([256.0]),
-              "sram.output.size_kib": np.array([4096.0])}
+              "buffers.unified_buffer.size_kib": np.array([24576.0]),
+              "buffers.weight_fifo.size_kib": np.array([256.0]), "buffers.accumulators.size_kib": np.array([4096.0])}
     assert plot.cost_proxy(config, 1.0).tolist() == [65536 + (24 + 0.25 + 4) * 2**20]
     assert plot.cost_proxy(config, 100.0).tolist() == [6553600 + (24 + 0.25 + 4) * 2**20]
+    # the three-buffer form's columns count the same way
+    legacy = {"array.rows": np.array([256]), "array.cols": np.array([256]),
+              "sram.input.size_kib": np.array([24576.0]), "sram.weight.size_kib": np.array([256.0]),
+              "sram.output.size_kib": np.array([4096.0])}
+    assert plot.cost_proxy(legacy, 1.0).tolist() == [65536 + (24 + 0.25 + 4) * 2**20]
 
 
 def test_plots_of_a_stored_sweep(tmp_path):
