@@ -35,7 +35,7 @@ Dependencies, which the engine enforces:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numba import njit
@@ -241,18 +241,35 @@ def _with_levels(steps: np.ndarray, codes: dict[str, int]) -> np.ndarray:
     return out
 
 
+def _shape_key(layer: Layer) -> tuple:
+    """What a layer's tiling depends on besides the hardware: its type and shape, not its name
+    or the names of the tensors it reads."""
+    return (type(layer),) + tuple(getattr(layer, f.name) for f in fields(layer) if f.name not in ("name", "inputs"))
+
+
+def _tiled(layer: Layer, hw: Hardware, batch: int, space, memo: dict) -> tuple[Tiling, FoldTable, dict]:
+    """The layer's tiling, memoised within a run on its shape and its room (ResNet-50's 54 GEMM
+    layers have 24 distinct shapes): the same inputs give the same choice."""
+    key = (_shape_key(layer), batch, space)
+    if key not in memo:
+        tiler = LayerTiler(layer, hw, batch, space)
+        tiling, table = tiler.choose()
+        memo[key] = (tiling, table, tiler.slots)
+    tiling, table, slots = memo[key]
+    return replace(tiling, layer=layer.name), table, slots
+
+
 def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
-                levels: tuple[str, ...]) -> LayerSchedule:
+                levels: tuple[str, ...], memo: dict) -> LayerSchedule:
     batch = workload.batch
     mapping = map_layer(layer, hw.array, batch)
-    tiler = LayerTiler(layer, hw, batch, plan.space)
-    tiling, table = tiler.choose()
+    tiling, table, slots = _tiled(layer, hw, batch, plan.space, memo)
     rows, mergeable = _expand(table)
     repeats = mapping.gemm.repeats
     if repeats > 1:  # the groups run one after another; small ones merge into shared steps
         rows = {name: np.tile(values, repeats) for name, values in rows.items()}
         mergeable = np.tile(mergeable, repeats)
-    steps = _steps_of(rows, mergeable, tiler.slots)
+    steps = _steps_of(rows, mergeable, slots)
     _exact_ends(steps, table, mapping, hw)
     right = right_operand(layer, workload.graph, index)
     weight_level = plan.inputs[1] if right is not None else DRAM
@@ -302,7 +319,7 @@ def vector_cycles(layer: NonGemm, hw: Hardware, batch: int) -> int:
 
 
 def _vector_layer(index: int, layer: NonGemm, hw: Hardware, workload: Workload, plan: LayerPlan,
-                  levels: tuple[str, ...]) -> LayerSchedule:
+                  levels: tuple[str, ...], memo: dict) -> LayerSchedule:
     """Pooling, element-wise and activation work on the vector unit (or fused, free).
 
     The inputs that are off chip are loaded into the activation buffer, each level's bytes in
@@ -360,9 +377,9 @@ def build_schedule(hw: Hardware, workload: Workload) -> Schedule:
     """Place the tensors, then map, tile and schedule every layer of a workload on a hardware."""
     residency = plan_residency(hw, workload)
     levels = transfer_levels(hw)
-    layers = []
+    layers, memo = [], {}
     for index, layer in enumerate(workload.layers):
         plan = residency.layers[index]
         build = _vector_layer if isinstance(layer, NonGemm) else _gemm_layer
-        layers.append(build(index, layer, hw, workload, plan, levels))
+        layers.append(build(index, layer, hw, workload, plan, levels, memo))
     return Schedule(hardware=hw, workload=workload, layers=tuple(layers), residency=residency, levels=levels)

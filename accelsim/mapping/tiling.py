@@ -248,6 +248,9 @@ class LayerTiler:
         self.rows = split(self.extents.rows, hw.array.rows)
         self.cols = split(self.extents.cols, hw.array.cols)
         self.nr, self.nc = fold_counts(self.extents, hw.array)
+        self._tables: dict = {}
+        self._blocks: dict = {}
+        self._sizes: dict = {}
         self.space = space if space is not None else WorkingSpace.whole(hw)
         self.on_chip = self.space.on_chip
         self.buffer = {op: hw.memory.buffer_for(op.kind) for op in Operand}
@@ -281,9 +284,25 @@ class LayerTiler:
         return self.dim_role[d1], self.dim_role[d2]
 
     def table(self, operand: Operand, parts: dict[str, list], psum: bool = False) -> dict:
-        """Tile bytes indexed by role name: ``(table, role1, role2)``."""
+        """Tile bytes indexed by role name: ``(table, role1, role2)``. Memoised on the ranges:
+        candidates and splits of the buffers ask for the same tables again and again."""
         r1, r2 = self.roles(operand)
-        return {"table": self.geo.table(operand, parts[r1], parts[r2], psum), "roles": (r1, r2)}
+        key = (operand, tuple(parts[r1]), tuple(parts[r2]), psum)
+        table = self._tables.get(key)
+        if table is None:
+            table = self._tables[key] = self.geo.table(operand, parts[r1], parts[r2], psum)
+            table.flags.writeable = False  # shared by every caller: never changed in place
+        return {"table": table, "roles": (r1, r2)}
+
+    def per_block(self, operand: Operand, parts: dict[str, list], psum: bool, fold_role: str) -> tuple:
+        """Per block of the other role: the sum and the largest of ``operand``'s tiles along
+        ``fold_role`` (memoised like the tables)."""
+        key = (operand, tuple(parts[fold_role]), tuple(parts["time"]), psum, fold_role)
+        if key not in self._blocks:
+            t = self.table(operand, parts, psum)
+            axis = 0 if t["roles"][0] == fold_role else 1
+            self._blocks[key] = (t["table"].sum(axis=axis), t["table"].max(axis=axis))
+        return self._blocks[key]
 
     @staticmethod
     def gather(t: dict, idx: dict[str, np.ndarray]) -> np.ndarray:
@@ -331,11 +350,13 @@ class LayerTiler:
             psum = operand is Operand.OUTPUT
             for subset in (fold_parts[:1], fold_parts):
                 def size(tb: int) -> int:
-                    mid = (T - tb) // 2
-                    parts = {fold_role: subset, "time": [(0, tb), (mid, mid + tb)]}
-                    t = self.table(operand, parts, psum)
-                    axis = 0 if t["roles"][0] == fold_role else 1
-                    return int(t["table"].sum(axis=axis).max())
+                    key = (operand, fold_role, len(subset), tb)  # the same probes for every split
+                    if key not in self._sizes:
+                        mid = (T - tb) // 2
+                        parts = {fold_role: subset, "time": [(0, tb), (mid, mid + tb)]}
+                        per_block, _ = self.per_block(operand, parts, psum, fold_role)
+                        self._sizes[key] = int(per_block.max())
+                    return self._sizes[key]
                 slot = self.slots[operand]
                 if size(T) <= slot or size(R) > slot:
                     continue
@@ -346,10 +367,21 @@ class LayerTiler:
                 blocks.add(lo)
         return sorted(blocks, reverse=True)
 
+    def floor_bytes(self) -> int:
+        """The fewest DRAM bytes any candidate can move: every operand brought in (and the
+        outputs written) once, as when every tile stays resident for the whole layer."""
+        whole = {"row": self.rows, "col": self.cols, "time": [(0, self.extents.time)]}
+        total = sum(int(self.table(op, whole)["table"].sum()) for op in Operand if op not in self.on_chip)
+        return total * self.gemm.repeats
+
     def choose(self) -> tuple[Tiling, FoldTable]:
-        """The candidate with the fewest DRAM bytes over every split, laid out."""
+        """The candidate with the fewest DRAM bytes over every split, laid out. Splits are tried
+        even first; once a split reaches :meth:`floor_bytes`, no other can do better."""
         first_error, options = None, []
+        floor = self.floor_bytes() if len(self.splits) > 1 else None
         for index, slots in enumerate(self.splits):
+            if floor is not None and options and min(option[0][0] for option in options) <= floor:
+                break
             self.slots = slots
             try:
                 self.check_stationary()
@@ -378,10 +410,8 @@ class LayerTiler:
             total = int(self.table(S, parts)["table"].sum()) * (1 if S is Operand.OUTPUT else len(times))
         for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
-            t = self.table(operand, parts, psum=psum)
-            axis = 0 if t["roles"][0] == fold_role else 1
-            per_block = t["table"].sum(axis=axis)
-            fits = t["table"].max(axis=axis) <= self.slots[operand]
+            per_block, largest = self.per_block(operand, parts, psum, fold_role)
+            fits = largest <= self.slots[operand]
             resident = fits if fold_role == outer else fits & (per_block <= self.slots[operand])
             if psum:
                 total += int(self.table(Operand.OUTPUT, parts)["table"].sum())
