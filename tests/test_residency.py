@@ -157,3 +157,32 @@ def test_keeping_tensors_on_chip_never_costs_the_array_layers_dram_bytes(config)
             if mine.unit == "array":
                 assert mine.dram.total <= theirs.dram.total, (name, mine.name)
         assert math.isclose(on_chip.compulsory.total, through.compulsory.total)
+
+
+def test_a_tensor_that_does_not_fit_the_core_lives_in_the_global_buffer():
+    # a -> b -> c, each 64 x 16 B = 1,024 B. The per-core input buffer (1 KiB, double-buffered)
+    # cannot hold a 1,024 B tensor beside the room of the layers that read the network input,
+    # but a 4 KiB global buffer can: a and b live there. c is the network output (DRAM).
+    # So DRAM moves the input, the output and the weights only, and the global buffer gets a
+    # and b written once and read once each: 4 x 1,024 B. (Each layer reads its 16 x 16 weights
+    # twice: a fold's partial sums, 64 x 4 x 4 B, exceed the accumulators' 512 B slot, so the
+    # stream is cut into two blocks of 32 and each block reloads its stationary weights.)
+    from accelsim.config.memory import GlobalBufferConfig
+    from dataclasses import replace
+
+    hw = replace(tiny(activations="on_chip", vector=16),
+                 global_buffer=GlobalBufferConfig(size_kib=4, bandwidth_bytes_per_cycle=8))
+    wl = Workload(name="chain", inputs=(NetworkInput(name="x", shape=(64, 16)),), layers=(
+        Gemm(name="a", M=64, K=16, N=16, inputs=("x",)),
+        Gemm(name="b", M=64, K=16, N=16),
+        Gemm(name="c", M=64, K=16, N=16),
+    ))
+    plan = plan_residency(hw, wl)
+    assert [plan.placement(n).level for n in ("x", "a", "b", "c")] == ["dram", "global_buffer", "global_buffer",
+                                                                       "dram"]
+    for run in (simulate(hw, wl), analyze(hw, wl)):
+        assert run.compulsory.total == 1024 + 3 * 256 + 1024
+        assert (run.dram.input_read, run.dram.output_write, run.dram.weight_read) == (1024, 1024, 2 * 3 * 256)
+        assert run.global_buffer.total == 4 * 1024 and run.spill.total == 0
+        assert all(layer.breakdown.total == layer.cycles for layer in run.layers)
+    assert simulate(hw, wl).layers[1].placement == (("global_buffer",), "global_buffer")

@@ -72,7 +72,8 @@ def summary(run: RunResult) -> str:
         f"compute    {t['effective_tops']:.4g} effective TOPS   utilization {_pct(t['utilization'])}   "
         f"mapping efficiency {_pct(t['mapping_efficiency'])}",
         f"DRAM       read {_si(t['dram_read_bytes'])}B  write {_si(t['dram_write_bytes'])}B  "
-        f"({t['traffic_ratio']:.2f}x compulsory)   avg {t['avg_dram_gb_per_s']:.3g} GB/s",
+        f"({t['traffic_ratio']:.2f}x compulsory, {_si(t['spilled_dram_bytes'])}B spilled)   "
+        f"avg {t['avg_dram_gb_per_s']:.3g} GB/s",
     ]
     lines.append(
         f"energy     {t['energy_per_inference_j'] * 1e3:.4g} mJ/inference   avg power {t['avg_power_w']:.3g} W   "
