@@ -94,7 +94,7 @@ def analytical_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
         return CycleBreakdown()
     overhead = hw.control.layer_overhead_cycles
     moved = ls.traffic + ls.global_traffic
-    if ls.unit == "vector":
+    if ls.unit in ("vector", "depthwise"):
         vector = ls.total("vector")
         stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - vector, moved)
         return CycleBreakdown(vector=vector, stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out,
@@ -112,7 +112,7 @@ def layer_result(ls: LayerSchedule, hw: Hardware, breakdown: CycleBreakdown, pea
     compute = ls.compute_cycles
     return LayerResult(
         name=layer.name, kind=getattr(layer, "op", None) or layer.kind, unit=ls.unit,
-        macs=ls.mapping.gemm.macs if ls.mapping else 0,
+        macs=ls.macs,
         cycles=breakdown.total, compute_cycles=compute, breakdown=breakdown,
         mapping_efficiency=ls.mapping.mapping_efficiency if ls.mapping else 0.0,
         folds=ls.total("folds"), dram=ls.traffic, compulsory=ls.compulsory, spill=ls.spill, sram=ls.sram,

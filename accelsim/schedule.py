@@ -42,12 +42,12 @@ from numba import njit
 
 from accelsim.config.hardware import Hardware
 from accelsim.config.memory import DRAM, DataKind
-from accelsim.config.workload import Layer, NonGemm, Workload
+from accelsim.config.workload import Conv2d, Layer, NonGemm, Workload
 from accelsim.mapping import LayerMapping, Operand, PhaseCycles, map_layer, strategy_for, timing_for
 from accelsim.mapping.tiling import STEP_FIELDS, FoldTable, LayerTiler, Tiling
 from accelsim.residency import LayerPlan, Residency, plan_residency, right_operand
 from accelsim.stats import DramTraffic, SramAccesses
-from accelsim.traffic import array_sram, layer_traffic_classes, sram_accesses, vector_sram
+from accelsim.traffic import array_sram, input_footprint_bytes, layer_traffic_classes, sram_accesses, vector_sram
 
 # Where a step's transfers come from / go to: an index into Schedule.levels, or ON_CHIP.
 LEVEL_FIELDS = ("input_from", "weight_from", "output_to")
@@ -108,6 +108,7 @@ class LayerSchedule:
     sram: SramAccesses
     plan: LayerPlan | None = None
     global_traffic: DramTraffic = DramTraffic()  # bytes moved to and from the global buffer
+    macs: int = 0                                # the layer's MACs, wherever it runs
 
     @property
     def name(self) -> str:
@@ -282,7 +283,8 @@ def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan
     on_chip = int(steps["store_output"][steps["output_to"] == ON_CHIP].sum())
     sram = array_sram(mapping, hw, _moved(steps), global_traffic, on_chip, extra_stationary)
     return LayerSchedule(layer=layer, unit="array", steps=steps, mapping=mapping, tiling=tiling, traffic=traffic,
-                         compulsory=compulsory, spill=spill, plan=plan, sram=sram, global_traffic=global_traffic)
+                         compulsory=compulsory, spill=spill, plan=plan, sram=sram, global_traffic=global_traffic,
+                         macs=mapping.gemm.macs)
 
 
 def _moved(steps: np.ndarray) -> DramTraffic:
@@ -318,41 +320,57 @@ def vector_cycles(layer: NonGemm, hw: Hardware, batch: int) -> int:
     return -(-layer.ops * batch // hw.vector.elements_per_cycle)
 
 
-def _vector_layer(index: int, layer: NonGemm, hw: Hardware, workload: Workload, plan: LayerPlan,
+def on_depthwise_engine(layer: Layer, hw: Hardware) -> bool:
+    """A depthwise convolution runs on the dedicated engine when the hardware has one."""
+    return hw.depthwise is not None and isinstance(layer, Conv2d) and layer.kind == "dwconv"
+
+
+def _vector_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
                   levels: tuple[str, ...], memo: dict) -> LayerSchedule:
-    """Pooling, element-wise and activation work on the vector unit (or fused, free).
+    """Work beside the array: pooling, element-wise and activation work on the vector unit (or
+    fused, free), and depthwise convolutions on a dedicated depthwise engine.
 
     The inputs that are off chip are loaded into the activation buffer, each level's bytes in
-    its own run of steps, and the output, when it goes off chip, is staged in the partial-sum
-    buffer and stored; each piece fits one slot of its buffer. Inputs a concatenation joins
-    are already in its output's storage and move nothing. With ``activations: dram`` (the
-    first version, kept as it was) vector work moves nothing: its data passes on chip.
+    its own run of steps (a convolution's input footprint), a depthwise layer's weights into the
+    weight buffer, and the output, when it goes off chip, is staged in the partial-sum buffer
+    and stored; each piece fits one slot of its buffer. Inputs a concatenation joins are already
+    in its output's storage and move nothing. With ``activations: dram`` (the first version,
+    kept as it was) vector work moves nothing: its data passes on chip.
     """
     batch = workload.batch
     compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
-    if hw.vector is None:
+    depthwise = isinstance(layer, Conv2d)
+    if not depthwise and hw.vector is None:
         return LayerSchedule(layer=layer, unit="fused", steps=np.zeros(0, dtype=STEP_DTYPE), mapping=None,
                              tiling=None, traffic=DramTraffic(), compulsory=DramTraffic(), spill=DramTraffic(),
-                             sram=sram_accesses(hw, {}, {}), plan=plan)
+                             sram=sram_accesses(hw, {}, {}), plan=plan, macs=0)
     graph, memory = workload.graph, hw.memory
-    width = hw.array.bytes_per_input
     loads: dict[int, int] = {}  # level code -> bytes to load
-    moving = memory.activations_on_chip  # activations: dram is the first version: vector work moves nothing
-    for tensor, level, aliased in zip(graph.inputs_of(index), plan.inputs, plan.aliased):
+    # with activations: dram (the first version) vector work moves nothing; the depthwise engine
+    # is new, and moves what its tensors' places say
+    moving = depthwise or memory.activations_on_chip
+    for j, (tensor, level, aliased) in enumerate(zip(graph.inputs_of(index), plan.inputs, plan.aliased)):
         code = level_code(level, levels)
         if moving and not aliased and code != ON_CHIP:
-            loads[code] = loads.get(code, 0) + tensor.elements * batch * width
+            nbytes = input_footprint_bytes(layer, hw, batch) if depthwise else \
+                tensor.elements * batch * hw.array.bytes_per_input
+            loads[code] = loads.get(code, 0) + nbytes
     out_code = level_code(plan.output, levels) if moving else ON_CHIP
     stored = 0
     if out_code != ON_CHIP:  # a concat writes only what it loaded; the rest is in place already
         stored = sum(loads.values()) if any(plan.aliased) else graph.output_of(index).elements * batch \
             * hw.array.bytes_per_output
+    weights = layer.weight_elements(batch) * hw.array.bytes_per_weight if depthwise else 0
     free = dict(plan.space.free_bytes)
     in_level, out_level = memory.buffer_for(DataKind.ACTIVATIONS), memory.buffer_for(DataKind.PSUMS)
-    in_slot = max(1, in_level.slot_bytes(free[in_level.name] // (2 if in_level is out_level else 1)))
-    out_slot = max(1, out_level.slot_bytes(free[out_level.name] // (2 if in_level is out_level else 1)))
-    runs = [(code, nbytes, -(-nbytes // in_slot)) for code, nbytes in sorted(loads.items())]
-    n = max(1, sum(r[2] for r in runs), -(-stored // out_slot))
+    wt_level = memory.buffer_for(DataKind.WEIGHTS)
+    sharing = len({in_level.name, out_level.name} | ({wt_level.name} if weights else set()))
+    ways = 3 - sharing + 1 if sharing < 3 else 1  # operands in one buffer share it
+
+    def slot(level) -> int:
+        return max(1, level.slot_bytes(free[level.name] // ways))
+    runs = [(code, nbytes, -(-nbytes // slot(in_level))) for code, nbytes in sorted(loads.items())]
+    n = max(1, sum(r[2] for r in runs), -(-stored // slot(out_level)), -(-weights // slot(wt_level)))
     steps = np.zeros(n, dtype=STEP_DTYPE)
     steps["input_from"], steps["weight_from"], steps["output_to"] = ON_CHIP, 0, out_code
     position = np.arange(n)
@@ -363,14 +381,18 @@ def _vector_layer(index: int, layer: NonGemm, hw: Hardware, workload: Workload, 
         steps["input_from"][start:start + count] = code
         start += count
     steps["release_input"] = steps["load_input"]
-    steps["vector"] = _spread(np.full(n, vector_cycles(layer, hw, batch)), np.full(n, n), position)
+    if weights:
+        steps["load_weight"] = steps["release_weight"] = _spread(np.full(n, weights), np.full(n, n), position)
+    cycles = -(-layer.macs(batch) // hw.depthwise.macs_per_cycle) if depthwise else vector_cycles(layer, hw, batch)
+    steps["vector"] = _spread(np.full(n, cycles), np.full(n, n), position)
     if stored:
         steps["store_output"] = _spread(np.full(n, stored), np.full(n, n), position)
         steps["output_acquire"] = steps["store_release"] = steps["store_output"]
     traffic, global_traffic = _traffic(steps, 0), _traffic(steps, 1) if len(levels) > 1 else DramTraffic()
-    return LayerSchedule(layer=layer, unit="vector", steps=steps, mapping=None, tiling=None, traffic=traffic,
-                         compulsory=compulsory, spill=spill, plan=plan, global_traffic=global_traffic,
-                         sram=vector_sram(hw, _moved(steps), global_traffic))
+    return LayerSchedule(layer=layer, unit="depthwise" if depthwise else "vector", steps=steps, mapping=None,
+                         tiling=None, traffic=traffic, compulsory=compulsory, spill=spill, plan=plan,
+                         global_traffic=global_traffic, sram=vector_sram(hw, _moved(steps), global_traffic),
+                         macs=layer.macs(batch))
 
 
 def build_schedule(hw: Hardware, workload: Workload) -> Schedule:
@@ -380,6 +402,6 @@ def build_schedule(hw: Hardware, workload: Workload) -> Schedule:
     layers, memo = [], {}
     for index, layer in enumerate(workload.layers):
         plan = residency.layers[index]
-        build = _vector_layer if isinstance(layer, NonGemm) else _gemm_layer
+        build = _vector_layer if isinstance(layer, NonGemm) or on_depthwise_engine(layer, hw) else _gemm_layer
         layers.append(build(index, layer, hw, workload, plan, levels, memo))
     return Schedule(hardware=hw, workload=workload, layers=tuple(layers), residency=residency, levels=levels)

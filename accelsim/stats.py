@@ -17,6 +17,15 @@ from accelsim.energy import action_energies
 
 OPS_PER_MAC = 2  # one multiply and one add
 
+# A compute-bound layer whose mapping efficiency is below this keeps most of the array idle:
+# its "bound by" says under-filled, not compute (docs/metrics.md).
+UNDERFILLED_MAPPING_EFFICIENCY = 0.25
+
+# "bound by": the dominant breakdown part, in words (and "under-filled" for a nearly empty array).
+BOUND_BY = {"computing": "compute", "fill_drain": "fill/drain", "preload": "preload", "stall_input": "inputs",
+            "stall_weight": "weights", "stall_output": "outputs", "vector": "vector", "overhead": "overhead",
+            "none": "none"}
+
 
 # ------------------------------------------------------------ metric formulas
 
@@ -77,6 +86,17 @@ def average_power_w(energy_j: float, seconds: float) -> float:
 def tops_per_w(macs: int, energy_j: float) -> float:
     """Delivered operations per joule / 10^12 (= effective TOPS / average power)."""
     return OPS_PER_MAC * macs / energy_j / 1e12 if energy_j else 0.0
+
+
+def bound_by(breakdown: "CycleBreakdown", mapping_efficiency: float, on_array: bool) -> str:
+    """What limits a layer or run: its dominant breakdown part in words, or ``under-filled`` when
+    the array dominates (computing, filling or preloading) with mapping efficiency below
+    ``UNDERFILLED_MAPPING_EFFICIENCY``: busy, but nearly empty."""
+    dominant = breakdown.dominant()
+    if on_array and dominant in ("computing", "fill_drain", "preload") \
+            and mapping_efficiency < UNDERFILLED_MAPPING_EFFICIENCY:
+        return "under-filled"
+    return BOUND_BY[dominant]
 
 
 def per_unit(value: float, amount: float | None) -> float | None:
@@ -316,6 +336,7 @@ def _derived(hw: Hardware, macs: int, cycles: int, breakdown: CycleBreakdown,
 def layer_metrics(layer: LayerResult, hw: Hardware) -> dict:
     """Derived metrics of one layer (definitions: docs/metrics.md)."""
     out = _derived(hw, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram)
+    out["bound_by"] = bound_by(layer.breakdown, layer.mapping_efficiency, layer.unit == "array")
     out["peak_dram_gb_per_s"] = layer.peak_dram_bytes_per_cycle * hw.clock_hz / 1e9
     out["analytical_gap"] = (layer.cycles - layer.analytical_cycles) / layer.analytical_cycles \
         if layer.analytical_cycles else 0.0
@@ -340,6 +361,7 @@ def run_metrics(run: RunResult) -> dict:
     batch = run.workload.batch
     out = _derived(hw, run.macs, run.cycles, run.breakdown, run.dram, run.compulsory, run.sram)
     out["mapping_efficiency"] = run_mapping_efficiency(run)
+    out["bound_by"] = bound_by(run.breakdown, out["mapping_efficiency"], True)
     out["inferences_per_s"] = inferences_per_s(batch, out["latency_s"])
     out["energy_per_inference_j"] = out["energy_j"] / batch
     out["inferences_per_s_per_w"] = batch / out["energy_j"] if out["energy_j"] else 0.0  # = inferences per joule

@@ -67,3 +67,24 @@ def test_layer_overhead_is_added_once_per_executed_layer():
     more = analyze(with_overrides(hw, {"control.layer_overhead_cycles": 500}), wl).cycles
     executed = len(wl.gemm_layers)  # gemmini has no vector unit: pooling and adds are fused
     assert more - base == 500 * executed
+
+
+def test_a_compute_bound_layer_with_a_nearly_empty_array_is_under_filled():
+    from accelsim.stats import UNDERFILLED_MAPPING_EFFICIENCY, layer_metrics
+
+    # A 1x1 conv with 16 input and 16 output channels on tpu_v1 (256 x 256, WS): 16 of 256 rows
+    # and 16 of 256 columns hold work, mapping efficiency 1/256, far below a quarter; with an
+    # ideal memory it is compute-bound, so it is under-filled. The same layer on a 16 x 16 array
+    # fills every PE: compute.
+    conv = Conv2d(name="c", H=56, W=56, C=16, K=16, R=1, S=1)
+    ideal = {"dram.bandwidth_gb_per_s": math.inf, "dram.latency_ns": 0, "dma.setup_cycles": 0}
+    big = with_overrides(load_hardware("tpu_v1"), ideal)
+    layer = analyze(big, one_layer(conv)).layers[0]
+    assert layer.mapping_efficiency == pytest.approx(1 / 256) and 1 / 256 < UNDERFILLED_MAPPING_EFFICIENCY
+    assert layer_metrics(layer, big)["bound_by"] == "under-filled"
+    small = with_overrides(big, {"array.rows": 16, "array.cols": 16})
+    layer = analyze(small, one_layer(conv)).layers[0]
+    assert layer.mapping_efficiency == 1.0 and layer_metrics(layer, small)["bound_by"] == "compute"
+    # a memory-bound layer is bound by what it waits for, whatever its mapping
+    fc = analyze(load_hardware("tpu_v1"), one_layer(Gemm(name="fc", M=1, N=2048, K=2048), batch=16)).layers[0]
+    assert layer_metrics(fc, load_hardware("tpu_v1"))["bound_by"] == "weights"

@@ -26,7 +26,8 @@ METRICS = (
     "macs", "cycles", "latency_s", "inferences_per_s", "utilization", "utilization_busy", "array_busy_fraction",
     "mapping_efficiency", "effective_tops", "peak_tops", "arithmetic_intensity", "dram_read_bytes",
     "dram_write_bytes", "avg_dram_gb_per_s", "energy_j", "energy_per_inference_j", "avg_power_w", "tops_per_w",
-    "inferences_per_s_per_w", "inferences_per_s_per_mm2", "inferences_per_s_per_usd", "dominant", "dominant_stall",
+    "inferences_per_s_per_w", "inferences_per_s_per_mm2", "inferences_per_s_per_usd", "dominant", "bound_by",
+    "dominant_stall",
 )
 
 # Metrics a ranking or a rank correlation may use, and whether more is better.

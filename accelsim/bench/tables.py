@@ -135,7 +135,7 @@ def workload_tables(rows: list[dict], layer_records: dict[str, list[dict]]) -> l
                        "mJ/inference", "inferences/s/W", "TOPS/W", "bound by", "stall"],
         [[r["design"], r["latency_s"], r["inferences_per_s"], r["utilization"], r["utilization_busy"],
           r["mapping_efficiency"], r["effective_tops"], r["energy_per_inference_j"], r["inferences_per_s_per_w"],
-          r["tops_per_w"], r["dominant"] or "failed", _stall(r)] for r in rows],
+          r["tops_per_w"], r["bound_by"] or "failed", _stall(r)] for r in rows],
         [None, _ms, number, pct, pct, pct, number, _mj, number, number, None, None],
         note=f"batch {batch}", name="designs")
     designs = [d for d in designs_of(rows) if d in layer_records]
@@ -148,7 +148,7 @@ def workload_tables(rows: list[dict], layer_records: dict[str, list[dict]]) -> l
         line = [layer["name"], layer["kind"]]
         for d in designs:
             rec = layer_records[d][i]
-            line += [rec["utilization"], rec["dominant"]]
+            line += [rec["utilization"], rec["bound_by"]]
         body.append(line)
     per_layer = Table("Utilization per layer", headers, body, [None, None] + [pct, None] * len(designs),
                       name="layers")

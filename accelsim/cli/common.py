@@ -46,7 +46,19 @@ def hardware_from_args(args: argparse.Namespace) -> Hardware:
     overrides = dict(parse_override(s) for s in args.set)
     if args.dataflow:
         overrides["array.dataflow"] = args.dataflow
-    return with_overrides(hw, overrides) if overrides else hw
+    if not overrides:
+        return hw
+    changed = with_overrides(hw, overrides)
+    warn_unreachable_bandwidth(hw, changed, "--set")
+    return changed
+
+
+def warn_unreachable_bandwidth(before: Hardware, after: Hardware, where: str) -> None:
+    """On stderr: a new DRAM bandwidth the requests in flight do not let the DRAM reach."""
+    if after.dram.bandwidth_gb_per_s == before.dram.bandwidth_gb_per_s or after.dram_rate_note() is None:
+        return
+    print(f"warning: {where} dram.bandwidth_gb_per_s={after.dram.bandwidth_gb_per_s:g} has no effect beyond "
+          f"{after.achievable_dram_gb_per_s:.3g} GB/s: {after.dram_rate_note()}", file=sys.stderr)
 
 
 def workload_from_args(args: argparse.Namespace) -> Workload:

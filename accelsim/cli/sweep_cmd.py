@@ -37,6 +37,8 @@ def main(args: argparse.Namespace) -> int:
     from accelsim.sweep import SweepAborted, execute, load_spec
 
     spec = load_spec(args.spec)
+    for line in spec.bandwidth_warnings():
+        print(f"warning: {line}", file=sys.stderr)
     try:
         report = execute(spec, args.output, jobs=args.jobs, resume=args.resume, scheduler=args.scheduler,
                          cluster=args.cluster, progress=not args.quiet, progress_every=args.progress_every)

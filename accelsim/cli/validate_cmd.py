@@ -114,7 +114,8 @@ def main(args: argparse.Namespace) -> int:
 def _row(shape: FoldShape, check: ShapeCheck | None) -> list[str]:
     """One table row; ``check`` is None for a skipped shape."""
     layers = shape.layers[0] + (f" +{len(shape.layers) - 1}" if len(shape.layers) > 1 else "")
-    head = [f"{shape.rows_used} x {shape.cols_used}", str(shape.time), layers]
+    packed = f" ({shape.packed} groups)" if shape.packed > 1 else ""
+    head = [f"{shape.rows_used} x {shape.cols_used}{packed}", str(shape.time), layers]
     if check is None:
         return head + ["-", "-", "-", "-", "-", "-", "skipped"]
     starts = ", ".join(map(str, check.formula_starts))

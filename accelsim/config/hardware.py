@@ -64,6 +64,8 @@ class ArrayConfig(Validated):
     bytes_per_psum: int = spec(positive_int(), default=4, doc="partial sum held in the accumulators")
     bytes_per_output: int = spec(positive_int(), default=1, doc="output activation written to DRAM")
     pipelined_folds: bool = spec(default=True, doc="false: SCALE-Sim 3.0.0 fold timing")
+    pack_groups: bool = spec(default=True, doc="put several groups of a grouped or depthwise conv side by side in "
+                                               "one fold, where the dataflow allows it (WS; pipelined folds only)")
     mac_pj: float | None = spec(non_negative_number(), default=None,
                                 doc="energy of one MAC in pJ; null: Horowitz 45 nm by element widths (docs/energy.md)")
 
@@ -132,6 +134,12 @@ class VectorUnitConfig(Validated):
 
 
 @dataclass(frozen=True)
+class DepthwiseEngineConfig(Validated):
+    macs_per_cycle: int = spec(positive_int(), doc="MACs per cycle of a dedicated engine that runs depthwise "
+                                                   "convolutions instead of the array")
+
+
+@dataclass(frozen=True)
 class ControlConfig(Validated):
     layer_overhead_cycles: int = spec(non_negative_int(), default=0, doc="fixed cost per layer (launch, sync)")
 
@@ -152,6 +160,8 @@ class Hardware(Validated):
     dram: DramConfig = spec(doc="off-chip memory")
     dma: DmaConfig = spec(default=DmaConfig(), doc="DMA engines")
     vector: VectorUnitConfig | None = spec(default=None, doc="null: pooling/element-wise fused (free)")
+    depthwise: DepthwiseEngineConfig | None = spec(default=None,
+                                                   doc="null: depthwise convolutions run on the array")
     control: ControlConfig = spec(default=ControlConfig(), doc="fixed overheads")
     static_mw: float = spec(non_negative_number(), default=0.0,
                             doc="power drawn whether or not work is done (leakage, clocks), mW")
@@ -228,11 +238,33 @@ class Hardware(Validated):
     def achievable_dram_bytes_per_cycle(self) -> float:
         """What the DRAM actually delivers: ``min(peak x efficiency, max_outstanding x
         burst_bytes / latency)`` (Little's law: requests in flight cap a long-latency memory)."""
-        rate = self.dram_bytes_per_cycle * self.dram.efficiency
+        return min(self.dram_bytes_per_cycle * self.dram.efficiency, self.request_limited_bytes_per_cycle)
+
+    @property
+    def request_limited_bytes_per_cycle(self) -> float:
+        """Little's law: ``max_outstanding x burst_bytes / latency`` bytes per cycle (inf without latency)."""
         latency = self.dram_latency_cycles
-        if latency > 0:
-            rate = min(rate, self.dram.max_outstanding * self.dram.burst_bytes / latency)
-        return rate
+        return self.dram.max_outstanding * self.dram.burst_bytes / latency if latency > 0 else math.inf
+
+    @property
+    def achievable_dram_gb_per_s(self) -> float:
+        return self.achievable_dram_bytes_per_cycle * self.clock_hz / GB
+
+    @property
+    def dram_rate_limited_by(self) -> str:
+        """Which term sets the achievable rate: ``bandwidth`` (peak x efficiency) or ``requests``
+        (requests in flight over the latency)."""
+        return "requests" if self.request_limited_bytes_per_cycle < self.dram_bytes_per_cycle * self.dram.efficiency \
+            else "bandwidth"
+
+    def dram_rate_note(self) -> str | None:
+        """One line when requests in flight, not the bandwidth, set the achievable DRAM rate."""
+        if self.dram_rate_limited_by != "requests":
+            return None
+        d = self.dram
+        return (f"DRAM reaches {self.achievable_dram_gb_per_s:.3g} of its {d.bandwidth_gb_per_s:g} GB/s: "
+                f"{d.max_outstanding} requests of {d.burst_bytes} B in flight over {d.latency_ns:g} ns cap it "
+                f"(raise dram.max_outstanding or dram.burst_bytes, or lower dram.latency_ns)")
 
     @property
     def dram_latency_cycles(self) -> int:

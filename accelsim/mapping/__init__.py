@@ -12,10 +12,10 @@ from accelsim.mapping.dataflow import (
     timing_for,
 )
 from accelsim.mapping.gemm import GemmShape, Operand, gemm_view
-from accelsim.mapping.layer_mapping import LayerMapping, map_layer, mapping_efficiency
+from accelsim.mapping.layer_mapping import LayerMapping, array_gemm, map_layer, mapping_efficiency
 
 __all__ = [
     "DATAFLOWS", "DataflowStrategy", "Extents", "FoldTiming", "GemmShape", "LayerMapping", "Operand",
-    "PhaseCycles", "PipelinedFoldTiming", "ScaleSimFoldTiming", "gemm_view", "map_layer",
+    "PhaseCycles", "PipelinedFoldTiming", "ScaleSimFoldTiming", "array_gemm", "gemm_view", "map_layer",
     "mapping_efficiency", "strategy_for", "timing_for",
 ]

@@ -65,6 +65,7 @@ class DataflowStrategy:
     stationary: Operand
     from_left: Operand   # streamed into the rows from the left edge
     along_cols: Operand  # streamed down the columns (from the top, or out of the bottom)
+    packs_groups: bool   # may put several groups of a grouped conv side by side in one fold
 
     def extents(self, gemm: GemmShape) -> Extents:
         return Extents(gemm.extent(self.row_dim), gemm.extent(self.col_dim), gemm.extent(self.time_dim))
@@ -87,6 +88,8 @@ class OutputStationary(DataflowStrategy):
     stationary = Operand.OUTPUT
     from_left = Operand.INPUT
     along_cols = Operand.WEIGHT
+    # no: a row's input vector enters every column, but each group needs its own channels
+    packs_groups = False
 
 
 class WeightStationary(DataflowStrategy):
@@ -95,6 +98,9 @@ class WeightStationary(DataflowStrategy):
     stationary = Operand.WEIGHT
     from_left = Operand.INPUT
     along_cols = Operand.OUTPUT
+    # yes: groups on disjoint rows (their channels) and columns (their filters); a column sums
+    # over every row, but the other groups' rows hold zero weights in it (block-diagonal)
+    packs_groups = True
 
 
 class InputStationary(DataflowStrategy):
@@ -103,6 +109,9 @@ class InputStationary(DataflowStrategy):
     stationary = Operand.INPUT
     from_left = Operand.WEIGHT
     along_cols = Operand.OUTPUT
+    # no: the columns hold output pixels and sum over every row, so rows of different groups
+    # (different channels, different filters streamed in) would add into the same output
+    packs_groups = False
 
 
 DATAFLOWS: dict[Dataflow, DataflowStrategy] = {

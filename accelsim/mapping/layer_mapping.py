@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass
 
 from accelsim.config.hardware import ArrayConfig
-from accelsim.config.workload import Layer
+from accelsim.config.workload import Conv2d, Layer
 from accelsim.mapping.dataflow import Extents, PhaseCycles, strategy_for, timing_for
-from accelsim.mapping.gemm import GemmShape, gemm_view
+from accelsim.mapping.gemm import GemmShape, gemm_view, groups_per_fold
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,36 @@ def fold_counts(extents: Extents, array: ArrayConfig) -> tuple[int, int]:
     return math.ceil(extents.rows / array.rows), math.ceil(extents.cols / array.cols)
 
 
-def mapping_efficiency(extents: Extents, array: ArrayConfig) -> float:
+def mapping_efficiency(extents: Extents, array: ArrayConfig, packed: int = 1) -> float:
     """Fraction of PEs holding real work, averaged over folds (as SCALE-Sim does).
 
     Row and column folds are independent, so the average of
-    ``used_rows * used_cols / (R * C)`` over folds factors into two ratios.
+    ``used_rows * used_cols / (R * C)`` over folds factors into two ratios; a fold of
+    ``packed`` groups side by side uses only its diagonal blocks, ``1 / packed`` of its tile.
     """
     row_folds, col_folds = fold_counts(extents, array)
-    return (extents.rows / (row_folds * array.rows)) * (extents.cols / (col_folds * array.cols))
+    return (extents.rows / (row_folds * array.rows)) * (extents.cols / (col_folds * array.cols)) / packed
+
+
+def array_gemm(layer: Layer, array: ArrayConfig, batch: int) -> GemmShape | None:
+    """The GEMM a layer runs as on this array: a grouped or depthwise convolution packs as many
+    groups per fold as fit, side by side, where the dataflow allows it (``packs_groups``: WS),
+    the fold timing is pipelined (SCALE-Sim's runs one group after another) and
+    ``array.pack_groups`` is on; otherwise one group per GEMM."""
+    gemm = gemm_view(layer, batch)
+    if gemm is None or gemm.repeats == 1 or not isinstance(layer, Conv2d):
+        return gemm
+    strategy = strategy_for(array.dataflow)
+    if not (strategy.packs_groups and array.pipelined_folds and array.pack_groups):
+        return gemm
+    across, down = (gemm.K, gemm.N) if strategy.row_dim == "K" else (gemm.N, gemm.K)
+    packed = groups_per_fold(layer.groups, across, down, array.rows, array.cols)
+    return gemm_view(layer, batch, packed) if packed > 1 else gemm
 
 
 def map_layer(layer: Layer, array: ArrayConfig, batch: int) -> LayerMapping | None:
     """The array mapping of a GEMM layer, or None for non-GEMM work."""
-    gemm = gemm_view(layer, batch)
+    gemm = array_gemm(layer, array, batch)
     if gemm is None:
         return None
     strategy = strategy_for(array.dataflow)
@@ -58,7 +75,7 @@ def map_layer(layer: Layer, array: ArrayConfig, batch: int) -> LayerMapping | No
     folds = row_folds * col_folds * gemm.repeats
     compute = timing_for(array).folds(strategy, array, extents.time, folds)
     return LayerMapping(layer=layer.name, gemm=gemm, extents=extents, row_folds=row_folds,
-                        col_folds=col_folds, mapping_efficiency=mapping_efficiency(extents, array),
+                        col_folds=col_folds, mapping_efficiency=mapping_efficiency(extents, array, gemm.packed),
                         compute=compute)
 
 
@@ -85,7 +102,7 @@ def array_accesses(mapping: LayerMapping, array: ArrayConfig) -> ArrayAccesses:
     ext, rep = mapping.extents, mapping.gemm.repeats
     left = ext.time * ext.rows * mapping.col_folds * rep
     down = ext.time * ext.cols * mapping.row_folds * rep
-    stationary = ext.rows * ext.cols * rep
+    stationary = ext.rows * ext.cols * rep // mapping.gemm.packed  # packed: its diagonal blocks
     reads = {Operand.INPUT: 0, Operand.WEIGHT: 0, Operand.OUTPUT: 0}
     writes = dict(reads)
     reads[strategy.from_left] += left

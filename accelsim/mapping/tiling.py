@@ -66,8 +66,8 @@ from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Conv2d, Layer
 from accelsim.errors import MappingError
 from accelsim.mapping.dataflow import DataflowStrategy, strategy_for, timing_for
-from accelsim.mapping.gemm import Operand, gemm_view
-from accelsim.mapping.layer_mapping import fold_counts
+from accelsim.mapping.gemm import Operand
+from accelsim.mapping.layer_mapping import array_gemm, fold_counts
 
 OPERAND_DIMS = {Operand.INPUT: ("M", "K"), Operand.WEIGHT: ("K", "N"), Operand.OUTPUT: ("M", "N")}
 
@@ -112,10 +112,15 @@ def touched(lo: int, hi: int, stride: int, pad: int, span: int, size: int) -> in
 
 
 class Geometry:
-    """Byte sizes of operand tiles of one GEMM layer, given index ranges of M, K, N."""
+    """Byte sizes of operand tiles of one GEMM layer, given index ranges of M, K, N.
 
-    def __init__(self, layer: Layer, hw: Hardware):
+    ``packed`` > 1: the GEMM is that many groups side by side and its weights are
+    block-diagonal, so a weight tile holds only its overlap with the diagonal blocks.
+    """
+
+    def __init__(self, layer: Layer, hw: Hardware, packed: int = 1):
         a = hw.array
+        self.packed = packed
         self.bytes = {Operand.INPUT: a.bytes_per_input, Operand.WEIGHT: a.bytes_per_weight}
         self.bytes_psum = a.bytes_per_psum
         self.bytes_output = a.bytes_per_output
@@ -158,10 +163,22 @@ class Geometry:
             a = np.array([self.spatial(*r) for r in ranges1], dtype=np.int64)
             b = np.array([self.channels(*r) for r in ranges2], dtype=np.int64)
             return np.outer(a, b) * self.bytes[operand]
+        size = self.bytes.get(operand) or (self.bytes_psum if psum else self.bytes_output)
+        if operand is Operand.WEIGHT and self.packed > 1:
+            return self._diagonal(ranges1, ranges2) * size
         a = np.array([r[1] - r[0] for r in ranges1], dtype=np.int64)
         b = np.array([r[1] - r[0] for r in ranges2], dtype=np.int64)
-        size = self.bytes.get(operand) or (self.bytes_psum if psum else self.bytes_output)
         return np.outer(a, b) * size
+
+    def _diagonal(self, k_ranges: list, n_ranges: list) -> np.ndarray:
+        """Weights of each (K range, N range) tile that lie in the diagonal blocks."""
+        def overlap(ranges: list, extent: int) -> np.ndarray:
+            block = extent // self.packed
+            starts = np.arange(self.packed) * block
+            lo = np.array([r[0] for r in ranges])[:, None]
+            hi = np.array([r[1] for r in ranges])[:, None]
+            return np.clip(np.minimum(hi, starts + block) - np.maximum(lo, starts), 0, None)
+        return (overlap(k_ranges, self.k_extent) @ overlap(n_ranges, self.n_extent).T).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -240,11 +257,12 @@ class LayerTiler:
     def __init__(self, layer: Layer, hw: Hardware, batch: int, space: WorkingSpace | None = None):
         self.layer = layer
         self.hw = hw
-        self.gemm = gemm_view(layer, batch)
+        self.gemm = array_gemm(layer, hw.array, batch)
         self.strategy: DataflowStrategy = strategy_for(hw.array.dataflow)
         self.timing = timing_for(hw.array)
         self.extents = self.strategy.extents(self.gemm)
-        self.geo = Geometry(layer, hw)
+        self.geo = Geometry(layer, hw, self.gemm.packed)
+        self.geo.k_extent, self.geo.n_extent = self.gemm.K, self.gemm.N
         self.rows = split(self.extents.rows, hw.array.rows)
         self.cols = split(self.extents.cols, hw.array.cols)
         self.nr, self.nc = fold_counts(self.extents, hw.array)

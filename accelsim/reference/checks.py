@@ -29,6 +29,7 @@ class FoldShape:
     cols_used: int
     time: int  # T
     layers: tuple[str, ...]  # the layers that have a fold of this shape
+    packed: int = 1          # groups side by side in the fold (block-diagonal weights)
 
     def gemm_dims(self, dataflow: Dataflow) -> tuple[int, int, int]:
         """(M, K, N) of a GEMM that is exactly one fold of this shape."""
@@ -42,7 +43,7 @@ class FoldShape:
 
 def fold_shapes(array: ArrayConfig, workload: Workload) -> list[FoldShape]:
     """Every distinct fold shape of the workload's GEMM layers, in layer order of first use."""
-    found: dict[tuple[int, int, int], list[str]] = {}
+    found: dict[tuple[int, int, int, int], list[str]] = {}
     for layer in workload.layers:
         mapping = map_layer(layer, array, workload.batch)
         if mapping is None:
@@ -52,10 +53,10 @@ def fold_shapes(array: ArrayConfig, workload: Workload) -> list[FoldShape]:
         cols = {min(array.cols, ext.cols - f * array.cols) for f in range(mapping.col_folds)}
         for r in sorted(rows, reverse=True):
             for c in sorted(cols, reverse=True):
-                names = found.setdefault((r, c, ext.time), [])
+                names = found.setdefault((r, c, ext.time, mapping.gemm.packed), [])
                 if layer.name not in names:
                     names.append(layer.name)
-    return [FoldShape(r, c, t, tuple(names)) for (r, c, t), names in found.items()]
+    return [FoldShape(r, c, t, tuple(names), packed) for (r, c, t, packed), names in found.items()]
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,34 @@ def check_fold_shape(array: ArrayConfig, shape: FoldShape, folds: int = 2, seed:
     rng = np.random.default_rng(seed)
     a = rng.integers(-128, 128, size=(folds, m, k), dtype=np.int32)
     b = rng.integers(-128, 128, size=(folds, k, n), dtype=np.int32)
+    if shape.packed > 1:  # groups side by side: block-diagonal weights
+        b = b * block_diagonal(k, n, shape.packed)
     began = time.perf_counter()
     try:
         run = simulate_gemm(a, b, array)
     except HazardError as err:
         return ShapeCheck(shape, folds, starts, cycles, (), -1, False, str(err), time.perf_counter() - began)
     seconds = time.perf_counter() - began
-    exact = bool(np.array_equal(run.output, np.matmul(a.astype(np.int64), b.astype(np.int64))))
+    exact = bool(np.array_equal(run.output, expected_output(a, b, shape.packed)))
     return ShapeCheck(shape, folds, starts, cycles, run.stream_starts, run.cycles, exact, "", seconds)
+
+
+def block_diagonal(k: int, n: int, groups: int) -> np.ndarray:
+    """A ``k x n`` mask of ``groups`` diagonal blocks of ``k/groups x n/groups`` ones."""
+    kg, ng = k // groups, n // groups
+    mask = np.zeros((k, n), dtype=np.int32)
+    for g in range(groups):
+        mask[g * kg:(g + 1) * kg, g * ng:(g + 1) * ng] = 1
+    return mask
+
+
+def expected_output(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
+    """What the array must compute, worked per group: each group's columns of the output are its
+    own rows of the input times its own block of the weights (for one group, ``a @ b``)."""
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    if groups == 1:
+        return np.matmul(a, b)
+    k, n = b.shape[-2:]
+    kg, ng = k // groups, n // groups
+    return np.concatenate([np.matmul(a[..., g * kg:(g + 1) * kg], b[..., g * kg:(g + 1) * kg, g * ng:(g + 1) * ng])
+                           for g in range(groups)], axis=-1)

@@ -54,7 +54,9 @@ def ridge_point(peak_tops: float, dram_gb_per_s: float) -> float:
 
 
 def roofline(design: str, peak_tops: float, dram_gb_per_s: float, points: list[dict]) -> bytes:
-    """Delivered TOPS against arithmetic intensity (MACs per DRAM byte), log-log, under the design's roofs.
+    """Delivered TOPS against arithmetic intensity (MACs per DRAM byte), log-log, under the design's roofs:
+    ``peak_tops`` and ``dram_gb_per_s``, the DRAM rate the engine can reach
+    (``Hardware.achievable_dram_gb_per_s``: requests in flight may cap it below the configured peak).
 
     ``points``: ``{"x", "y", "group", "batch", "total"}``; layers are small markers, whole runs
     (``total``) large ones; colour by group, marker shape by batch.

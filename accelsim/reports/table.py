@@ -51,7 +51,7 @@ def layer_table(run: RunResult) -> str:
             _si(layer["macs"]), f"{layer['cycles']:,}", _pct(layer["utilization"]),
             _pct(layer["mapping_efficiency"]) if layer["unit"] == "array" else "-",
             _si(layer["dram_read_bytes"]) + "B", _si(layer["dram_write_bytes"]) + "B",
-            BREAKDOWN_SHORT.get(layer["dominant"], "-"),
+            layer["bound_by"],
         ])
     return render_table(headers, rows, "llrrrrrrl")
 
@@ -75,6 +75,9 @@ def summary(run: RunResult) -> str:
         f"({t['traffic_ratio']:.2f}x compulsory, {_si(t['spilled_dram_bytes'])}B spilled)   "
         f"avg {t['avg_dram_gb_per_s']:.3g} GB/s",
     ]
+    note = run.hardware.dram_rate_note()
+    if note:
+        lines.append(f"DRAM rate  {note}")
     lines.append(
         f"energy     {t['energy_per_inference_j'] * 1e3:.4g} mJ/inference   avg power {t['avg_power_w']:.3g} W   "
         f"{t['tops_per_w']:.3g} TOPS/W   {t['inferences_per_s_per_w']:.4g} inferences/s/W")

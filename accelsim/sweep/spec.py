@@ -244,6 +244,21 @@ class SweepSpec:
             raise ConfigError(src, "constraints" if self._compiled else "axes", f"no points: {why}")
         return points
 
+    def bandwidth_warnings(self) -> list[str]:
+        """One line per swept DRAM bandwidth the requests in flight keep the DRAM from reaching."""
+        path = "dram.bandwidth_gb_per_s"
+        if path not in self.axes:
+            return []
+        out = {}
+        for point in self.points():
+            note = point.hardware.dram_rate_note()
+            if note is not None:
+                value = point.hardware.dram.bandwidth_gb_per_s
+                out.setdefault((point.base, value), f"{self.source}: axes.{path} = {value:g} on {point.base} "
+                                                    f"has no effect beyond {point.hardware.achievable_dram_gb_per_s:.3g}"
+                                                    f" GB/s: {note}")
+        return list(out.values())
+
     def _label(self, entry: str | Path | Hardware) -> str:
         return entry.name if isinstance(entry, Hardware) else str(entry)
 

@@ -82,3 +82,16 @@ def test_same_inputs_same_json_bytes():
     a = run_cli("run", "--model", "analytical", "--format", "json")
     b = run_cli("run", "--model", "analytical", "--format", "json")
     assert a.returncode == 0 and a.stdout == b.stdout
+
+
+def test_a_bandwidth_the_requests_in_flight_cannot_reach_is_a_warning_with_the_achievable_rate():
+    # tpu_v1: 128 requests of 64 B over 100 ns at 700 MHz (70 cycles) cap the DRAM at
+    # 128 x 64 / 70 B/cycle x 0.7 GHz = 81.9 GB/s, below the 136 asked for
+    proc = run_cli("run", "--hw", "tpu_v1", "--set", "dram.bandwidth_gb_per_s=136", "--model", "analytical")
+    assert proc.returncode == 0
+    assert proc.stderr == ("warning: --set dram.bandwidth_gb_per_s=136 has no effect beyond 81.9 GB/s: DRAM reaches "
+                           "81.9 of its 136 GB/s: 128 requests of 64 B in flight over 100 ns cap it (raise "
+                           "dram.max_outstanding or dram.burst_bytes, or lower dram.latency_ns)\n")
+    assert "DRAM rate  DRAM reaches 81.9 of its 136 GB/s" in proc.stdout
+    quiet = run_cli("run", "--hw", "tpu_v1", "--set", "dram.bandwidth_gb_per_s=68", "--model", "analytical")
+    assert quiet.stderr == "" and "DRAM rate" not in quiet.stdout

@@ -166,3 +166,15 @@ def test_cluster_local_runs_on_a_dask_local_cluster(tmp_path):
     proc = cli("sweep", str(spec), "-o", str(tmp_path / "r.h5"), "--cluster", "local", "--jobs", "1", "-q")
     assert proc.returncode == 0, proc.stderr
     assert "2 points: 2 done, 0 failed" in proc.stdout
+
+
+def test_a_swept_bandwidth_the_requests_in_flight_cannot_reach_is_a_warning(tmp_path, capsys):
+    # tpu_v1's 128 requests of 64 B over 70 cycles cap its DRAM at 81.9 GB/s: 34 is reached,
+    # 136 is not
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(BANDWIDTH_SPEC.replace("[8, 16, 34, 68]", "[34, 136]"))
+    assert main(["sweep", str(spec), "-o", str(tmp_path / "r.h5"), "-j", "1", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1
+    assert (f"warning: {spec}: axes.dram.bandwidth_gb_per_s = 136 on tpu_v1 has no effect beyond 81.9 GB/s: "
+            "DRAM reaches 81.9 of its 136 GB/s") in err

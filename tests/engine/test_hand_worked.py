@@ -94,3 +94,23 @@ def test_an_output_that_stays_on_chip_is_read_in_place_by_the_next_layer():
     assert run.residency.placement("g").level == "input" and run.residency.placement("g").spilled_bytes == 0
     through_dram = simulate(tiny(activations="dram", prefetch=False), wl)
     assert through_dram.dram.total == run.dram.total + 64
+
+
+def test_a_dedicated_depthwise_engine_runs_depthwise_layers_at_its_mac_rate():
+    # A 3x3 depthwise conv on 8 x 8 x 4 (padding 1): 8 x 8 x 4 x 9 = 2,304 MACs; at 16 MACs per
+    # cycle 144 cycles, whatever the array. Ideal memory, so only the engine's cycles show; its
+    # bytes: the 8 x 8 x 4 = 256 B input (the network input), 4 x 9 = 36 B of weights, the
+    # 256 B output (the network output).
+    from dataclasses import replace
+
+    from accelsim.config.hardware import DepthwiseEngineConfig, DramConfig
+    from accelsim.config.workload import Conv2d
+
+    dw = Conv2d(name="dw", H=8, W=8, C=4, K=4, R=3, S=3, padding=(1, 1, 1, 1), groups=4)
+    hw = replace(tiny(activations="on_chip"), depthwise=DepthwiseEngineConfig(macs_per_cycle=16),
+                 dram=DramConfig(bandwidth_gb_per_s=float("inf"), latency_ns=0))
+    layer = simulate(hw, Workload(name="w", layers=(dw,))).layers[0]
+    assert (layer.unit, layer.macs, layer.cycles, layer.breakdown.vector) == ("depthwise", 2304, 144, 144)
+    assert (layer.dram.input_read, layer.dram.weight_read, layer.dram.output_write) == (256, 36, 256)
+    # without the engine the same layer runs on the array
+    assert simulate(replace(hw, depthwise=None), Workload(name="w", layers=(dw,))).layers[0].unit == "array"

@@ -116,3 +116,16 @@ def test_engine_is_near_the_analytical_model_when_memory_is_fast():
     hw = with_overrides(load_hardware("gemmini"), {"dram.bandwidth_gb_per_s": 1e4})
     wl = load_workload("resnet50")
     assert simulate(hw, wl).cycles == pytest.approx(analyze(hw, wl).cycles, rel=0.05)
+
+
+def test_four_times_the_bandwidth_speeds_a_weight_bound_fc_stack_up_by_more_than_two():
+    # Four 4096 x 4096 layers at batch 8 on tpu_v1: 16 MiB of weights each, 8 x 4096 inputs.
+    # tpu_v1 reaches its 34 GB/s, and its 128 requests of 64 B over 100 ns (70 cycles) let the
+    # DRAM go up to 128 x 64 / 70 = 117 B/cycle = 82 GB/s: 4 x 34 = 136 GB/s is capped there, so
+    # the weight-bound stack speeds up by about 82 / 34 = 2.4 (more than 2, less than 4).
+    hw = load_hardware("tpu_v1")
+    wl = Workload(name="fc", batch=8, layers=tuple(Gemm(name=f"fc{i}", M=1, K=4096, N=4096) for i in range(4)))
+    faster = with_overrides(hw, {"dram.bandwidth_gb_per_s": 4 * 34})
+    assert faster.achievable_dram_bytes_per_cycle == pytest.approx(128 * 64 / 70)
+    speedup = simulate(hw, wl).cycles / simulate(faster, wl).cycles
+    assert 2 < speedup < (128 * 64 / 70) / (34e9 / 700e6) * 1.01

@@ -65,3 +65,30 @@ def test_a_wrong_layer_total_is_a_mismatch(monkeypatch):
     monkeypatch.setattr(ScaleSimFoldTiming, "fold", one_cycle_short)
     check = check_fold_shape(array(4, 4, "os", pipelined=False), FoldShape(4, 4, 6, ("x",)))
     assert not check.matches and check.reference_cycles == check.formula_cycles + 2
+
+
+def test_packed_depthwise_folds_compute_each_group_exactly():
+    # A depthwise 3x3 on 16 channels, WS on a 36 x 8 array: a group is K = 9 rows by N = 1
+    # column, so 4 groups fit one fold (36 / 9 = 4 rows of groups; 4 of 8 columns): 4 folds
+    # of a 36 x 4 block-diagonal tile instead of 16 folds of 9 x 1. The register model runs the
+    # block-diagonal tile and each group's 4 columns must equal its own 9 inputs times its filter.
+    dw = Conv2d(name="dw", H=6, W=6, C=16, K=16, R=3, S=3, padding=(1, 1, 1, 1), groups=16)
+    ws = array(36, 8, "ws")
+    shapes = fold_shapes(ws, Workload(name="w", layers=(dw,)))
+    assert [(s.rows_used, s.cols_used, s.time, s.packed) for s in shapes] == [(36, 4, 36, 4)]
+    check = check_fold_shape(ws, shapes[0], folds=2)
+    assert check.matches and check.outputs_exact
+    # OS and IS cannot pack (docs/mapping.md): one group per fold
+    for df in ("os", "is"):
+        assert {s.packed for s in fold_shapes(array(36, 8, df), Workload(name="w", layers=(dw,)))} == {1}
+
+
+@pytest.mark.parametrize("config, layer", [("nvdla_large", "b2_dw"), ("tpu_v1", "b17_dw")])
+def test_packed_depthwise_folds_of_mobilenet_v2_on_shipped_designs(config, layer):
+    from accelsim import load_hardware, load_workload
+
+    array_ = load_hardware(config).array
+    shapes = [s for s in fold_shapes(array_, load_workload("mobilenet_v2")) if layer in s.layers and s.packed > 1]
+    assert shapes
+    for shape in shapes:
+        assert check_fold_shape(array_, shape, folds=2).matches
