@@ -6,7 +6,9 @@ them up instead of simulating them. Per layer on the array::
     compute cycles = the sum of the steps' compute cycles (the mapping's fold formula)
     memory cycles  = max(DRAM bytes / achievable bytes per cycle,
                          per DMA engine: descriptors x dma.setup_cycles + its bytes / that rate)
-    cycles         = max(compute, memory) + control.layer_overhead_cycles
+    cycles         = max(compute + issue, memory) + control.layer_overhead_cycles
+    issue          = per step, control.step_overhead_cycles + control.descriptor_overhead_cycles
+                     x its DMA descriptors (the controller's cost, serial with compute)
 
 The achievable rate is ``min(peak x dram.efficiency, max_outstanding x
 burst_bytes / latency)`` (Little's law), the rate the engine's DRAM serves at.
@@ -24,7 +26,7 @@ import numpy as np
 
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
-from accelsim.schedule import DMA_COLUMNS, DMA_LEVEL, LayerSchedule, build_schedule, dma_engine
+from accelsim.schedule import DMA_COLUMNS, DMA_LEVEL, LayerSchedule, build_schedule, dma_engine, issue_cycles
 from accelsim.stats import CycleBreakdown, DramTraffic, LayerResult, RunResult
 
 
@@ -92,15 +94,16 @@ def analytical_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
     """The closed-form cycles of one scheduled layer, by cause."""
     if ls.unit == "fused":
         return CycleBreakdown()
-    overhead = hw.control.layer_overhead_cycles
+    issue = int(issue_cycles(ls.steps, hw).sum())  # the controller's, serial with compute, beside transfers
+    overhead = hw.control.layer_overhead_cycles + issue
     moved = ls.traffic + ls.global_traffic
     if ls.unit in ("vector", "depthwise"):
         vector = ls.total("vector")
-        stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - vector, moved)
+        stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - vector - issue, moved)
         return CycleBreakdown(vector=vector, stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out,
                               overhead=overhead)
     compute = ls.compute
-    stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - compute.total, moved)
+    stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - compute.total - issue, moved)
     return CycleBreakdown(computing=compute.stream, fill_drain=compute.fill_drain, preload=compute.preload,
                           stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out, overhead=overhead)
 

@@ -67,6 +67,24 @@ def dma_engine(kind: str, engines: int) -> int:
     return DMA_ENGINE[kind] % engines
 
 
+def descriptors(steps: np.ndarray) -> np.ndarray:
+    """DMA descriptors each step issues: one per load it makes, one for its stores to DRAM and
+    one for its stores to the global buffer (the engine's store path, ``engine.array``)."""
+    out = (steps["load_input"] > 0).astype(np.int64) + (steps["load_weight"] > 0) + (steps["load_psum"] > 0)
+    to_dram = steps["store_psum"] + np.where(steps["output_to"] == 0, steps["store_output"], 0)
+    to_other = np.where(steps["output_to"] > 0, steps["store_output"], 0)
+    return out + (to_dram > 0) + (to_other > 0)
+
+
+def issue_cycles(steps: np.ndarray, hw: Hardware) -> np.ndarray:
+    """The controller's cost of each step: ``control.step_overhead_cycles`` plus
+    ``control.descriptor_overhead_cycles`` per DMA descriptor it issues."""
+    c = hw.control
+    if not (c.step_overhead_cycles or c.descriptor_overhead_cycles) or not len(steps):
+        return np.zeros(len(steps), dtype=np.int64)
+    return c.step_overhead_cycles + c.descriptor_overhead_cycles * descriptors(steps)
+
+
 @dataclass(frozen=True)
 class Step:
     """One step, for reading a schedule (``LayerSchedule.step(i)``); the schedule stores

@@ -141,7 +141,15 @@ class DepthwiseEngineConfig(Validated):
 
 @dataclass(frozen=True)
 class ControlConfig(Validated):
+    """What the controller costs beside the data path (charged to ``overhead``, docs/metrics.md)."""
+
     layer_overhead_cycles: int = spec(non_negative_int(), default=0, doc="fixed cost per layer (launch, sync)")
+    step_overhead_cycles: int = spec(non_negative_int(), default=0,
+                                     doc="issue cost of each step's compute instruction (a tile), paid by "
+                                         "the array before the step computes")
+    descriptor_overhead_cycles: int = spec(non_negative_int(), default=0,
+                                           doc="issue cost of each DMA descriptor a step needs (its loads and "
+                                               "stores), paid by the array before the step computes")
 
 
 @dataclass(frozen=True, kw_only=True)

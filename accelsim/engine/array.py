@@ -2,12 +2,15 @@
 resident, is busy for the step's compute cycles, then hands the outputs to the store path.
 
 Every cycle of a layer is charged to one cause (stats.CycleBreakdown). A layer
-runs from the end of the previous one to the moment its last outputs are in
-DRAM: control overhead first, then for each step the wait for its data
-(charged to whichever arrived last: inputs, weights, or partial sums / output
-space) and its compute phases, then the tail while the last stores drain
-(stall_output). A stall between steps does not re-expose the array's fill and
-drain (the fold timing's shares assume back-to-back folds).
+runs from the end of the previous one to the moment its last outputs are where
+they go: room for the tensors it keeps on chip, control overhead, then for each
+step the wait for its data (charged to whichever arrived last: inputs, weights,
+or partial sums / output space), what is left of the controller's issue cost
+for the step (``overhead``), the shift of a stationary tile that arrived too
+late to shift in behind the previous fold (``preload``), and its compute
+phases; then the tail while the last stores drain (stall_output). A stall
+between steps does not re-expose the array's fill and drain (the fold timing's
+shares assume back-to-back folds).
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ class Loads:
         if waiter is None:
             self.arrivals[key] = arrival
         else:
+            waiter.cycle = arrival.cycle
             arrival.callbacks.append(lambda _event: waiter.succeed())
 
     def arrival(self, key) -> simpy.Event:
@@ -96,11 +100,15 @@ class Loads:
 class Array:
     """Runs the layers' steps in order; see the module docstring for the accounting."""
 
-    def __init__(self, env: simpy.Environment, layers: list, ordinals: list, residents: list,
+    def __init__(self, env: simpy.Environment, layers: list, issue: list, ordinals: list, residents: list,
                  loads: dict[str, Loads], pools: dict[Operand, BufferPool], store_engine: DmaEngine, ports: list,
-                 overhead_cycles: int, layer_started: list, progress, events):
+                 overhead_cycles: int, layer_started: list, progress, events, shift: tuple[int | None, int]):
         self.env = env
+        # (the load column of the operand that shifts into the PEs (WS weights, IS inputs; None for OS),
+        #  the rows R): a stationary tile that arrives late is shifted in after it arrives
+        self.shift_column, self.rows = shift
         self.layers = layers              # [(unit, rows)] per layer; rows are lists of ints
+        self.issue = issue                # per layer, per step: the controller's issue cycles (schedule.issue_cycles)
         self.ordinals = ordinals          # per layer, per step: each claim's place in its pool (CLAIMS order)
         self.residents = residents        # per layer: ([(pool, ordinal, bytes)] claimed at its start,
         #                                   [(pool, bytes)] freed at its end): tensors the plan keeps on chip
@@ -175,11 +183,13 @@ class Array:
                 yield env.timeout(self.overhead)
                 t.parts["overhead"] = self.overhead
             self.layer_started[li].succeed()
-            ordinals = self.ordinals[li]
+            ordinals, issue = self.ordinals[li], self.issue[li]
             for si, row in enumerate(rows):
                 cause = None
+                issued_at = env.now + issue[si]  # the controller issues the step while its data comes
                 if timeline is not None:
                     waited_from = env.now
+                stationary_at = None
                 for loads, column, what in waits:
                     if row[column]:
                         event = loads.arrival((li, si))
@@ -188,6 +198,8 @@ class Array:
                             yield event
                             if env.now > before:
                                 cause = what  # the last operand to arrive is the one that held the array
+                        if column == self.shift_column:
+                            stationary_at = event.cycle
                 if row[OUTPUT_ACQUIRE]:
                     event = out_pool.claim(ordinals[si][ACQUIRE_CLAIM], row[OUTPUT_ACQUIRE])
                     if event is not None:
@@ -198,7 +210,16 @@ class Array:
                 self.progress(li, si)
                 if cause is not None:
                     t.parts[cause] += env.now - t.start - t.accounted
-                busy = row[STREAM] + row[FILL_DRAIN] + row[PRELOAD] + row[VECTOR]
+                if env.now < issued_at:  # issue cost not hidden behind the wait for data
+                    t.parts["overhead"] += issued_at - env.now
+                    yield env.timeout(issued_at - env.now)
+                # A new fold's stationary tile shifts in behind the previous fold's stream; one that
+                # arrived too late for that shifts in now: what is left of its shift (min(R, T)
+                # cycles after its arrival) is exposed, as preload.
+                exposed = 0
+                if stationary_at is not None and si and row[FOLDS]:
+                    exposed = max(0, stationary_at + min(self.rows, row[STREAM] // row[FOLDS]) - env.now)
+                busy = row[STREAM] + row[FILL_DRAIN] + row[PRELOAD] + row[VECTOR] + exposed
                 if timeline is not None:
                     timeline.steps.append((li, si, waited_from, env.now, env.now + busy, cause))
                 if busy:
@@ -206,7 +227,7 @@ class Array:
                 parts = t.parts
                 parts["computing"] += row[STREAM]
                 parts["fill_drain"] += row[FILL_DRAIN]
-                parts["preload"] += row[PRELOAD]
+                parts["preload"] += row[PRELOAD] + exposed
                 parts["vector"] += row[VECTOR]
                 if row[RELEASE_INPUT]:
                     in_pool.release(row[RELEASE_INPUT])

@@ -65,4 +65,6 @@ class DmaEngine:
             if self.timeline is not None:
                 self.timeline.transfers.append((self.index, tag, nbytes, began, first, end, end + dram.latency))
             self.ready = end
-            on_issued(env.timeout(end + dram.latency - env.now))
+            arrival = env.timeout(end + dram.latency - env.now)
+            arrival.cycle = end + dram.latency  # when the data is usable (the array times shifts from it)
+            on_issued(arrival)

@@ -31,13 +31,23 @@ from accelsim.engine.dma import DmaEngine
 from accelsim.engine.dram import Trace, ports
 from accelsim.engine.sram import BufferPool
 from accelsim.engine.timeline import Timeline
-from accelsim.schedule import Schedule, build_schedule, dma_engine
+from accelsim.schedule import Schedule, build_schedule, dma_engine, issue_cycles
 from accelsim.stats import RunResult
 
 BANDWIDTH_WINDOW_CYCLES = 1000  # peak DRAM bandwidth is the best average over windows this long
 
 # (name, bytes column, level column: where the bytes come from; None: always DRAM)
 LOADS = (("input", LOAD_INPUT, INPUT_FROM), ("weight", LOAD_WEIGHT, WEIGHT_FROM), ("psum", LOAD_PSUM, None))
+
+
+def shift_of(hw: Hardware) -> tuple[int | None, int]:
+    """The load column of the operand a fold shifts into the PEs (WS weights, IS inputs; None for
+    OS, whose outputs stay) and the array's rows, for the array's late-shift accounting."""
+    from accelsim.mapping import Operand, strategy_for
+
+    stationary = strategy_for(hw.array.dataflow).stationary
+    column = {Operand.WEIGHT: LOAD_WEIGHT, Operand.INPUT: LOAD_INPUT}.get(stationary)
+    return column, hw.array.rows
 
 
 def claim_ordinals(layers: list, pool_of_claim: tuple, residents: list) -> tuple[list, list]:
@@ -83,6 +93,7 @@ class Simulation:
         self.pool_of_claim = tuple(pools[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS)
         self.pool_of = {operand: pools[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS}
         self.layers = [(ls.unit, ls.steps.tolist()) for ls in schedule.layers]
+        self.issue = [issue_cycles(ls.steps, hw).tolist() for ls in schedule.layers]
         plans = [ls.plan for ls in schedule.layers]
         residents = [[(pools[level], nbytes) for level, nbytes in p.claims] if p else [] for p in plans]
         releases = [[(pools[level], nbytes) for level, nbytes in p.releases] if p else [] for p in plans]
@@ -95,9 +106,9 @@ class Simulation:
         store_engine = dma_engine("store", len(self.engines))
         self.claimed = (-1, -1)   # the latest step whose output space the array has claimed
         self.claim_waiter = None  # (step, event) a partial-sum load waits on
-        self.array = Array(env, self.layers, self.ordinals, resident, self.loads, self.pool_of,
+        self.array = Array(env, self.layers, self.issue, self.ordinals, resident, self.loads, self.pool_of,
                            self.engines[store_engine], self.ports, hw.control.layer_overhead_cycles,
-                           self.layer_started, self._claimed, lambda: self.events)
+                           self.layer_started, self._claimed, lambda: self.events, shift_of(hw))
         if timeline is not None:  # record steps and descriptors (off by default: no cost)
             timeline.engines, timeline.store_engine = len(self.engines), store_engine
             self.array.timeline = timeline

@@ -110,7 +110,8 @@ def test_calibrate_bad_fit_parameter_exit_2(tmp_path, capsys):
     assert main(["calibrate", "--measured", "eyeriss_alexnet_jssc2017", "--fit", "dram.speed", "-o",
                  str(tmp_path / "x.yaml")]) == 2
     assert capsys.readouterr().err == "--fit: dram.speed: expected one of: dram.efficiency, dma.setup_cycles, " \
-                                      "control.layer_overhead_cycles\n"
+                                      "control.layer_overhead_cycles, control.step_overhead_cycles, " \
+                                      "control.descriptor_overhead_cycles\n"
     assert not (tmp_path / "x.yaml").exists()
 
 

@@ -129,3 +129,17 @@ def test_yaml_scalars_read_back_as_written(value, write):
     from accelsim.config.loader import read_yaml
 
     assert read_yaml(write("v.yaml", f"x: {_scalar(value)}\n")) == {"x": value}
+
+
+def test_the_issue_costs_per_step_and_per_descriptor_can_be_fitted(inputs, tmp_path):
+    hw, workload = inputs
+    # from a first guess (100 and 10 cycles: an issue cost of zero hides behind the transfers,
+    # so a fit started there sees no slope), back to the hidden values
+    hidden = {"control.step_overhead_cycles": 300, "control.descriptor_overhead_cycles": 40}
+    measured = measured_from(with_overrides(hw, hidden), workload, tmp_path)
+    guess = with_overrides(hw, {"control.step_overhead_cycles": 100, "control.descriptor_overhead_cycles": 10})
+    result = calibrate(guess, workload, measured, fit_paths=list(hidden), folds=2)
+    fitted = {p.path: p.fitted for p in result.parameters}
+    for path, value in hidden.items():
+        assert fitted[path] == pytest.approx(value, rel=0.05), path
+    assert result.fit_mape_after < 0.01

@@ -114,3 +114,47 @@ def test_a_dedicated_depthwise_engine_runs_depthwise_layers_at_its_mac_rate():
     assert (layer.dram.input_read, layer.dram.weight_read, layer.dram.output_write) == (256, 36, 256)
     # without the engine the same layer runs on the array
     assert simulate(replace(hw, depthwise=None), Workload(name="w", layers=(dw,))).layers[0].unit == "array"
+
+
+def test_a_stationary_tile_that_arrives_late_is_shifted_in_after_it_arrives():
+    # Layer f (M=8, K=4, N=8) writes an 8 x 8 tensor that stays on chip; layer g (M=8, K=8, N=4)
+    # reads it in place. g has two row folds (K = 0-3, 4-7) of 4 x 4 weights (16 B each), T = 8.
+    # The weight buffer is 32 B, double-buffered: 16 B slots, so each fold is its own step; no
+    # cross-layer prefetch, so g's weights load when g starts (call it t0), back to back on one
+    # DRAM channel at 1 B/cycle: fold 0's [t0, t0 + 16), fold 1's [t0 + 16, t0 + 32).
+    # Step 0: waits for its weights until t0 + 16 (stall_weight 16); the first fold's preload is
+    # exposed anyway (4, its share) + stream 8: computes [t0 + 16, t0 + 28).
+    # Step 1: its weights arrive at t0 + 32: stall_weight [t0 + 28, t0 + 32) = 4. They could not
+    # shift in behind fold 0's stream, so their shift, min(R, T) = 4 cycles, is exposed now, as
+    # preload; then stream 8 and the last fold's drain R + C - 2 = 6: [t0 + 32, t0 + 50).
+    # g's output (8 x 4 = 32 B, the network output) drains [t0 + 50, t0 + 82): 32 of stall_output.
+    # g = 82 cycles: stall_weight 20, preload 4 + 4, computing 16, fill_drain 6, stall_output 32.
+    first = Gemm(name="f", M=8, K=4, N=8)
+    second = Gemm(name="g", M=8, K=8, N=4)
+    hw = tiny(activations="on_chip", prefetch=False, weight_kib=32 / 1024)
+    g = simulate(hw, Workload(name="w", layers=(first, second))).layers[1]
+    b = g.breakdown
+    assert g.cycles == 82
+    assert (b.stall_weight, b.preload, b.computing, b.fill_drain, b.stall_output) == (20, 8, 16, 6, 32)
+    assert g.cycles == g.compute_cycles + 20 + 4 + 32  # the late shift is the 4 beyond compute and stalls
+
+
+def test_the_controllers_issue_cost_per_step_and_per_descriptor():
+    # GEMM (one step: two loads, one store to DRAM: 3 descriptors) with 10 cycles per step and
+    # 3 per descriptor: 10 + 3 x 3 = 19 issue cycles, paid by the array before it computes,
+    # beside the transfers. With an ideal memory nothing hides them: 18 compute + 19 overhead.
+    from dataclasses import replace
+
+    from accelsim.analytical import analyze
+    from accelsim.config.hardware import ControlConfig, DramConfig
+
+    ideal = DramConfig(bandwidth_gb_per_s=float("inf"), latency_ns=0)
+    hw = replace(tiny(), dram=ideal, control=ControlConfig(step_overhead_cycles=10, descriptor_overhead_cycles=3))
+    for model in (simulate, analyze):
+        layer = model(hw, Workload(name="w", layers=(GEMM,))).layers[0]
+        assert (layer.cycles, layer.breakdown.overhead, layer.compute_cycles) == (37, 19, 18), model.__name__
+    # On the tiny 1 B/cycle DRAM the issue hides behind the 48-cycle wait for the operands: the
+    # layer takes its 98 cycles (test_one_fold_by_hand) and no overhead shows.
+    slow = replace(tiny(), control=ControlConfig(step_overhead_cycles=10, descriptor_overhead_cycles=3))
+    layer = simulate(slow, Workload(name="w", layers=(GEMM,))).layers[0]
+    assert (layer.cycles, layer.breakdown.overhead) == (98, 0)
