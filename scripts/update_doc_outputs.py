@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Re-run the commands the docs show and paste their real output back in.
 
+Tables generated from the code (``<!-- generated: NAME -->`` blocks: hardware and workload
+fields with their bounds, input limits; ``accelsim.config.docs``) are rewritten first.
+
 A fenced block whose first line is ``$ accelsim ...`` is a command and its
 output; this script runs the command as if from the repository root (in a
 scratch folder that links to it, so files the command writes do not land in
@@ -42,9 +45,19 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("docs", nargs="+", type=Path)
     p.add_argument("--only", help="only commands that start with this text")
+    p.add_argument("--generated-only", action="store_true", help="only the generated tables, run no command")
     args = p.parse_args()
+    from accelsim.config.docs import refresh
+
     for doc in args.docs:
         text = doc.read_text()
+        fresh = refresh(text)
+        if fresh != text:
+            print(f"{doc}: updated  the generated tables")
+        text = fresh
+        if args.generated_only:
+            doc.write_text(text)
+            continue
         changed, failed = [], []
 
         def replace(match: re.Match) -> str:

@@ -14,6 +14,19 @@ def test_every_hardware_field_is_in_docs_hardware():
     assert not missing, f"document in docs/hardware.md: {missing}"
 
 
+def test_generated_tables_are_current():
+    from accelsim.config.docs import BLOCK, generated_blocks, refresh
+
+    blocks = generated_blocks()
+    found = set()
+    for doc in sorted((ROOT / "docs").glob("*.md")):
+        text = doc.read_text()
+        found |= {m.group("name") for m in BLOCK.finditer(text)}
+        assert refresh(text, blocks) == text, \
+            f"{doc.name}: generated tables are stale: run python scripts/update_doc_outputs.py --generated-only docs/*.md"
+    assert found == set(blocks), f"every generated table appears in the docs: {set(blocks) - found} missing"
+
+
 def test_every_json_key_is_documented(capsys):
     assert main(["run", "--model", "analytical", "--hw", "gemmini", "--workload", "alexnet", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -17,8 +17,16 @@ from accelsim.errors import AccelsimError
 COMMANDS = ["run", "list", "import", "validate", "compare", "calibrate", "formulas", "bench", "report", "sweep", "runs"]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the one-line errors of the rest of accelsim (argparse prints the usage first)."""
+
+    def error(self, message: str):  # noqa: ANN201 - argparse's signature
+        first = message.splitlines()[0] if message else "bad arguments"
+        self.exit(2, f"{self.prog}: {first} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="accelsim", description="Cycle-approximate simulator for neural-network accelerators.")
     parser.add_argument("--version", action="version", version=f"accelsim {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from accelsim import __version__
-from accelsim.cli.common import positive_int
+from accelsim.cli.common import batch_size, make_dir, positive_int, write_file
 from accelsim.config import Hardware, load_hardware
 from accelsim.errors import ConfigError
 from accelsim.models import MODELS
@@ -36,7 +35,7 @@ def add_suite_options(p: argparse.ArgumentParser) -> None:
                    help="designs to compare: hwconfig YAMLs, SCALE-Sim .cfg files or shipped names")
     p.add_argument("--model", choices=list(MODELS), default=next(iter(MODELS)),
                    help="engine: discrete-event simulation; analytical: closed form (default: %(default)s)")
-    p.add_argument("--batch", type=positive_int, default=None,
+    p.add_argument("--batch", type=batch_size, default=None,
                    help=f"macro: the throughput batch (default {THROUGHPUT_BATCH}); a workload: its batch")
     p.add_argument("--rank-by", choices=list(RANKABLE), default="inferences_per_s",
                    help="macro: the metric whose order of the designs is correlated between networks "
@@ -100,19 +99,15 @@ def rows_csv(rows: list[dict]) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    out = make_dir(args.output) if args.output else None  # before the long work, not after it
     _, _, rows, tables, batch = run_suite(args.suite, args)
     print("\n\n".join(t.text() for t in tables))
-    if args.output:
-        out = Path(args.output)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / f"{args.suite}.csv").write_text(rows_csv(rows))
-            doc = suite_document(args.suite, args, rows, tables, batch)
-            (out / f"{args.suite}.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
-            for table in tables:
-                if table.name.startswith("rank_correlation"):
-                    (out / f"{args.suite}_{table.name}.csv").write_text(table.csv())
-        except OSError as err:
-            raise ConfigError(str(out), "", f"cannot write: {err.strerror}") from None
+    if out is not None:
+        write_file(out / f"{args.suite}.csv", rows_csv(rows))
+        doc = suite_document(args.suite, args, rows, tables, batch)
+        write_file(out / f"{args.suite}.json", json.dumps(doc, indent=2, allow_nan=False) + "\n")
+        for table in tables:
+            if table.name.startswith("rank_correlation"):
+                write_file(out / f"{args.suite}_{table.name}.csv", table.csv())
         print(f"wrote {out}/{args.suite}.csv, {args.suite}.json", file=sys.stderr)
     return 0

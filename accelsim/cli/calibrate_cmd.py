@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from accelsim.cli.common import positive_int
+from accelsim.cli.common import positive_int, write_file
 from accelsim.cli.compare_cmd import add_measured_options, inputs_from_args
 
 
@@ -123,9 +122,7 @@ def main(args: argparse.Namespace) -> int:
     if inputs.measured.meta.source:
         header.insert(1, f"Measurements: {inputs.measured.meta.source}")
     text = calibrated_yaml(calibrated, inputs.original, reasons, header, original=_source_path(inputs))
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    out = write_file(args.output, text)
     if load_hardware(out) != calibrated:  # the file must say exactly what was fitted
         raise SimulationError(f"{out}: the written hwconfig does not load back as the calibrated one (a bug)")
     lines.append(f"wrote      {out}")

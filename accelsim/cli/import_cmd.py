@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from accelsim import __version__
-from accelsim.cli.common import emit, positive_int
+from accelsim.cli.common import batch_size, emit
 from accelsim.config.loader import workload_to_yaml
 from accelsim.errors import ConfigError
 from accelsim.importers.onnx import parse_dims, read_onnx
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "FILE with -o), with a summary of what was imported and what does not run on the array.")
     p.add_argument("model", metavar="MODEL.onnx", help="the ONNX file")
     p.add_argument("-o", "--output", metavar="FILE", help="write the YAML to FILE instead of stdout")
-    p.add_argument("--batch", type=positive_int, help="batch size (default: the model's, or 1 if it is dynamic)")
+    p.add_argument("--batch", type=batch_size, help="batch size (default: the model's, or 1 if it is dynamic)")
     p.add_argument("--dim", action="append", default=[], metavar="NAME=SIZE",
                    help="size of a dynamic input dimension, e.g. --dim seq=128 (repeatable)")
     p.add_argument("--name", help="workload name (default: the model file's name without .onnx)")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Union
 
-from accelsim.config.schema import (
+from accelsim.config.schema import (  # MAX_*: the documented bounds (docs/workloads.md)
+    MAX_BATCH, MAX_CHANNELS_PER_LAYER, MAX_GEMM_COUNT, MAX_GEMM_DIM, MAX_LAYERS, MAX_NONGEMM_OPS, MAX_SPATIAL,
     PYTHON,
     Check,
     Validated,
@@ -33,14 +34,14 @@ def _ints(value: object, n: int, phrase: str) -> tuple[int, ...]:
     raise ValueError(phrase)
 
 
-PAIR = "a positive integer or a list [h, w] of positive integers"
-PADDING = "a non-negative integer, [h, w] or [top, bottom, left, right]"
+PAIR = f"a positive integer or a list [h, w] of positive integers, at most {MAX_SPATIAL:,}"
+PADDING = f"a non-negative integer, [h, w] or [top, bottom, left, right], at most {MAX_SPATIAL:,}"
 
 
 def parse_pair(value: object) -> tuple[int, int]:
     """``2`` -> ``(2, 2)``; ``[2, 1]`` -> ``(2, 1)``."""
     out = _ints(value, 2, PAIR)
-    if len(out) != 2 or min(out) < 1:
+    if len(out) != 2 or min(out) < 1 or max(out) > MAX_SPATIAL:
         raise ValueError(PAIR)
     return out  # type: ignore[return-value]
 
@@ -50,17 +51,25 @@ def parse_padding(value: object) -> tuple[int, int, int, int]:
     out = _ints(value, 4, PADDING)
     if len(out) == 2:
         out = (out[0], out[0], out[1], out[1])
-    if len(out) != 4 or min(out) < 0:
+    if len(out) != 4 or min(out) < 0 or max(out) > MAX_SPATIAL:
         raise ValueError(PADDING)
     return out  # type: ignore[return-value]
 
 
+_PAIR_JSON = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_SPATIAL},
+                        {"type": "array", "minItems": 2, "maxItems": 2,
+                         "items": {"type": "integer", "minimum": 1, "maximum": MAX_SPATIAL}}]}
+_PADDING_JSON = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_SPATIAL},
+                           {"type": "array", "minItems": 2, "maxItems": 4,
+                            "items": {"type": "integer", "minimum": 0, "maximum": MAX_SPATIAL}}]}
+
+
 def _pair_check() -> Check:
-    return Check(PAIR, lambda v: isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, int) and x >= 1 for x in v))
+    return Check(PAIR, json=_PAIR_JSON, ok=lambda v: isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, int) and 1 <= x <= MAX_SPATIAL for x in v))
 
 
 def _padding_check() -> Check:
-    return Check(PADDING, lambda v: isinstance(v, tuple) and len(v) == 4 and all(isinstance(x, int) and x >= 0 for x in v))
+    return Check(PADDING, json=_PADDING_JSON, ok=lambda v: isinstance(v, tuple) and len(v) == 4 and all(isinstance(x, int) and 0 <= x <= MAX_SPATIAL for x in v))
 
 
 @dataclass(frozen=True)
@@ -68,17 +77,17 @@ class Conv2d(Validated):
     """2-D convolution (grouped and depthwise included), NHWC, per sample."""
 
     name: str = spec(non_empty_string())
-    H: int = spec(positive_int(), doc="input height")
-    W: int = spec(positive_int(), doc="input width")
-    C: int = spec(positive_int(), doc="input channels")
-    K: int = spec(positive_int(), doc="output channels (filters)")
-    R: int = spec(positive_int(), doc="filter height")
-    S: int = spec(positive_int(), doc="filter width")
+    H: int = spec(positive_int(MAX_SPATIAL), doc="input height")
+    W: int = spec(positive_int(MAX_SPATIAL), doc="input width")
+    C: int = spec(positive_int(MAX_CHANNELS_PER_LAYER), doc="input channels")
+    K: int = spec(positive_int(MAX_CHANNELS_PER_LAYER), doc="output channels (filters)")
+    R: int = spec(positive_int(MAX_SPATIAL), doc="filter height")
+    S: int = spec(positive_int(MAX_SPATIAL), doc="filter width")
     stride: tuple[int, int] = spec(_pair_check(), default=(1, 1), parse=parse_pair)
     padding: tuple[int, int, int, int] = spec(_padding_check(), default=(0, 0, 0, 0), parse=parse_padding,
                                               doc="top, bottom, left, right")
     dilation: tuple[int, int] = spec(_pair_check(), default=(1, 1), parse=parse_pair)
-    groups: int = spec(positive_int(), default=1, doc="C and K split into groups; groups = C is depthwise")
+    groups: int = spec(positive_int(MAX_CHANNELS_PER_LAYER), default=1, doc="C and K split into groups; groups = C is depthwise")
 
     def validate(self) -> None:
         for dim in ("C", "K"):
@@ -140,10 +149,10 @@ class Gemm(Validated):
     """
 
     name: str = spec(non_empty_string())
-    M: int = spec(positive_int(), doc="rows of the output per sample")
-    N: int = spec(positive_int(), doc="columns of the output")
-    K: int = spec(positive_int(), doc="reduction length")
-    count: int = spec(positive_int(), default=1, doc="independent GEMMs per sample (e.g. attention heads)")
+    M: int = spec(positive_int(MAX_GEMM_DIM), doc="rows of the output per sample")
+    N: int = spec(positive_int(MAX_GEMM_DIM), doc="columns of the output")
+    K: int = spec(positive_int(MAX_GEMM_DIM), doc="reduction length")
+    count: int = spec(positive_int(MAX_GEMM_COUNT), default=1, doc="independent GEMMs per sample (e.g. attention heads)")
     shared_weights: bool = spec(default=True, doc="right operand is a weight shared across the batch")
 
     @property
@@ -174,7 +183,7 @@ class NonGemm(Validated):
 
     name: str = spec(non_empty_string())
     op: str = spec(non_empty_string(), doc="what it does: maxpool, add, relu, ...")
-    ops: int = spec(non_negative_int(), doc="element operations per sample")
+    ops: int = spec(non_negative_int(MAX_NONGEMM_OPS), doc="element operations per sample")
 
     @property
     def kind(self) -> str:
@@ -200,8 +209,8 @@ GEMM_LAYERS = (Conv2d, Gemm)
 @dataclass(frozen=True)
 class Workload(Validated):
     name: str = spec(non_empty_string())
-    layers: tuple = spec(Check("a non-empty list of layers", lambda v: isinstance(v, tuple) and len(v) > 0))
-    batch: int = spec(positive_int(), default=1)
+    layers: tuple = spec(Check("a non-empty list of layers", lambda v: isinstance(v, tuple) and 0 < len(v) <= MAX_LAYERS))
+    batch: int = spec(positive_int(MAX_BATCH), default=1)
     source: str = spec(default="", doc="the file it was loaded from")
 
     def validate(self) -> None:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accelsim.config.schema import MAX_GEMM_DIM
 from accelsim.config.workload import Conv2d, Gemm, Layer, NonGemm, Workload
 from accelsim.errors import ConfigError
 
@@ -147,11 +148,12 @@ def parse_dims(texts: Iterable[str], source: str = "--dim") -> dict[str, int]:
         name, sep, raw = text.rpartition("=")
         name = name.strip()
         try:
-            value = int(raw)
+            value = int(raw) if len(raw) <= 40 else 0
         except ValueError:
             value = 0
-        if not sep or not name or value < 1:
-            raise ConfigError(source, text, "expected NAME=SIZE with a positive integer SIZE, e.g. seq=128")
+        if not sep or not name or not 1 <= value <= MAX_GEMM_DIM:
+            raise ConfigError(source, text, f"expected NAME=SIZE with a positive integer SIZE up to {MAX_GEMM_DIM:,}, "
+                                            f"e.g. seq=128")
         out[name] = value
     return out
 
@@ -191,7 +193,11 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
             unsupported.setdefault(_op_name(node), []).append(name)
     if not layers:
         raise ConfigError(source, "", "no layers: no node of the graph works on its inputs")
-    workload = Workload(name=Path(path).stem or "onnx_model", layers=tuple(layers), batch=plan.batch, source=source)
+    try:
+        workload = Workload(name=Path(path).stem or "onnx_model", layers=tuple(layers), batch=plan.batch,
+                            source=source)
+    except ConfigError as err:  # more layers, or a larger batch, than the documented bounds
+        raise err.relocated(source) from None
     return OnnxImport(
         workload=workload, file=source, nodes=len(order), folded=folded, dims=plan.report,
         batch_origin=plan.batch_origin, nongemm=tuple(sorted(nongemm.items())),
@@ -768,6 +774,13 @@ def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(max(x, y) if min(x, y) == 1 else x for x, y in zip(a, b))
 
 
+def _check_broadcast(g: _Graph, node: Any, a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    """Leading (batch) dimensions must broadcast: equal, or one of them 1."""
+    for x, y in zip(reversed(a), reversed(b)):
+        if x != y and 1 not in (x, y):
+            raise g.error(node, f"leading dimensions {list(a)} and {list(b)} do not broadcast")
+
+
 def _product(g: _Graph, node: Any, name: str, a: str, b: str, *, lead: int, lead_a: int, lead_b: int,
              M: int, N: int, K: int) -> Gemm:
     """``lead`` products ``[M x K] . [K x N]`` between tensors ``a`` and ``b`` (``lead_a``, ``lead_b``:
@@ -791,6 +804,10 @@ def _matmul(g: _Graph, node: Any, name: str) -> Gemm:
     b = g.shape(node, b_name, "input B")
     a = (1,) + a if len(a) == 1 else a  # numpy rules: a vector is a one-row / one-column matrix
     b = b + (1,) if len(b) == 1 else b
+    if not a or not b or a[-1] != b[-2]:
+        raise g.error(node, f"input A {list(a)} and input B {list(b)} do not multiply: A has {a[-1] if a else 0} "
+                            f"columns, B {b[-2] if len(b) > 1 else 0} rows")
+    _check_broadcast(g, node, a[:-2], b[:-2])
     return _product(g, node, name, a_name, b_name, lead=math.prod(_broadcast(a[:-2], b[:-2])),
                     lead_a=math.prod(a[:-2]), lead_b=math.prod(b[:-2]), M=a[-2], N=b[-1], K=a[-1])
 
@@ -802,7 +819,11 @@ def _gemm(g: _Graph, node: Any, name: str) -> Gemm:
     if len(a) != 2 or len(b) != 2:
         raise g.error(node, f"expected two matrices, got shapes {list(a)} and {list(b)}")
     M, K = (a[1], a[0]) if attrs.get("transA", 0) else a
-    N = b[0] if attrs.get("transB", 0) else b[1]
+    K_b, N = (b[1], b[0]) if attrs.get("transB", 0) else b
+    if K != K_b:
+        raise g.error(node, f"input A {list(a)} and input B {list(b)} do not multiply (transA "
+                            f"{attrs.get('transA', 0)}, transB {attrs.get('transB', 0)}): A gives K = {K}, B "
+                            f"K = {K_b}")
     return _product(g, node, name, node.input[0], node.input[1], lead=1, lead_a=1, lead_b=1, M=M, N=N, K=K)
 
 

@@ -256,7 +256,22 @@ def _read_all(f: h5py.File) -> tuple[dict[str, Any], dict[str, Any]]:
     return attrs, datasets
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
 def _open(path: Path, mode: str) -> h5py.File:
+    """Open a results file; anything that is not HDF5 is refused before h5py may write to it."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(HDF5_SIGNATURE))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "no such file") from None
+    except OSError as err:
+        raise ConfigError(str(path), "", f"cannot read: {err.strerror or err}") from None
+    if head != HDF5_SIGNATURE:
+        size = path.stat().st_size
+        raise ConfigError(str(path), "", f"not a readable HDF5 file ({size:,} bytes without the HDF5 signature); "
+                                         f"left as it is")
     try:
         if mode == "r":
             # Readers do not lock: `accelsim runs show` works while a sweep writes the file.

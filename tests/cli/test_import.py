@@ -89,7 +89,7 @@ def test_run_takes_an_onnx_workload(tmp_path, capsys):
      "{dyn}: inputs[x].shape[3]: dynamic dimension 'seq' needs a size: give it with --dim seq=N "
      "(Python: dims={{'seq': N}})"),
     (["run", "--workload", "{dyn}"], "{dyn}: inputs[x].shape[3]: dynamic dimension 'seq' needs a size"),
-    (["import", "{dyn}", "--dim", "seq"], "--dim: seq: expected NAME=SIZE with a positive integer SIZE, e.g. seq=128"),
+    (["import", "{dyn}", "--dim", "seq"], "--dim: seq: expected NAME=SIZE with a positive integer SIZE up to 16,777,216, e.g. seq=128"),
     (["import", "{dyn}", "--dim", "sq=4"], "{dyn}: dims: no dynamic input dimension 'sq' in the model"),
     (["import", "{not_onnx}"], "{not_onnx}: not an ONNX model: cannot parse it as ONNX protobuf"),
     (["run", "--workload", "{not_onnx}"], "{not_onnx}: not an ONNX model"),
