@@ -47,6 +47,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--top", type=positive_int, default=10, metavar="N", help="show N points (default: 10)")
     show.add_argument("--workload", metavar="NAME", help="only the points of this workload")
     show.set_defaults(func=main)
+    fix = commands.add_parser("repair", help="recover the intact points of a damaged results file",
+                              description="Recover every point of a damaged (e.g. truncated) results file whose "
+                                          "records are intact, in place: each stored point carries a seal (its "
+                                          "status and a CRC-32 of its records) that is checked. The original is "
+                                          "kept as FILE.damaged; the points that are lost become pending, so "
+                                          "`accelsim sweep --resume` runs exactly those again. An intact file is "
+                                          "left as it is.")
+    fix.add_argument("file", metavar="FILE", help="results file written by accelsim sweep")
+    fix.set_defaults(func=repair_main)
+
+
+def repair_main(args: argparse.Namespace) -> int:
+    from accelsim.reports.store import repair
+
+    report = repair(args.file)
+    print(report.summary() + (f"; the damaged original is {args.file}.damaged" if report.damaged else ""))
+    return 0
 
 
 def _cell(value) -> str:

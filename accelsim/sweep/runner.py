@@ -315,12 +315,15 @@ def _static(point: SweepPoint):
 
 
 def _open_store(spec: SweepSpec, points: list[SweepPoint], output: Path, resume: bool):
-    from accelsim.reports.store import Store, remove_leftovers
+    from accelsim.reports.store import Store, remove_leftovers, repair
 
     if output.exists():
         if not resume:
             raise ConfigError(str(output), "", "already exists; --resume (resume=True) continues it, "
                                                "or choose another output file")
+        report = repair(output)  # a damaged file keeps every intact point; the rest run again
+        if report.damaged:
+            print(report.summary() + f"; the damaged original is {output}.damaged", file=sys.stderr)
         store = Store(output)  # holds the lock: no other sweep writes it now
         remove_leftovers(output)
         stored, wanted = store.keys(), [p.key for p in points]
