@@ -42,6 +42,8 @@ def add_suite_options(p: argparse.ArgumentParser) -> None:
                         "(default: %(default)s)")
     p.add_argument("--jobs", type=positive_int, default=None,
                    help="worker processes (default: one per core, at most one per simulation)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (there is none when stderr is not a "
+                                                              "terminal)")
 
 
 def load_designs(names: list[str]) -> list[Hardware]:
@@ -71,7 +73,7 @@ def run_suite(suite: str, args: argparse.Namespace):
     else:
         batch = args.batch or THROUGHPUT_BATCH
         cases = macro_cases(batch)
-    outcomes = run_cases(designs, cases, model=args.model, jobs=args.jobs)
+    outcomes = run_cases(designs, cases, model=args.model, jobs=args.jobs, progress=not args.quiet)
     rows = summary_rows(outcomes)
     tables = micro_tables(rows) if suite == "micro" else macro_tables(rows, batch, args.rank_by)
     return cases, outcomes, rows, tables, batch

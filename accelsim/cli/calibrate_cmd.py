@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bounds", action="append", default=[], metavar="PATH=LOWER:UPPER",
                    help="narrow a parameter's bounds, e.g. --bounds dram.efficiency=0.3:1 (repeatable)")
     p.add_argument("--name", help="name of the calibrated design (default: <name>_calibrated)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=main)
 
 
@@ -55,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
     for note in inputs.notes:
         print(f"calibrate: {note}", file=sys.stderr)
     result = calibrate(inputs.hardware, inputs.workload, inputs.measured, fit_paths=fit_paths,
-                       bounds=bounds, folds=args.folds, model=args.model)
+                       bounds=bounds, folds=args.folds, model=args.model, progress=not args.quiet)
     hw, target = inputs.hardware, result.target
     source = "cycles" if target.metric == "cycles" else \
         f"{target.metric} -> cycles at {hw.clock_mhz:g} MHz"

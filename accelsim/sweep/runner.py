@@ -29,7 +29,7 @@ from accelsim.engine import simulate
 from accelsim.errors import AccelsimError, ConfigError
 from accelsim.models import run_model
 from accelsim.reports.records import flat, layer_record, total_record
-from accelsim.sweep.progress import Progress
+from accelsim.progress import Progress
 from accelsim.sweep.spec import SweepPoint, SweepSpec, load_spec
 
 IN_FLIGHT_PER_WORKER = 2  # points queued per worker: enough to keep it busy, few to lose on a crash
@@ -354,7 +354,7 @@ def _mismatch(attrs: dict, stored: list[str], wanted: list[str]) -> str:
 
 
 def execute(spec: SweepSpec | str | Path, output: str | Path, *, jobs: int | None = None, resume: bool = False,
-            scheduler: str | None = None, cluster: str | None = None, progress: bool | TextIO = False,
+            scheduler: str | None = None, cluster: str | None = None, progress: bool | TextIO | None = None,
             progress_every: int | None = None) -> SweepReport:
     """Run the points ``output`` does not hold yet and store each as it finishes."""
     from accelsim.reports.store import STATUS
@@ -373,8 +373,10 @@ def execute(spec: SweepSpec | str | Path, output: str | Path, *, jobs: int | Non
     try:
         status = store.statuses()
         todo = [p for p in points if status[p.index] == STATUS["pending"]]
-        stream = progress if hasattr(progress, "write") else (sys.stderr if progress else None)
-        meter = Progress(len(points), len(points) - len(todo), stream=stream, every=progress_every)
+        stream = progress if hasattr(progress, "write") else sys.stderr
+        meter = Progress(len(points), "sweep", stored=len(points) - len(todo), stream=stream,
+                         enabled=progress is not False, every=progress_every,
+                         tty=True if progress is True else None)
         if todo:
             try:
                 executor = make_executor(jobs, scheduler, cluster, len(todo))
@@ -392,6 +394,7 @@ def execute(spec: SweepSpec | str | Path, output: str | Path, *, jobs: int | Non
                 finished = True
             finally:
                 executor.close(wait=finished)
+                meter.close()
         status = store.statuses()
     finally:
         store.close()
@@ -403,14 +406,15 @@ def execute(spec: SweepSpec | str | Path, output: str | Path, *, jobs: int | Non
 
 def run(spec: SweepSpec | str | Path, output: str | Path | None = None, *, jobs: int | None = None,
         resume: bool = False, scheduler: str | None = None, cluster: str | None = None,
-        progress: bool | TextIO = False, as_pandas: bool | None = None):
+        progress: bool | TextIO | None = None, as_pandas: bool | None = None):
     """Run a sweep and return its results (``accelsim.results.Results``).
 
     ``output``: the HDF5 file to write (None: a temporary one, removed after loading);
     ``jobs``: local worker processes (default: every core; 1 runs in this process);
     ``resume``: continue an existing ``output`` instead of refusing to overwrite it;
     ``scheduler``: a Dask scheduler address (``tcp://host:8786``), or ``cluster="local"``
-    for a Dask LocalCluster; ``progress``: True (stderr) or a stream.
+    for a Dask LocalCluster; ``progress``: None (the default) a bar on stderr when it is a
+    terminal, True always, False never, or a stream.
     """
     from accelsim.results import load
 

@@ -63,7 +63,7 @@ def test_sweep_runs_stores_and_summarises(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"{tmp_path / 'r.h5'}: 2 points: 1 done, 1 failed; this run stored 2 in ")
     # stderr is not a terminal here: one plain progress line per point
-    assert [line.split(",")[0] for line in proc.stderr.splitlines()] == ["sweep: 1/2 points", "sweep: 2/2 points"]
+    assert [line.split("[")[0] for line in proc.stderr.splitlines()] == ["sweep:  50% 1/2 ", "sweep: 100% 2/2 "]
 
 
 def test_existing_output_is_refused_without_resume(tmp_path, capsys):
