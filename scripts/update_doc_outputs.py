@@ -2,7 +2,8 @@
 """Re-run the commands the docs show and paste their real output back in.
 
 Tables generated from the code (``<!-- generated: NAME -->`` blocks: hardware and workload
-fields with their bounds, input limits; ``accelsim.config.docs``) are rewritten first.
+fields with their bounds, input limits; ``accelsim.config.docs``) and the JSON Schemas in
+``docs/schemas/`` are rewritten first.
 
 A fenced block whose first line is ``$ accelsim ...`` is a command and its
 output; this script runs the command as if from the repository root (in a
@@ -47,8 +48,14 @@ def main() -> int:
     p.add_argument("--only", help="only commands that start with this text")
     p.add_argument("--generated-only", action="store_true", help="only the generated tables, run no command")
     args = p.parse_args()
-    from accelsim.config.docs import refresh
+    from accelsim.config.docs import generated_files, refresh
 
+    for name, text in generated_files().items():  # the published JSON Schemas
+        path = ROOT / name
+        if not path.is_file() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            print(f"{name}: updated")
     for doc in args.docs:
         text = doc.read_text()
         fresh = refresh(text)

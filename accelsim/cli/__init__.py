@@ -14,7 +14,8 @@ from accelsim import __version__
 from accelsim.errors import AccelsimError
 
 # Subcommand modules, in the order ``accelsim --help`` lists them.
-COMMANDS = ["run", "list", "import", "validate", "compare", "calibrate", "formulas", "bench", "report", "sweep", "runs"]
+COMMANDS = ["run", "list", "import", "validate", "compare", "calibrate", "formulas", "bench", "report", "sweep", "runs",
+            "schema"]
 
 
 class Parser(argparse.ArgumentParser):

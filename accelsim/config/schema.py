@@ -338,3 +338,63 @@ def _default_text(f: dataclasses.Field) -> str:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+# ---------------------------------------------------------------- JSON Schema
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def json_schema_of(cls: type) -> dict[str, Any]:
+    """The JSON Schema of a config dataclass, walked from the same field specs ``build`` checks.
+
+    Types, enums, nested sections, optional (null) sections and lists of sections
+    (``tuple[X, ...]``), with each field's bound, default and documentation, so an editor
+    validates a file the way the loader will. Rules between fields (``validate()``) are not
+    expressible here and stay the loader's.
+    """
+    properties: dict[str, Any] = {}
+    required = []
+    hints = _hints(cls)
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        prop = _json_type(hints[f.name], f.metadata.get("check"))
+        doc = f.metadata.get("doc", "")
+        check = f.metadata.get("check")
+        if check is not None:
+            doc = f"{doc} ({bound_phrase(check)})" if doc else bound_phrase(check)
+        if doc:
+            prop["description"] = doc
+        if f.default is not MISSING:
+            prop["default"] = to_data(f.default)
+        elif f.default_factory is MISSING:
+            required.append(f.name)
+        properties[f.name] = prop
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _json_type(tp: Any, check: Check | None) -> dict[str, Any]:
+    inner = _optional_inner(tp)
+    if inner is not None:
+        return {"anyOf": [_json_type(inner, check), {"type": "null"}]}
+    item = _list_item(tp)
+    if item is not None:
+        return {"type": "array", "items": _json_type(item, None)}
+    if dataclasses.is_dataclass(tp):
+        return json_schema_of(tp)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return {"enum": [m.value for m in tp]}
+    out: dict[str, Any] = {bool: {"type": "boolean"}, int: {"type": "integer"}, float: {"type": "number"},
+                           str: {"type": "string"}}.get(tp, {})
+    if check is not None:
+        out = {**out, **check.json}
+        if check.maximum is not None and "anyOf" not in out:
+            key = "maxLength" if out.get("type") == "string" else "maximum"
+            infinite = out.get("type") == "number" and check.ok(math.inf)  # .inf allowed (an ideal memory)
+            if not infinite:
+                out[key] = check.maximum
+    return out

@@ -59,9 +59,9 @@ def parse_padding(value: object) -> tuple[int, int, int, int]:
 _PAIR_JSON = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_SPATIAL},
                         {"type": "array", "minItems": 2, "maxItems": 2,
                          "items": {"type": "integer", "minimum": 1, "maximum": MAX_SPATIAL}}]}
-_PADDING_JSON = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_SPATIAL},
-                           {"type": "array", "minItems": 2, "maxItems": 4,
-                            "items": {"type": "integer", "minimum": 0, "maximum": MAX_SPATIAL}}]}
+_PADDING_JSON = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_SPATIAL}] + [
+    {"type": "array", "minItems": n, "maxItems": n, "items": {"type": "integer", "minimum": 0, "maximum": MAX_SPATIAL}}
+    for n in (2, 4)]}
 
 
 def _pair_check() -> Check:
