@@ -7,6 +7,7 @@ import json
 import sys
 
 from accelsim import __version__
+from accelsim.bench.tables import MIN_CORRELATED_DESIGNS, NO_CORRELATION
 from accelsim.cli.common import batch_size, make_dir, positive_int, write_file
 from accelsim.config import Hardware, load_hardware
 from accelsim.errors import ConfigError
@@ -104,6 +105,8 @@ def main(args: argparse.Namespace) -> int:
     out = make_dir(args.output) if args.output else None  # before the long work, not after it
     _, _, rows, tables, batch = run_suite(args.suite, args)
     print("\n\n".join(t.text() for t in tables))
+    if args.suite == "macro" and len(args.hw) < MIN_CORRELATED_DESIGNS:
+        print(f"\n{NO_CORRELATION}")
     if out is not None:
         write_file(out / f"{args.suite}.csv", rows_csv(rows))
         doc = suite_document(args.suite, args, rows, tables, batch)

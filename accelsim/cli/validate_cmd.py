@@ -23,6 +23,8 @@ from accelsim.reports.table import render_table
 if TYPE_CHECKING:
     from accelsim.reference.checks import FoldShape, ShapeCheck
 
+HEADERS = ["fold (rows x cols)", "T", "layers", "fold starts (formula)", "fold starts (model)", "cycles (formula)",
+           "cycles (model)", "product", "seconds", "result"]
 EXIT_MISMATCH = 1
 EXIT_INCOMPLETE = 3
 FOLDS_PER_SHAPE = 2
@@ -104,9 +106,7 @@ def main(args: argparse.Namespace) -> int:
     mode = "pipelined" if array.pipelined_folds else "SCALE-Sim compatible"
     print(f"hardware {hw.name}: {array.rows}x{array.cols} {array.dataflow.value}, {mode} folds; "
           f"workload {workload.name}, batch {workload.batch}; {FOLDS_PER_SHAPE} consecutive folds per shape")
-    print(render_table(["fold (rows x cols)", "T", "layers", "fold starts (formula)", "fold starts (model)",
-                        "cycles (formula)", "cycles (model)", "product", "seconds", "result"],
-                       rows, "lrlrrrrlrl"))
+    print(render_table(HEADERS, rows, "lrlrrrrlrl"))
     checked = len(shapes) - skipped
     print(f"{checked} fold shapes checked, {mismatches} mismatches")
     if skipped:

@@ -94,10 +94,17 @@ def generated_files() -> dict[str, str]:
     return {f"docs/schemas/{kind}.schema.json": schema_text(kind) for kind in SCHEMAS}
 
 
+def table_columns() -> str:
+    from accelsim.reports.table import LEGEND
+
+    return _table(["column", "meaning"], [[f"`{h}`" if h else "(first column of a matrix)", meaning]
+                                          for h, meaning in LEGEND.items()])
+
+
 def generated_blocks() -> dict[str, str]:
     """Every generated block of the docs, by name."""
     return {"hardware-fields": hardware_fields(), "workload-fields": workload_fields(),
-            "input-limits": input_limits()}
+            "input-limits": input_limits(), "table-columns": table_columns()}
 
 
 def refresh(text: str, blocks: dict[str, str] | None = None) -> str:

@@ -166,3 +166,20 @@ def test_cluster_local_runs_on_a_dask_local_cluster(tmp_path):
     proc = cli("sweep", str(spec), "-o", str(tmp_path / "r.h5"), "--cluster", "local", "--jobs", "1", "-q")
     assert proc.returncode == 0, proc.stderr
     assert "2 points: 2 done, 0 failed" in proc.stdout
+
+
+def test_runs_show_ranks_each_workload_on_its_own(tmp_path, capsys):
+    """Latencies of different networks are not comparable: one ranking per workload and batch."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("hardware: gemmini\naxes: {dram.bandwidth_gb_per_s: [4, 16]}\n"
+                    "workloads: [alexnet, {workload: resnet18, batch: [1, 2]}]\nmodel: analytical\n")
+    assert main(["sweep", str(spec), "-o", str(tmp_path / "r.h5"), "-j", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "show", str(tmp_path / "r.h5")]) == 0
+    out = capsys.readouterr().out
+    headings = [line for line in out.splitlines() if line.startswith("best ")]
+    assert headings == ["best 2 of 2 of alexnet, batch 1 by latency_s (smallest first):",
+                        "best 2 of 2 of resnet18, batch 1 by latency_s (smallest first):",
+                        "best 2 of 2 of resnet18, batch 2 by latency_s (smallest first):"]
+    ranks = [line.split()[0] for line in out.splitlines() if line.strip()[:1].isdigit() and "  " in line]
+    assert ranks == ["1", "2"] * 3
