@@ -45,6 +45,11 @@ def _value(value: float, integer: bool) -> str:
     return f"{value:,.0f}" if integer else f"{value:.6g}"
 
 
+def _fold_value(value: float, integer: bool) -> str:
+    """Per-fold values, shorter (the table stays within 120 columns; the fitted value has all digits)."""
+    return f"{value:.0f}" if integer else f"{value:.3g}"
+
+
 def main(args: argparse.Namespace) -> int:
     from accelsim.compare.calibrate import PARAMETERS, calibrate, calibrated_yaml, parse_bounds
     from accelsim.config import load_hardware
@@ -79,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
         fitted = _value(p.fitted, integer) if p.identifiable else "(not fitted)"
         rows.append([p.path, p.unit, _value(p.initial, integer), fitted,
                      f"[{_value(p.lower, integer)}, {_value(p.upper, integer)}]",
-                     " ".join(_value(v, integer) for v in p.fold_values) if p.identifiable else "-"])
+                     " ".join(_fold_value(v, integer) for v in p.fold_values) if p.identifiable else "-"])
         if not p.identifiable:
             warnings.append(f"{p.path}: no effect on the measured layers' cycles under the {args.model} model "
                             f"(moved a tenth of its range); left at {_value(p.initial, integer)}")

@@ -69,17 +69,27 @@ def wrap(text: str, indent: int = 11) -> str:
     return textwrap.fill(text, MAX_WIDTH, subsequent_indent=" " * indent, break_on_hyphens=False)
 
 
+def _pieces(word: str, width: int) -> list[str]:
+    """A word too long for its column, broken after its dots and underscores (``dram.bandwidth_...``)."""
+    if len(word) <= width:
+        return [word]
+    return [p for p in re.split(r"(?<=[._])", word) if p]
+
+
 def _wrapped(headers: list[str], widths: list[int]) -> list[list[str]]:
     """Header lines: each header on as many lines as its column width needs, bottom-aligned."""
     columns = []
     for header, width in zip(headers, widths):
         lines = [""]
         for word in header.split(" "):
-            if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
-                lines.append(word)
-            else:
-                lines[-1] = f"{lines[-1]} {word}" if lines[-1] else word
-        columns.append([h[:width] if len(h) > width else h for h in lines])
+            for piece in _pieces(word, width):
+                joined = f"{lines[-1]} {piece}" if lines[-1] and not lines[-1].endswith((".", "_")) else \
+                    lines[-1] + piece
+                if lines[-1] and len(joined) > width:
+                    lines.append(piece)
+                else:
+                    lines[-1] = joined
+        columns.append([h if len(h) <= width else h[: width - 1] + "~" for h in lines])
     depth = max((len(c) for c in columns), default=1)
     columns = [[""] * (depth - len(c)) + c for c in columns]
     return [[c[i] for c in columns] for i in range(depth)]

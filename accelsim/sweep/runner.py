@@ -9,6 +9,7 @@ the points the file does not hold yet.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -136,6 +137,27 @@ class SerialExecutor:
         pass
 
 
+@contextlib.contextmanager
+def _main_unseen():
+    """Start worker processes without re-running the main script in them.
+
+    Spawned and forkserver workers import the parent's ``__main__`` (by file or module name) to
+    find functions defined there; an unguarded ``accelsim.sweep(...)`` in a script would then
+    run again in every worker. The tasks here are accelsim's own functions, so the workers need
+    no ``__main__``: while they start, the main module shows neither its file nor its spec.
+    """
+    main = sys.modules.get("__main__")
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if main and name in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__spec__ = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+
+
 class PoolExecutor:
     """A local process pool; points are handed out a few at a time and come back as they finish."""
 
@@ -154,7 +176,8 @@ class PoolExecutor:
 
         def submit(n: int) -> None:
             for point in pending:
-                running[self._pool.submit(self.task, point)] = point
+                with _main_unseen():  # workers start on submit
+                    running[self._pool.submit(self.task, point)] = point
                 n -= 1
                 if not n:
                     return
@@ -392,6 +415,11 @@ def execute(spec: SweepSpec | str | Path, output: str | Path, *, jobs: int | Non
                                 list(outcome.layers))
                     meter.update(outcome.status)
                 finished = True
+            except BaseException:
+                if created and not meter.ran:  # a new file that holds nothing would only block the rerun
+                    store.close()
+                    output.unlink(missing_ok=True)
+                raise
             finally:
                 executor.close(wait=finished)
                 meter.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import h5py
 import pytest
@@ -184,3 +186,16 @@ def test_progress_on_a_terminal_is_a_tqdm_bar_redrawn_in_place():
     meter.close()
     frames = [f for f in out.getvalue().split("\r") if f]
     assert frames[-1].startswith("sweep: 100%|") and "4/4" in frames[-1] and "points/s" in frames[-1]
+
+
+def test_a_script_needs_no_main_guard(tmp_path):
+    """The README's snippet, pasted into a file without `if __name__ == '__main__':`: the pool's workers
+    never run the script, so it sweeps once and prints once."""
+    (tmp_path / "spec.yaml").write_text("hardware: gemmini\naxes: {array.rows: [8, 16, 32]}\nworkloads: [alexnet]\n"
+                                        "model: analytical\n")
+    (tmp_path / "snippet.py").write_text("import accelsim\nprint('start')\n"
+                                         "results = accelsim.sweep('spec.yaml', 'sweep.h5', jobs=2)\n"
+                                         "print(len(results.totals))\n")
+    proc = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "start\n3\n" and proc.stderr == ""
