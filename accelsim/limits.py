@@ -26,9 +26,6 @@ MAX_COMPUTE_CYCLES_PER_LAYER = 2**40  # keeps every byte and cycle count of a la
 MAX_ENGINE_CYCLES_PER_LAYER = 2**32   # the engine's bandwidth trace has one window per 1,000 cycles
 MAX_DMA_CHUNKS_PER_RUN = 5_000_000    # ~2.5 us and ~180 bytes per chunk in the engine
 
-# The step columns that DMA descriptors move (schedule.DMA_COLUMNS, flattened).
-_MOVED = ("load_input", "load_weight", "load_psum", "store_output", "store_psum")
-
 
 def _refuse(hw: Hardware, workload: Workload, what: str) -> ConfigError:
     return ConfigError(f"{workload.name} on {hw.name}", "", f"{what} (docs/hardware.md, Input limits)")
@@ -60,6 +57,9 @@ def check_schedule(schedule) -> None:
     A layer cannot take longer than its compute, its overhead, every descriptor's setup and
     bytes one after another at the achievable DRAM rate, and one DRAM latency per step.
     """
+    from accelsim.schedule import DMA_COLUMNS
+
+    moved_columns = [column for columns in DMA_COLUMNS.values() for column in columns]
     hw, workload = schedule.hardware, schedule.workload
     chunk, rate = hw.dma.chunk_bytes, hw.achievable_dram_bytes_per_cycle
     chunks = 0
@@ -67,7 +67,7 @@ def check_schedule(schedule) -> None:
         steps = ls.steps
         if not len(steps):
             continue
-        moved = np.stack([steps[c] for c in _MOVED])
+        moved = np.stack([steps[c] for c in moved_columns])
         chunks += int((-(-moved // chunk)).sum())
         descriptors = int(np.count_nonzero(moved))
         memory = 0.0 if math.isinf(rate) else float(moved.sum()) / rate

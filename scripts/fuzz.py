@@ -32,7 +32,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -227,7 +227,6 @@ def _profile_seed() -> str:
 
 def _onnx_seed() -> bytes:
     import numpy as np
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     def w(name, shape):
@@ -348,7 +347,8 @@ def make_case(kind: str, rng: random.Random) -> Case:
                     {"t.csv": mutate_text(rng, "\n".join(lines) + "\n")})
     if kind == "measured_csv":
         seed = (ROOT / "measurements" / "eyeriss_alexnet_jssc2017.csv").read_text()
-        return Case(kind, ["compare", "--measured", "m.csv", "--model", "analytical"], {"m.csv": mutate_text(rng, seed)})
+        return Case(kind, ["compare", "--measured", "m.csv", "--model", "analytical"],
+                    {"m.csv": mutate_text(rng, seed)})
     if kind == "ort_profile":
         seed = _profile_seed()
         if rng.random() < 0.5:

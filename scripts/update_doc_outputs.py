@@ -179,23 +179,23 @@ def documents(paths: list[Path] | None = None) -> list[Path]:
 # ---------------------------------------------------------------- running and comparing
 
 
-def run_command(line: str, folder: Path) -> tuple[int, str]:
-    """(exit status, stdout + stderr) of one shown command."""
-    args = shlex.split(line)
+def _python(args: list[str], folder: Path) -> tuple[int, str]:
+    """(exit status, stdout + stderr) of ``python ARGS`` in ``folder``, with this checkout's accelsim."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, "-m", "accelsim", *args[1:]], cwd=folder, capture_output=True, text=True,
-                          timeout=TIMEOUT_S, env=env)
+    proc = subprocess.run([sys.executable, *args], cwd=folder, capture_output=True, text=True, timeout=TIMEOUT_S,
+                          env=env)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def run_command(line: str, folder: Path) -> tuple[int, str]:
+    """One shown command (``accelsim ...``)."""
+    return _python(["-m", "accelsim", *shlex.split(line)[1:]], folder)
 
 
 def run_python(code: str, folder: Path, name: str) -> tuple[int, str]:
-    """Run a snippet as a script pasted into a file (``python snippet.py``)."""
-    script = folder / f"{name}.py"
-    script.write_text(code)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, str(script)], cwd=folder, capture_output=True, text=True,
-                          timeout=TIMEOUT_S, env=env)
-    return proc.returncode, proc.stdout + proc.stderr
+    """A snippet run as a script pasted into a file (``python snippet.py``)."""
+    (folder / f"{name}.py").write_text(code)
+    return _python([f"{name}.py"], folder)
 
 
 def _normal(line: str) -> str:

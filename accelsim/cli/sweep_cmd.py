@@ -39,7 +39,8 @@ def main(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     try:
         report = execute(spec, args.output, jobs=args.jobs, resume=args.resume, scheduler=args.scheduler,
-                         cluster=args.cluster, progress=False if args.quiet else None, progress_every=args.progress_every)
+                         cluster=args.cluster, progress=False if args.quiet else None,
+                         progress_every=args.progress_every)
     except SweepAborted as err:
         print(f"{args.output}: {err}", file=sys.stderr)
         return 1

@@ -13,7 +13,6 @@ budget (not validated, so not a success); 2 bad input.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from typing import TYPE_CHECKING
 

@@ -65,11 +65,13 @@ _PADDING_JSON = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_SPAT
 
 
 def _pair_check() -> Check:
-    return Check(PAIR, json=_PAIR_JSON, ok=lambda v: isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, int) and 1 <= x <= MAX_SPATIAL for x in v))
+    return Check(PAIR, lambda v: isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, int) and 1 <= x <= MAX_SPATIAL
+                                                                             for x in v), json=_PAIR_JSON)
 
 
 def _padding_check() -> Check:
-    return Check(PADDING, json=_PADDING_JSON, ok=lambda v: isinstance(v, tuple) and len(v) == 4 and all(isinstance(x, int) and 0 <= x <= MAX_SPATIAL for x in v))
+    return Check(PADDING, lambda v: isinstance(v, tuple) and len(v) == 4 and all(isinstance(x, int) and 0 <= x <= MAX_SPATIAL
+                                                                                for x in v), json=_PADDING_JSON)
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,7 @@ _STRING = h5py.string_dtype()
 # the seals and slots of the first points, which ``repair`` recovers.
 _LAYOUT = ("status", "seal", "timing", "error", "points", "axes", "config", "totals", "layers")
 SEAL_DTYPE = np.dtype([("status", "u1"), ("crc32", "<u4")])
+TIMING_DTYPE = np.dtype([("seconds", "<f8"), ("finished_unix_s", "<f8")])
 
 
 def _write_file(path: Path, attrs: dict[str, Any], datasets: dict[str, Any]) -> None:
@@ -423,8 +424,7 @@ class Store:
             "hardware": [p.hardware_yaml for p in points],
             "status": np.zeros(len(points), dtype="u1"),
             "error": np.zeros(len(points), dtype=f"S{STRING_QUANTUM}"),
-            "timing": np.array([(math.nan, math.nan)] * len(points),
-                               dtype=[("seconds", "<f8"), ("finished_unix_s", "<f8")]),
+            "timing": np.array([(math.nan, math.nan)] * len(points), dtype=TIMING_DTYPE),
         }
         if axis_columns:
             datasets["axes"] = table(axis_columns, axes)
@@ -677,8 +677,7 @@ def repair(path: str | Path) -> RepairReport:
     fixed = {"spec": datasets.get("spec", ""), "points": points, "status": status,
              "config": datasets.get("config", np.zeros(n, dtype=[("unknown", "u1")])),
              "hardware": datasets.get("hardware", [""] * n) if isinstance(datasets.get("hardware"), list) else [""] * n,
-             "timing": _kept(datasets.get("timing"), keep, np.array([(math.nan, math.nan)] * n,
-                                                                    dtype=[("seconds", "<f8"), ("finished_unix_s", "<f8")])),
+             "timing": _kept(datasets.get("timing"), keep, np.array([(math.nan, math.nan)] * n, dtype=TIMING_DTYPE)),
              "error": _kept(datasets.get("error"), keep, np.zeros(n, dtype=f"S{STRING_QUANTUM}"))}
     if "axes" in datasets:
         fixed["axes"] = datasets["axes"]
