@@ -85,6 +85,7 @@ def check_schedule(schedule) -> None:
 def documented_limits() -> list[tuple[str, str, str]]:
     """(what, bound, why) for every bound that is not a field's own: the table in docs/hardware.md."""
     from accelsim.cli.common import MAX_OPTION_INT
+    from accelsim.cli.validate_cmd import MAX_REFERENCE_PES
     from accelsim.compare import measured
     from accelsim.config import loader
     from accelsim.sweep import constraints, spec
@@ -112,6 +113,7 @@ def documented_limits() -> list[tuple[str, str, str]]:
          "the bandwidth trace keeps one window per 1,000 cycles; the analytical model has no such limit"),
         ("DMA chunks of one engine run", n(MAX_DMA_CHUNKS_PER_RUN), "one event each, about 2.5 us and 180 "
          "bytes (the largest shipped run at batch 8 has 0.56 million)"),
+        ("PEs in accelsim validate", n(MAX_REFERENCE_PES), "the cycle-level register model holds every PE"),
         ("sweep axis values (a list or a range)", n(spec.MAX_RANGE_VALUES), "a typo in a step"),
         ("sweep designs considered (axis combinations x bases)", n(spec.MAX_COMBINATIONS), "before constraints"),
         ("sweep points", n(spec.MAX_POINTS), "each a row of the results file"),

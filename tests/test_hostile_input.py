@@ -239,3 +239,9 @@ def test_outputs_that_cannot_be_written(tmp_path, capsys):
 ])
 def test_bad_arguments_are_one_line(capsys, args, message):
     one_line(capsys, args, message)
+
+
+def test_validate_refuses_an_array_the_register_model_cannot_hold(tmp_path, capsys):
+    (tmp_path / "hw.yaml").write_text(HW.replace("rows: 16, cols: 16", "rows: 16384, cols: 16384"))
+    one_line(capsys, ["validate", "--hw", str(tmp_path / "hw.yaml"), "--workload", "alexnet"],
+             "array: 16384 x 16384 PEs, the register model runs at most 1,048,576 PEs")

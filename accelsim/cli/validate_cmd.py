@@ -16,6 +16,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
+from accelsim.errors import ConfigError
 from accelsim.cli.common import add_hw_options, add_workload_options, hardware_from_args, workload_from_args
 from accelsim.reports.table import render_table
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 HEADERS = ["fold (rows x cols)", "T", "layers", "fold starts (formula)", "fold starts (model)", "cycles (formula)",
            "cycles (model)", "product", "seconds", "result"]
+MAX_REFERENCE_PES = 2**20  # documented in docs/hardware.md (Input limits)
 EXIT_MISMATCH = 1
 EXIT_INCOMPLETE = 3
 FOLDS_PER_SHAPE = 2
@@ -62,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     hw = hardware_from_args(args)
     workload = workload_from_args(args)
+    if hw.array.pes > MAX_REFERENCE_PES:  # the register model keeps state for every PE
+        raise ConfigError(args.hw, "array", f"{hw.array.rows} x {hw.array.cols} PEs, the register model runs at most "
+                                            f"{MAX_REFERENCE_PES:,} PEs (1024 x 1024)")
     began = time.perf_counter()
     # Imported here: loading the compiled kernels is only worth it for this command.
     from accelsim.reference.checks import check_fold_shape, fold_shapes, warm_up

@@ -149,6 +149,10 @@ class Evaluator:
             raise ConfigError("--model", "", f"expected engine or analytical, got {model!r}")
         self.hw, self.workload, self.model, self.params = hw, workload, model, params
         self.schedule = schedule if schedule is not None else build_schedule(hw, workload)
+        if model == "engine" and schedule is None:
+            from accelsim.limits import check_schedule
+
+            check_schedule(self.schedule)
         index = {ls.name: i for i, ls in enumerate(self.schedule.layers)}
         self.rows = [index[name] for name in names]
         self.cache: dict[tuple, np.ndarray] = {}
@@ -324,6 +328,9 @@ def calibrate(hw: Hardware, workload: Workload, measured: Measured, fit_paths: l
     """
     from accelsim.progress import Progress
 
+    from accelsim import limits
+
+    limits.check_mapping(hw, workload)  # the evaluations reuse one schedule: the run's size is checked once
     meter = Progress(None, "calibrate", " evaluations", enabled=progress)
     try:
         return _calibrate(hw, workload, measured, fit_paths, bounds, folds, model, meter)
