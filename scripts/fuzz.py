@@ -7,8 +7,9 @@ re-encoded, nested deep or turned into an alias bomb) and runs the ``accelsim`` 
 reads it (``accelsim.cli.main``, in a forked child per case). A case passes when the command
 exits 0 (the mutation left valid input) or 2 with exactly one line on stderr; anything else is
 a traceback (or another exit status), a hang (over ``--timeout-s``, default 10 s) or a memory
-blow-up (over ``--memory-mib`` of resident memory, default 1024, or a MemoryError). The
-address space of each child is capped a little above that, so a blow-up fails fast.
+blow-up (over ``--memory-mib`` of resident memory, default 1024, or a MemoryError). The time
+limit is the child's CPU time (so a busy machine does not turn quick cases into hangs), and its
+address space is capped a little above the memory limit, so a blow-up fails fast.
 
     python scripts/fuzz.py --cases 5000                 # about 600 per input kind
     python scripts/fuzz.py --cases 200 --kind hardware --show 5
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+WALL_FACTOR = 6  # wall-clock limit of a case, in CPU-time limits (a blocked child)
 sys.path.insert(0, str(ROOT))
 
 # ---------------------------------------------------------------- hostile values
@@ -427,7 +429,12 @@ def run_in_process(case: Case, folder: Path) -> tuple[int, str]:
 
 
 def run_forked(case: Case, folder: Path, timeout_s: float, memory_mib: int) -> tuple[str, float, int, str]:
-    """(verdict, seconds, peak resident MiB, stderr) of one case in a forked child."""
+    """(verdict, CPU seconds, peak resident MiB, stderr) of one case in a forked child.
+
+    The time limit is on the child's CPU time (RLIMIT_CPU: SIGXCPU when it is spent), so a busy
+    machine does not make a quick case look like a hang; a child still running after
+    ``WALL_FACTOR`` times the limit in wall-clock time (blocked, not computing) is a hang too.
+    """
     read, write = os.pipe()
     began = time.monotonic()
     pid = os.fork()
@@ -437,6 +444,8 @@ def run_forked(case: Case, folder: Path, timeout_s: float, memory_mib: int) -> t
             vm = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
             limit = vm + (memory_mib + 512) * 2**20
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            cpu = max(1, math.ceil(timeout_s))
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             status, err = run_in_process(case, folder)
         except BaseException:  # noqa: BLE001
             status, err = 99, traceback.format_exc()
@@ -444,7 +453,7 @@ def run_forked(case: Case, folder: Path, timeout_s: float, memory_mib: int) -> t
         os._exit(0)
     os.close(write)
     chunks, status, err, hung = [], None, "", False
-    deadline = began + timeout_s
+    deadline = began + max(WALL_FACTOR * timeout_s, 60.0)
     while True:
         ready, _, _ = select.select([read], [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
@@ -457,9 +466,10 @@ def run_forked(case: Case, folder: Path, timeout_s: float, memory_mib: int) -> t
         chunks.append(chunk)
     os.close(read)
     _, wait_status, usage = os.wait4(pid, 0)
-    seconds = time.monotonic() - began
+    seconds = usage.ru_utime + usage.ru_stime
     peak = usage.ru_maxrss // 1024
-    if hung:
+    if hung or (os.WIFSIGNALED(wait_status) and os.WTERMSIG(wait_status) in (signal.SIGXCPU, signal.SIGKILL)) \
+            or seconds > timeout_s:
         return "hang", seconds, peak, ""
     try:
         status, err = json.loads(b"".join(chunks) or b"[98, \"the child died\"]")
@@ -512,10 +522,11 @@ def main() -> int:
                       flush=True)
     print(f"accelsim fuzz: {args.cases} cases, seed {args.seed}, timeout {args.timeout_s:g} s, memory "
           f"{args.memory_mib} MiB, {time.monotonic() - began:.0f} s")
-    print(f"{'kind':<18} {'cases':>6} {'ok':>6} {'traceback':>9} {'hang':>5} {'>mem':>5} {'max s':>6} {'max MiB':>8}")
+    print(f"{'kind':<18} {'cases':>6} {'ok':>6} {'traceback':>9} {'hang':>5} {'>mem':>5} {'max CPU s':>9} "
+          f"{'max MiB':>8}")
     for kind, c in counts.items():
         print(f"{kind:<18} {c['cases']:>6} {c['ok']:>6} {c['traceback']:>9} {c['hang']:>5} {c['memory']:>5} "
-              f"{c['max_s']:>6.2f} {c['max_mib']:>8}")
+              f"{c['max_s']:>9.2f} {c['max_mib']:>8}")
     total = {key: sum(c[key] for c in counts.values()) for key in ("cases", "ok", "traceback", "hang", "memory")}
     print(f"{'all':<18} {total['cases']:>6} {total['ok']:>6} {total['traceback']:>9} {total['hang']:>5} "
           f"{total['memory']:>5}")

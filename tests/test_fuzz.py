@@ -56,13 +56,17 @@ def test_real_processes(tmp_path, kind, seed):
 
 
 def test_the_forked_runner_reports_hangs_and_memory(tmp_path, monkeypatch):
-    """The script's caps work: a case that sleeps is a hang, one that allocates is a memory blow-up."""
+    """The script's caps work: a case that computes forever is a hang, one that allocates a blow-up."""
     import accelsim.cli
 
     case = fuzz.Case("cli_args", ["list"], {})
     cap = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024 + 256  # a forked child starts at our size
-    monkeypatch.setattr(accelsim.cli, "main", lambda args: __import__("time").sleep(5))
-    assert fuzz.run_forked(case, tmp_path, timeout_s=0.5, memory_mib=cap)[0] == "hang"
+    def spin(args):
+        while True:
+            pass
+
+    monkeypatch.setattr(accelsim.cli, "main", spin)
+    assert fuzz.run_forked(case, tmp_path, timeout_s=1, memory_mib=cap)[0] == "hang"  # 1 s of CPU
     monkeypatch.setattr(accelsim.cli, "main", lambda args: len(bytearray((cap + 1024) * 2**20)))
     assert fuzz.run_forked(case, tmp_path, timeout_s=20, memory_mib=cap)[0] == "memory"
     monkeypatch.setattr(accelsim.cli, "main", lambda args: 0)

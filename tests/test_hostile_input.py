@@ -245,3 +245,9 @@ def test_validate_refuses_an_array_the_register_model_cannot_hold(tmp_path, caps
     (tmp_path / "hw.yaml").write_text(HW.replace("rows: 16, cols: 16", "rows: 16384, cols: 16384"))
     one_line(capsys, ["validate", "--hw", str(tmp_path / "hw.yaml"), "--workload", "alexnet"],
              "array: 16384 x 16384 PEs, the register model runs at most 1,048,576 PEs")
+
+
+def test_control_characters_in_yaml_are_one_line(tmp_path, capsys):
+    """Found by scripts/fuzz.py: PyYAML's reader refuses them before parsing starts."""
+    one_line(capsys, run_hw(tmp_path, HW.replace("name: gemmini", "name: gem\x02mini")),
+             "not valid YAML: unacceptable character #x0002")

@@ -170,8 +170,9 @@ def _expanded_size(node: yaml.Node, limit: int) -> int:
 
 def parse_yaml(text: str, source: str) -> Any:
     """YAML text -> plain data, strictly (1.2 core schema, bounded); problems are one-line ConfigErrors."""
-    loader = _StrictLoader(text)
+    loader = None
     try:
+        loader = _StrictLoader(text)  # its reader already refuses control characters
         node = loader.get_single_node()
         if node is None:
             return None
@@ -187,7 +188,8 @@ def parse_yaml(text: str, source: str) -> Any:
     except yaml.YAMLError as err:
         raise ConfigError(source, "", f"not valid YAML: {str(err).splitlines()[0] if str(err) else ''}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: Path) -> Any:

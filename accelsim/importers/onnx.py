@@ -232,12 +232,25 @@ def _load(onnx: Any, path: Path, source: str) -> Any:
         raise ConfigError(source, "", f"not an ONNX model: cannot parse it as ONNX protobuf ({why})") from None
     if model.ir_version < 1 or not model.HasField("graph"):
         raise ConfigError(source, "", "not an ONNX model: no ir_version or no graph in the file")
+    if not _text_fields_ok(model.graph):
+        raise ConfigError(source, "", "not an ONNX model: a node's name, operator or tensor name is not UTF-8 text")
     _load_small_external_data(onnx, model, path.parent)
     if model.functions:
         import onnx.inliner
 
         model = onnx.inliner.inline_local_functions(model)
     return model
+
+
+def _text_fields_ok(graph: Any) -> bool:
+    """Protobuf hands damaged (non-UTF-8) string fields back as bytes; every name must be text."""
+    for node in graph.node:
+        if not all(isinstance(v, str) for v in (node.name, node.op_type, node.domain, *node.input, *node.output)):
+            return False
+        for a in node.attribute:
+            if (a.HasField("g") and not _text_fields_ok(a.g)) or not all(_text_fields_ok(sub) for sub in a.graphs):
+                return False
+    return all(isinstance(v.name, str) for v in (*graph.input, *graph.output, *graph.initializer))
 
 
 def _load_small_external_data(onnx: Any, model: Any, base_dir: Path) -> None:
@@ -631,6 +644,8 @@ def _layer(g: _Graph, node: Any, name: str) -> tuple[Layer, bool]:
     standard = node.domain in ("", "ai.onnx")
     try:
         if standard and op in _GEMM_HANDLERS:
+            if len(node.input) < _GEMM_INPUTS[op]:
+                raise g.error(node, f"{len(node.input)} inputs, expected at least {_GEMM_INPUTS[op]}")
             return _GEMM_HANDLERS[op](g, node, name), False
         hidden = sorted({inner for inner in _subgraph_ops(node) if _is_matrix_op(inner)})
         if hidden:
@@ -857,6 +872,9 @@ def _einsum(g: _Graph, node: Any, name: str) -> Layer:
                     K=math.prod(size[c] for c in both - set(out)))
 
 
+# inputs each matrix operator needs (ONNX operator specs; the quantized forms carry scales and zero points)
+_GEMM_INPUTS = {"Conv": 2, "ConvInteger": 2, "QLinearConv": 8, "ConvTranspose": 2, "Gemm": 2, "MatMul": 2,
+                "MatMulInteger": 2, "QLinearMatMul": 8, "Einsum": 1}
 _GEMM_HANDLERS: dict[str, Callable[[_Graph, Any, str], Layer]] = {
     "Conv": _conv, "ConvInteger": _conv, "QLinearConv": _conv, "ConvTranspose": _conv_transpose,
     "Gemm": _gemm, "MatMul": _matmul, "MatMulInteger": _matmul, "QLinearMatMul": _matmul, "Einsum": _einsum,
