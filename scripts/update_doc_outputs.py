@@ -103,8 +103,12 @@ def _bad_hwconfig(folder: Path) -> None:
     (folder / "x.yaml").write_text(re.sub(r"input:\s*\{size_kib: \d+", "input:  {size_kib: -4", text, count=1))
 
 
-def _hidden_measurements(folder: Path) -> None:
-    """docs/calibration.md: engine cycles of calib_hw with a hidden change, as 'measured' data."""
+def _calibration_inputs(folder: Path) -> None:
+    """docs/calibration.md: its CSV example as my_chip.csv (taken from the page, so it runs as written),
+    and hidden.csv: engine cycles of calib_hw with a hidden change, as 'measured' data."""
+    page = (ROOT / "docs" / "calibration.md").read_text()
+    csv = page[page.index("# Measured on the dev board"):]
+    (folder / "my_chip.csv").write_text(csv[: csv.index("```")])
     from accelsim.config import load_hardware, load_workload
     from accelsim.config.loader import with_overrides
     from accelsim.models import simulate
@@ -156,7 +160,7 @@ def _onnx_models(folder: Path) -> None:
          [helper.make_opsetid("acme", 1)])
 
 
-FIXTURES: dict[str, Callable[[Path], None]] = {"README.md": _bad_hwconfig, "calibration.md": _hidden_measurements,
+FIXTURES: dict[str, Callable[[Path], None]] = {"README.md": _bad_hwconfig, "calibration.md": _calibration_inputs,
                                                 "onnx.md": _onnx_models}
 
 

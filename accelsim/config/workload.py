@@ -211,7 +211,7 @@ GEMM_LAYERS = (Conv2d, Gemm)
 @dataclass(frozen=True)
 class Workload(Validated):
     name: str = spec(non_empty_string())
-    layers: tuple = spec(Check("a non-empty list of layers", lambda v: isinstance(v, tuple) and 0 < len(v) <= MAX_LAYERS))
+    layers: tuple = spec(Check(f"a non-empty list of at most {MAX_LAYERS:,} layers", lambda v: isinstance(v, tuple) and 0 < len(v) <= MAX_LAYERS))
     batch: int = spec(positive_int(MAX_BATCH), default=1)
     source: str = spec(default="", doc="the file it was loaded from")
 

@@ -137,5 +137,8 @@ def test_layer_kinds_and_non_gemm_work(write):
 
 
 def test_workload_in_python():
-    with pytest.raises(ConfigError, match="layers: expected a non-empty list of layers"):
+    with pytest.raises(ConfigError, match="layers: expected a non-empty list of at most 100,000 layers"):
         Workload(name="w", layers=())
+    many = tuple(NonGemm(name=f"e{i}", op="add", ops=1) for i in range(100_001))
+    with pytest.raises(ConfigError, match="layers: expected a non-empty list of at most 100,000 layers"):
+        Workload(name="w", layers=many)
