@@ -11,9 +11,8 @@ Public API::
 
 __version__ = "0.1.0"
 
-from accelsim.analytical import analyze  # noqa: E402
 from accelsim.config import Hardware, Workload, load_hardware, load_workload  # noqa: E402
-from accelsim.engine import simulate  # noqa: E402
+from accelsim.models import analyze, simulate  # noqa: E402  (the engine and the closed form, size-checked)
 from accelsim.errors import AccelsimError, ConfigError, MappingError, SimulationError  # noqa: E402
 from accelsim.stats import LayerResult, RunResult  # noqa: E402
 from accelsim import sweep  # noqa: E402  (callable: accelsim.sweep(spec, "results.h5"); docs/sweeps.md)

@@ -32,10 +32,17 @@ class ConfigError(AccelsimError):
         return ConfigError(source, path, self.message)
 
 
+SHOWN_CHARS = 80  # a bad string is quoted up to this many characters (error messages stay one short line)
+
+
 def describe(value: object) -> str:
-    """Render a bad value the way the user wrote it (YAML-ish, one line)."""
+    """Render a bad value the way the user wrote it (YAML-ish, one line, bounded in length)."""
     if isinstance(value, str):
+        if len(value) > SHOWN_CHARS:
+            return repr(value[:SHOWN_CHARS]) + f"... ({len(value):,} characters)"
         return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -1,14 +1,41 @@
-"""The models a run can use, by name: one registry for the CLI, sweeps and comparisons."""
+"""The models a run can use, by name: one registry for the CLI, sweeps and comparisons.
+
+``simulate`` and ``analyze`` here are the public ones (``accelsim.simulate``): they check the
+run's size against :mod:`accelsim.limits` before building anything large.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from accelsim.analytical import analyze
-from accelsim.engine import simulate
+from accelsim import analytical, limits
 from accelsim.config import Hardware, Workload
 from accelsim.errors import ConfigError
 from accelsim.stats import RunResult
+
+if TYPE_CHECKING:
+    from accelsim.engine.timeline import Timeline
+
+
+def simulate(hw: Hardware, workload: Workload, timeline: Timeline | None = None) -> RunResult:
+    """Simulate a workload on a hardware with the discrete-event engine (SimPy).
+
+    A ``Timeline`` passed in is filled with every step and DMA descriptor (for ``--trace``).
+    """
+    from accelsim.engine.simulator import simulate_schedule
+    from accelsim.schedule import build_schedule
+
+    limits.check_mapping(hw, workload)
+    schedule = build_schedule(hw, workload)
+    limits.check_schedule(schedule)
+    return simulate_schedule(schedule, timeline)
+
+
+def analyze(hw: Hardware, workload: Workload) -> RunResult:
+    """The closed-form model of a whole workload, over the same schedule as the engine."""
+    limits.check_mapping(hw, workload)
+    return analytical.analyze(hw, workload)
+
 
 MODELS: dict[str, Callable[[Hardware, Workload], RunResult]] = {
     "engine": simulate,       # the default: discrete-event simulation

@@ -115,8 +115,10 @@ def load(path: str | Path, as_pandas: bool | None = None) -> Results:
 
     total_results = _columns(content.totals, done)
     total_columns = identity(done)
-    total_columns.update(_axis_columns(content, done, set(total_columns) | set(total_results)))
-    total_columns.update(total_results)
+    axes = _axis_columns(content, done, set(total_columns) | {n for n in total_results if n not in content.axis_names})
+    total_columns.update(axes)
+    # the file's totals repeat the identity and axes (so the table reads on its own); keep the typed ones
+    total_columns.update({name: values for name, values in total_results.items() if name not in total_columns})
 
     counts = content.points["layer_count"][done]
     offsets = content.points["layer_offset"][done]

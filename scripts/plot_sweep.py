@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False  # workload names are drawn as written, never as TeX
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 

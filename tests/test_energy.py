@@ -73,9 +73,9 @@ def test_hwconfig_values_replace_the_defaults_and_round_trip(write):
 
 
 @pytest.mark.parametrize("path, value, phrase", [
-    ("array.mac_pj", -1, "array.mac_pj: expected a non-negative number, got -1"),
-    ("sram.output.write_pj_per_byte", "x", "sram.output.write_pj_per_byte: expected a non-negative number, got 'x'"),
-    ("static_mw", -5, "static_mw: expected a non-negative number, got -5"),
+    ("array.mac_pj", -1, "array.mac_pj: expected a finite non-negative number, got -1"),
+    ("sram.output.write_pj_per_byte", "x", "sram.output.write_pj_per_byte: expected a finite non-negative number, got 'x'"),
+    ("static_mw", -5, "static_mw: expected a finite non-negative number, got -5"),
     ("area_mm2", 0, "area_mm2: expected a finite positive number, got 0"),
 ])
 def test_bad_energy_fields_are_one_line_errors(path, value, phrase):
@@ -86,7 +86,7 @@ def test_bad_energy_fields_are_one_line_errors(path, value, phrase):
 
 def test_bad_energy_override_on_the_command_line_exits_2(capsys):
     assert main(["run", "--model", "analytical", "--set", "dram.pj_per_byte=-3"]) == 2
-    assert capsys.readouterr().err == "--set: dram.pj_per_byte: expected a non-negative number, got -3\n"
+    assert capsys.readouterr().err == "--set: dram.pj_per_byte: expected a finite non-negative number, got -3\n"
 
 
 def test_energy_of_a_tiny_gemm_worked_by_hand():

@@ -143,9 +143,9 @@ def test_the_example_network(write):
 
 GRAPH_ERRORS = [
     # not a list of names
-    (("inputs: [image]", "inputs: image"), "layers[1].inputs: expected a non-empty list of tensor names, got 'image'"),
-    (("inputs: [image]", "inputs: [3]"), "layers[1].inputs: expected a non-empty list of tensor names, got a list"),
-    (("inputs: [image]", "inputs: []"), "layers[1].inputs: expected a non-empty list of tensor names, got a list"),
+    (("inputs: [image]", "inputs: image"), "layers[1].inputs: expected a non-empty list of at most 1,000 tensor names, got 'image'"),
+    (("inputs: [image]", "inputs: [3]"), "layers[1].inputs: expected a non-empty list of at most 1,000 tensor names, got a list"),
+    (("inputs: [image]", "inputs: []"), "layers[1].inputs: expected a non-empty list of at most 1,000 tensor names, got a list"),
     # unknown name, with the names it could have meant
     (("inputs: [image]", "inputs: [imag]"),
      "layers[1].inputs[0]: expected the name of a network input or an earlier layer, got 'imag' (known: image, c1)"),
@@ -193,7 +193,7 @@ GRAPH_ERRORS = [
      "inputs[1].name: expected a network input that some layer reads, got 'mask' (read by none)"),
     (("shape: [8, 8, 4]}]", "shape: [8, 8, 4]}, {name: image, shape: [8]}]"),
      "inputs[1].name: expected a unique network input name, got 'image' again"),
-    (("shape: [8, 8, 4]}]", "shape: [8, 0, 4]}]"), "inputs[0].shape: expected a non-empty list of positive integers"),
+    (("shape: [8, 8, 4]}]", "shape: [8, 0, 4]}]"), "inputs[0].shape: expected a non-empty list of at most 8 positive integers, each at most 16,777,216"),
     (("shape: [8, 8, 4]}]", "shape: [8, 8, 4], dtype: int8}]"), "inputs[0].dtype: unknown key, expected one of: name, shape"),
     (("inputs: [{name: image, shape: [8, 8, 4]}]", "inputs: image"),
      "inputs: expected a list of network inputs ({name, shape}), got 'image'"),

@@ -1,4 +1,4 @@
-"""Run a set of workloads on a set of designs, in parallel processes, with progress on stderr.
+"""Run a set of workloads on a set of designs, in parallel processes, with a progress bar on a terminal.
 
 Each (design, case) is an independent simulation, so they spread over worker
 processes; the longest ones are started first so the pool finishes together.
@@ -9,14 +9,13 @@ recorded with its one-line error instead of stopping the suite.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, TextIO
 
 from accelsim.config import Hardware, Workload
 from accelsim.errors import AccelsimError
 from accelsim.models import run_model
+from accelsim.progress import Progress
 from accelsim.stats import RunResult
 
 
@@ -67,7 +66,7 @@ def _cost(task: tuple[str, Hardware, Case]) -> float:
 
 
 def run_cases(designs: list[Hardware], cases: list[Case], model: str = "engine", jobs: int | None = None,
-              progress: TextIO | None = sys.stderr) -> list[Outcome]:
+              progress: bool = True) -> list[Outcome]:
     """Every case on every design; results in (design, case) order, whatever order they finished in.
 
     Runs on the sweep's executors (in-process for one job, else a warm process pool), the longest
@@ -79,28 +78,14 @@ def run_cases(designs: list[Hardware], cases: list[Case], model: str = "engine",
     jobs = default_jobs(len(tasks)) if jobs is None else max(1, jobs)
     index = {id(task): i for i, task in enumerate(tasks)}
     results: dict[int, Outcome] = {}
-    report: Callable[[Outcome], None] = _reporter(len(tasks), progress, time.perf_counter())
+    meter = Progress(len(tasks), "simulations", " runs", enabled=progress)
     executor = SerialExecutor(simulate_task) if jobs == 1 else PoolExecutor(jobs, simulate_task)
     try:
         for task, (run, error, seconds) in executor.run(sorted(tasks, key=lambda t: -_cost(t))):
             i = index[id(task)]
             results[i] = Outcome(task[1].name, task[2], run, error, seconds)
-            report(results[i])
+            meter.update("failed" if error else "done")
     finally:
         executor.close()
+        meter.close()
     return [results[i] for i in range(len(tasks))]
-
-
-def _reporter(total: int, stream: TextIO | None, started: float) -> Callable[[Outcome], None]:
-    done = 0
-
-    def report(outcome: Outcome) -> None:
-        nonlocal done
-        done += 1
-        if stream is None:
-            return
-        status = f"failed: {outcome.error}" if outcome.error else f"{outcome.seconds:.2f} s"
-        print(f"[{done:{len(str(total))}d}/{total}] {outcome.design} {outcome.case.label}: {status} "
-              f"({time.perf_counter() - started:.1f} s elapsed)", file=stream, flush=True)
-
-    return report

@@ -8,6 +8,9 @@ from __future__ import annotations
 from accelsim.bench.summary import RANKABLE, rank_correlation, ranking
 from accelsim.reports.table import Table, number, pct
 
+MIN_CORRELATED_DESIGNS = 3  # Spearman's rho over two designs is always +1 or -1: no information
+NO_CORRELATION = (f"rank correlation between networks: not shown (it needs at least {MIN_CORRELATED_DESIGNS} "
+                  f"designs; over two, every pair of networks correlates +1 or -1)")
 STALL_SHORT = {"stall_input": "input", "stall_weight": "weight", "stall_output": "output", "none": "none"}
 LABELS = {
     "inferences_per_s": "inferences/s", "latency_s": "latency s", "utilization": "utilization",
@@ -60,7 +63,7 @@ def correlation_table(rows: list[dict], metric: str, labels: dict[str, str], nam
         formats=[None] + [_rho] * len(cases),
         note="1: the two workloads order the designs the same way (one predicts the other); "
              "-1: opposite orders; - : undefined (fewer than two designs, or all equal).",
-        name=f"rank_correlation_{name}")
+        name=f"rank_correlation_{name}", labels=True)
 
 
 def _rho(x: float | None) -> str:
@@ -71,18 +74,14 @@ def micro_tables(rows: list[dict]) -> list[Table]:
     designs = designs_of(rows)
     by = {(r["design"], r["case"]): r for r in rows}
     kernels = list(dict.fromkeys(r["case"] for r in rows))
-    headers = ["kernel", "batch", "MACs"]
-    for d in designs:
-        headers += [f"{d} util", f"{d} util busy", f"{d} stall"]
+    headers = ["kernel", "batch", "MACs", "design", "util", "util busy", "stall"]  # a row per design: any number fits
     body = []
     for k in kernels:
-        first = by[(designs[0], k)]
-        line = [k, first["batch"], next((by[(d, k)]["macs"] for d in designs if by[(d, k)]["macs"]), None)]
+        macs = next((by[(d, k)]["macs"] for d in designs if by[(d, k)]["macs"]), None)
         for d in designs:
             r = by[(d, k)]
-            line += [r["utilization"], r["utilization_busy"], _stall(r)]
-        body.append(line)
-    formats = [None, None, number] + [pct, pct, None] * len(designs)
+            body.append([k, r["batch"], macs, d, r["utilization"], r["utilization_busy"], _stall(r)])
+    formats = [None, None, number, None, pct, pct, None]
     per_kernel = Table("Utilization and dominant stall per kernel", headers, body, formats,
                        note="util: MACs / (PEs x cycles); util busy: the same over the cycles the array computes; "
                             "stall: the stall part with the most cycles and its share of the cycles.",
@@ -95,9 +94,9 @@ def macro_tables(rows: list[dict], batch: int, rank_by: str = "inferences_per_s"
     designs = designs_of(rows)
     by = {(r["design"], r["group"], r["batch"]): r for r in rows}
     networks = list(dict.fromkeys(r["group"] for r in rows))
-    headers = ["network", "design", "latency ms (b1)", "inferences/s (b1)", f"inferences/s (b{batch})",
+    headers = ["network", "design", "latency ms (b1)", "inf/s (b1)", f"inf/s (b{batch})",
                "util (b1)", f"util (b{batch})", f"util busy (b{batch})", f"map. eff. (b{batch})",
-               f"mJ/inference (b{batch})", f"inferences/s/W (b{batch})", f"TOPS/W (b{batch})", f"stall (b{batch})"]
+               f"mJ/inf (b{batch})", f"inf/s/W (b{batch})", f"TOPS/W (b{batch})", f"stall (b{batch})"]
     body = []
     for n in networks:
         for d in designs:
@@ -117,10 +116,11 @@ def macro_tables(rows: list[dict], batch: int, rank_by: str = "inferences_per_s"
               ranking_table(throughput_rows, "inferences_per_s", f"networks at batch {batch}", "throughput"),
               ranking_table(latency_rows, "latency_s", "networks at batch 1", "latency"),
               ranking_table(throughput_rows, "utilization", f"networks at batch {batch}", "utilization"),
-              ranking_table(throughput_rows, "inferences_per_s_per_w", f"networks at batch {batch}", "efficiency"),
-              correlation_table(throughput_rows, rank_by, labels, rank_by)]
-    if rank_by != "utilization":
-        tables.append(correlation_table(throughput_rows, "utilization", labels, "utilization"))
+              ranking_table(throughput_rows, "inferences_per_s_per_w", f"networks at batch {batch}", "efficiency")]
+    if len(designs) >= MIN_CORRELATED_DESIGNS:  # with two designs every pair of networks correlates +1 or -1
+        tables.append(correlation_table(throughput_rows, rank_by, labels, rank_by))
+        if rank_by != "utilization":
+            tables.append(correlation_table(throughput_rows, "utilization", labels, "utilization"))
     return tables
 
 
@@ -131,8 +131,8 @@ def workload_tables(rows: list[dict], layer_records: dict[str, list[dict]]) -> l
     """
     batch = rows[0]["batch"] if rows else 1
     per_design = Table(
-        "Per design", ["design", "latency ms", "inferences/s", "util", "util busy", "map. eff.", "effective TOPS",
-                       "mJ/inference", "inferences/s/W", "TOPS/W", "bound by", "stall"],
+        "Per design", ["design", "latency ms", "inf/s", "util", "util busy", "map. eff.", "effective TOPS",
+                       "mJ/inf", "inf/s/W", "TOPS/W", "bound by", "stall"],
         [[r["design"], r["latency_s"], r["inferences_per_s"], r["utilization"], r["utilization_busy"],
           r["mapping_efficiency"], r["effective_tops"], r["energy_per_inference_j"], r["inferences_per_s_per_w"],
           r["tops_per_w"], r["bound_by"] or "failed", _stall(r)] for r in rows],

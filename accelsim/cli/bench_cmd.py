@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from accelsim import __version__
-from accelsim.cli.common import positive_int
+from accelsim.bench.tables import MIN_CORRELATED_DESIGNS, NO_CORRELATION
+from accelsim.cli.common import batch_size, make_dir, positive_int, write_file
 from accelsim.config import Hardware, load_hardware
 from accelsim.errors import ConfigError
 from accelsim.models import MODELS
@@ -36,13 +36,15 @@ def add_suite_options(p: argparse.ArgumentParser) -> None:
                    help="designs to compare: hwconfig YAMLs, SCALE-Sim .cfg files or shipped names")
     p.add_argument("--model", choices=list(MODELS), default=next(iter(MODELS)),
                    help="engine: discrete-event simulation; analytical: closed form (default: %(default)s)")
-    p.add_argument("--batch", type=positive_int, default=None,
+    p.add_argument("--batch", type=batch_size, default=None,
                    help=f"macro: the throughput batch (default {THROUGHPUT_BATCH}); a workload: its batch")
     p.add_argument("--rank-by", choices=list(RANKABLE), default="inferences_per_s",
                    help="macro: the metric whose order of the designs is correlated between networks "
                         "(default: %(default)s)")
     p.add_argument("--jobs", type=positive_int, default=None,
                    help="worker processes (default: one per core, at most one per simulation)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (there is none when stderr is not a "
+                                                              "terminal)")
 
 
 def load_designs(names: list[str]) -> list[Hardware]:
@@ -72,7 +74,7 @@ def run_suite(suite: str, args: argparse.Namespace):
     else:
         batch = args.batch or THROUGHPUT_BATCH
         cases = macro_cases(batch)
-    outcomes = run_cases(designs, cases, model=args.model, jobs=args.jobs)
+    outcomes = run_cases(designs, cases, model=args.model, jobs=args.jobs, progress=not args.quiet)
     rows = summary_rows(outcomes)
     tables = micro_tables(rows) if suite == "micro" else macro_tables(rows, batch, args.rank_by)
     return cases, outcomes, rows, tables, batch
@@ -100,19 +102,17 @@ def rows_csv(rows: list[dict]) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    out = make_dir(args.output) if args.output else None  # before the long work, not after it
     _, _, rows, tables, batch = run_suite(args.suite, args)
     print("\n\n".join(t.text() for t in tables))
-    if args.output:
-        out = Path(args.output)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / f"{args.suite}.csv").write_text(rows_csv(rows))
-            doc = suite_document(args.suite, args, rows, tables, batch)
-            (out / f"{args.suite}.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
-            for table in tables:
-                if table.name.startswith("rank_correlation"):
-                    (out / f"{args.suite}_{table.name}.csv").write_text(table.csv())
-        except OSError as err:
-            raise ConfigError(str(out), "", f"cannot write: {err.strerror}") from None
+    if args.suite == "macro" and len(args.hw) < MIN_CORRELATED_DESIGNS:
+        print(f"\n{NO_CORRELATION}")
+    if out is not None:
+        write_file(out / f"{args.suite}.csv", rows_csv(rows))
+        doc = suite_document(args.suite, args, rows, tables, batch)
+        write_file(out / f"{args.suite}.json", json.dumps(doc, indent=2, allow_nan=False) + "\n")
+        for table in tables:
+            if table.name.startswith("rank_correlation"):
+                write_file(out / f"{args.suite}_{table.name}.csv", table.csv())
         print(f"wrote {out}/{args.suite}.csv, {args.suite}.json", file=sys.stderr)
     return 0

@@ -9,19 +9,56 @@ from pathlib import Path
 from accelsim.config import Hardware, Workload, load_hardware, load_workload
 from accelsim.config.hardware import Dataflow
 from accelsim.config.loader import parse_override, with_overrides
+from accelsim.config.schema import MAX_BATCH
+from accelsim.errors import ConfigError, describe
 
 DEFAULT_HW = "tpu_v1"
 DEFAULT_WORKLOAD = "resnet50"
 
 
-def positive_int(text: str) -> int:
+MAX_OPTION_INT = 2**31  # --jobs, --top, --folds, --worst, ... (--batch: the workload bound)
+
+
+def positive_int(text: str, maximum: int = MAX_OPTION_INT) -> int:
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 40 else int("too long")
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {describe(text)}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    if value > maximum:
+        raise argparse.ArgumentTypeError(f"expected at most {maximum:,}, got {value}")
     return value
+
+
+def batch_size(text: str) -> int:
+    return positive_int(text, MAX_BATCH)
+
+
+def make_dir(path: str | Path) -> Path:
+    """An output folder, created if needed; a problem (a file in the way) is one line."""
+    path = Path(path)
+    blocked = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        raise ConfigError(str(path), "", f"{blocked} is a file, expected a folder there")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(str(path), "", f"cannot create the output folder: {err.strerror or err}") from None
+    return path
+
+
+def write_file(path: str | Path, text: str) -> Path:
+    """Write a text output (creating its folder); a directory or a path under a file is one line."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(str(path), "", "is a directory, expected a file name")
+    make_dir(path.parent)
+    try:
+        path.write_text(text)
+    except OSError as err:
+        raise ConfigError(str(path), "", f"cannot write: {err.strerror or err}") from None
+    return path
 
 
 def add_hw_options(parser: argparse.ArgumentParser, default: str | None = DEFAULT_HW) -> None:
@@ -36,7 +73,7 @@ def add_hw_options(parser: argparse.ArgumentParser, default: str | None = DEFAUL
 def add_workload_options(parser: argparse.ArgumentParser, default: str | None = DEFAULT_WORKLOAD) -> None:
     parser.add_argument("--workload", default=default, metavar="PATH|NAME",
                         help=f"workload YAML, SCALE-Sim topology CSV, ONNX, or a shipped name (default: {default})")
-    parser.add_argument("--batch", type=positive_int, help="override the workload's batch size")
+    parser.add_argument("--batch", type=batch_size, help="override the workload's batch size")
     parser.add_argument("--dim", action="append", default=[], metavar="NAME=SIZE",
                         help="size of a dynamic ONNX input dimension, e.g. --dim seq=128 (repeatable)")
 
@@ -73,9 +110,7 @@ def workload_from_args(args: argparse.Namespace) -> Workload:
 def emit(text: str, output: str | None) -> None:
     """Write to a file (creating its folder) or to stdout."""
     if output:
-        path = Path(output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path = write_file(output, text)
         print(f"wrote {path}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -13,7 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from accelsim.cli.common import add_hw_options, add_workload_options, positive_int, workload_from_args
+from accelsim.cli.common import (add_hw_options, add_workload_options, make_dir, positive_int, workload_from_args,
+                                 write_file)
 from accelsim.compare.measured import Measured, MeasuredFile, match_layers, read_measured
 from accelsim.config import Hardware, Workload, load_hardware
 from accelsim.config.loader import parse_override, with_overrides
@@ -113,10 +114,9 @@ def main(args: argparse.Namespace) -> int:
     if args.output:
         from accelsim.compare.plots import write_plots
 
-        directory = Path(args.output)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "compare.csv").write_text(comparison_csv(comparison))
-        (directory / "compare.json").write_text(comparison_json(comparison))
+        directory = make_dir(args.output)
+        write_file(directory / "compare.csv", comparison_csv(comparison))
+        write_file(directory / "compare.json", comparison_json(comparison))
         written = [directory / "compare.csv", directory / "compare.json", *write_plots(comparison, directory)]
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     return 0

@@ -14,14 +14,15 @@ import io
 import json
 import math
 import sys
-from pathlib import Path
 
 from accelsim.cli.common import (
     add_hw_options,
     add_workload_options,
     hardware_from_args,
+    make_dir,
     positive_int,
     workload_from_args,
+    write_file,
 )
 from accelsim.models import MODELS
 
@@ -150,10 +151,9 @@ def main(args: argparse.Namespace) -> int:
         lines += ["", "points (#N in the tables):"] + [f"  {text}" for text in labels.values()]
     print("\n".join(lines))
     if args.output:
-        directory = Path(args.output)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "formulas.csv").write_text(_csv(reports))
-        (directory / "formulas.json").write_text(_json(reports, threshold, labels))
+        directory = make_dir(args.output)
+        write_file(directory / "formulas.csv", _csv(reports))
+        write_file(directory / "formulas.json", _json(reports, threshold, labels))
         print(f"wrote {directory / 'formulas.csv'}, {directory / 'formulas.json'}", file=sys.stderr)
     return 0
 

@@ -55,8 +55,9 @@ def _draw_figures(sections, jobs: int | None) -> None:
         s.blocks = [drawn[id(b)] if isinstance(b, Fig) else b for b in s.blocks]
 
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+def _say(text: str, quiet: bool = False) -> None:
+    if not quiet:
+        print(text, file=sys.stderr, flush=True)
 
 
 def _check_output(path: Path) -> None:
@@ -80,18 +81,18 @@ def main(args: argparse.Namespace) -> int:
     _check_output(out)
     suite = args.suite
     if suite in ("macro", "micro"):
-        _say(f"report: running the {suite} suite on {len(args.hw)} designs")
+        _say(f"report: running the {suite} suite on {len(args.hw)} designs", args.quiet)
         cases, outcomes, rows, tables, batch = run_suite(suite, args)
     else:
         workload = load_workload(suite, batch=args.batch)
         designs = load_designs(args.hw)
         batch = workload.batch
         cases = [Case(f"{workload.name} b{workload.batch}", workload, workload.name)]
-        _say(f"report: running {workload.name} (batch {batch}) on {len(designs)} designs")
-        outcomes = run_cases(designs, cases, model=args.model, jobs=args.jobs)
+        _say(f"report: running {workload.name} (batch {batch}) on {len(designs)} designs", args.quiet)
+        outcomes = run_cases(designs, cases, model=args.model, jobs=args.jobs, progress=not args.quiet)
         rows = summary_rows(outcomes)
         tables = workload_tables(rows, _layer_records(outcomes))
-    _say(f"report: simulations done in {time.perf_counter() - started:.1f} s; drawing figures")
+    _say(f"report: simulations done in {time.perf_counter() - started:.1f} s; drawing figures", args.quiet)
     from accelsim.reports.html import page
 
     intro, sections = _sections(suite, args, outcomes, rows, tables, batch)
@@ -107,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
     except OSError as err:
         raise ConfigError(str(out), "", f"cannot write: {err.strerror}") from None
     _say(f"wrote {out} ({len(text) / 1e6:.1f} MB), {stem}.md and {len(tables)} CSV tables "
-         f"in {time.perf_counter() - started:.1f} s")
+         f"in {time.perf_counter() - started:.1f} s", args.quiet)
     return 0
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from accelsim.cli.common import add_hw_options, add_workload_options, emit, hardware_from_args, workload_from_args
+from accelsim.cli.common import (add_hw_options, add_workload_options, emit, hardware_from_args, workload_from_args,
+                                 write_file)
 from accelsim.errors import ConfigError
 from accelsim.models import MODELS, run_model
 from accelsim.reports.files import to_csv, to_json
@@ -51,17 +51,12 @@ def _run_traced(args: argparse.Namespace, hw, workload):
     if args.model != "engine":
         raise ConfigError("--trace", "", f"needs --model engine (the analytical model has no timeline), "
                                          f"got --model {args.model}")
-    from accelsim.engine import simulate
     from accelsim.engine.timeline import Timeline
+    from accelsim.models import simulate
     from accelsim.reports.trace import to_trace_json
 
     timeline = Timeline()
     run = simulate(hw, workload, timeline)
-    path = Path(args.trace)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_trace_json(run, timeline))
-    except OSError as err:
-        raise ConfigError(str(path), "", f"cannot write the trace: {err.strerror}") from None
+    path = write_file(args.trace, to_trace_json(run, timeline))
     print(f"wrote {path} (Chrome trace-event JSON: open in https://ui.perfetto.dev)", file=sys.stderr)
     return run

@@ -47,6 +47,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--top", type=positive_int, default=10, metavar="N", help="show N points (default: 10)")
     show.add_argument("--workload", metavar="NAME", help="only the points of this workload")
     show.set_defaults(func=main)
+    fix = commands.add_parser("repair", help="recover the intact points of a damaged results file",
+                              description="Recover every point of a damaged (e.g. truncated) results file whose "
+                                          "records are intact, in place: each stored point carries a seal (its "
+                                          "status and a CRC-32 of its records) that is checked. The original is "
+                                          "kept as FILE.damaged; the points that are lost become pending, so "
+                                          "`accelsim sweep --resume` runs exactly those again. An intact file is "
+                                          "left as it is.")
+    fix.add_argument("file", metavar="FILE", help="results file written by accelsim sweep")
+    fix.set_defaults(func=repair_main)
+
+
+def repair_main(args: argparse.Namespace) -> int:
+    from accelsim.reports.store import repair
+
+    report = repair(args.file)
+    print(report.summary() + (f"; the damaged original is {args.file}.damaged" if report.damaged else ""))
+    return 0
 
 
 def _cell(value) -> str:
@@ -78,33 +95,30 @@ def main(args: argparse.Namespace) -> int:
     if len(results.totals) and args.sort not in numeric:
         raise ConfigError("--sort", args.sort, "expected a numeric total: " + ", ".join(numeric))
     descending = args.order == "desc" if args.order else higher_is_better(args.sort)
-    values = totals[args.sort].astype(float) if len(totals) else np.zeros(0)
-    values = np.where(np.isnan(values), math.inf if not descending else -math.inf, values)
-    order = np.argsort(-values if descending else values, kind="stable")
-    best = totals[order][: args.top]
-
     counts = {s: int((points["status"] == s).sum()) for s in ("done", "failed", "error", "pending")}
     state = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s in ("done", "failed"))
     about = f"{args.file}: {len(results.points)} points ({results.model} model, accelsim {results.accelsim_version})"
     print(f"{about}; {args.workload}: {len(points)} points: {state}" if args.workload else f"{about}: {state}")
-    if not len(best):
+    if not len(totals):
         print("no point is done yet")
-    else:
-        way = "largest" if descending else "smallest"
-        print(f"best {len(best)} of {len(totals)} by {args.sort} ({way} first):\n")
-        shown = [(c, h, f) for c, h, f in SHOWN if c in totals.dtype.names]
-        if args.sort not in [c for c, _, _ in shown]:
-            shown.append((args.sort, args.sort, _cell))
-        axes = [_axis_column(a, totals) for a in results.axes]
-        several = len(set(points["workload"])) > 1 or len(set(points["batch"])) > 1
-        headers = ["rank", "point", "hardware", *(["workload", "batch"] if several else []), *results.axes,
-                   *(h for _, h, _ in shown)]
-        rows = []
-        for rank, row in enumerate(best, 1):
-            rows.append([str(rank), str(row["point"]), row["base"],
-                         *([row["workload"], str(row["batch"])] if several else []),
-                         *(_cell(row[a]) for a in axes), *(f(row[c]) for c, _, f in shown)])
-        print(render_table(headers, rows, "rrl" + "lr" * several + "l" * len(axes) + "r" * len(shown)))
+    way = "largest" if descending else "smallest"
+    shown = [(c, h, f) for c, h, f in SHOWN if c in totals.dtype.names]
+    if args.sort not in [c for c, _, _ in shown]:
+        shown.append((args.sort, args.sort, _cell))
+    axes = [_axis_column(a, totals) for a in results.axes]
+    # Points of different workloads (or batches) are not comparable: rank each group on its own.
+    groups = list(dict.fromkeys(zip(totals["workload"].tolist(), totals["batch"].tolist())))
+    for i, (workload, batch) in enumerate(groups):
+        group = totals[(totals["workload"] == workload) & (totals["batch"] == batch)]
+        values = group[args.sort].astype(float)
+        values = np.where(np.isnan(values), math.inf if not descending else -math.inf, values)
+        best = group[np.argsort(-values if descending else values, kind="stable")][: args.top]
+        within = f" of {workload}, batch {batch}" if len(groups) > 1 else ""
+        print(("\n" if i else "") + f"best {len(best)} of {len(group)}{within} by {args.sort} ({way} first):\n")
+        headers = ["rank", "point", "hardware", *results.axes, *(h for _, h, _ in shown)]
+        rows = [[str(rank), str(row["point"]), row["base"], *(_cell(row[a]) for a in axes),
+                 *(f(row[c]) for c, _, f in shown)] for rank, row in enumerate(best, 1)]
+        print(render_table(headers, rows, "rrl" + "l" * len(axes) + "r" * len(shown)))
     problems = points[(points["status"] == "failed") | (points["status"] == "error")]
     if len(problems):
         print(f"\nnot done ({len(problems)}):")

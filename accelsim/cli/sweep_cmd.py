@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--cluster", choices=["local"], help="start a local Dask cluster and run the points on it")
     p.add_argument("--progress-every", type=positive_int, metavar="N",
                    help="when stderr is not a terminal, print a progress line every N points "
-                        "(default: every 5%% of the points)")
+                        "(default: none; on a terminal a progress bar is shown)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=main)
 
@@ -41,7 +41,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"warning: {line}", file=sys.stderr)
     try:
         report = execute(spec, args.output, jobs=args.jobs, resume=args.resume, scheduler=args.scheduler,
-                         cluster=args.cluster, progress=not args.quiet, progress_every=args.progress_every)
+                         cluster=args.cluster, progress=False if args.quiet else None,
+                         progress_every=args.progress_every)
     except SweepAborted as err:
         print(f"{args.output}: {err}", file=sys.stderr)
         return 1

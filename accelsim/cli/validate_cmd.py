@@ -13,16 +13,19 @@ budget (not validated, so not a success); 2 bad input.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from typing import TYPE_CHECKING
 
+from accelsim.errors import ConfigError
 from accelsim.cli.common import add_hw_options, add_workload_options, hardware_from_args, workload_from_args
 from accelsim.reports.table import render_table
 
 if TYPE_CHECKING:
     from accelsim.reference.checks import FoldShape, ShapeCheck
 
+HEADERS = ["fold (rows x cols)", "T", "layers", "fold starts (formula)", "fold starts (model)", "cycles (formula)",
+           "cycles (model)", "product", "seconds", "result"]
+MAX_REFERENCE_PES = 2**20  # documented in docs/hardware.md (Input limits)
 EXIT_MISMATCH = 1
 EXIT_INCOMPLETE = 3
 FOLDS_PER_SHAPE = 2
@@ -52,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                "shapes skipped (over the time budget), 2 bad input")
     add_hw_options(p)
     add_workload_options(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--budget-s", type=positive_seconds, default=120.0, metavar="S",
                    help="wall-clock budget; shapes that would exceed it are skipped (default: %(default)g)")
     p.set_defaults(func=main)
@@ -60,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     hw = hardware_from_args(args)
     workload = workload_from_args(args)
+    if hw.array.pes > MAX_REFERENCE_PES:  # the register model keeps state for every PE
+        raise ConfigError(args.hw, "array", f"{hw.array.rows} x {hw.array.cols} PEs, the register model runs at most "
+                                            f"{MAX_REFERENCE_PES:,} PEs (1024 x 1024)")
     began = time.perf_counter()
     # Imported here: loading the compiled kernels is only worth it for this command.
     from accelsim.reference.checks import check_fold_shape, fold_shapes, warm_up
@@ -70,6 +77,9 @@ def main(args: argparse.Namespace) -> int:
     rate = PRIOR_S_PER_PE_CYCLE
     largest = 0
     rows, hazards, mismatches, skipped = [], [], 0, 0
+    from accelsim.progress import Progress
+
+    meter = Progress(len(shapes), "validate", " fold shapes", enabled=not args.quiet)
     for n, shape in enumerate(shapes, start=1):
         work = shape.pe_cycles(array, FOLDS_PER_SHAPE)
         label = f"{shape.rows_used}x{shape.cols_used}, T={shape.time}"
@@ -77,13 +87,14 @@ def main(args: argparse.Namespace) -> int:
         if elapsed + RATE_MARGIN * rate * work > args.budget_s:
             skipped += 1
             rows.append(_row(shape, None))
-            print(f"validate: [{n}/{len(shapes)}] {label}: skipped (about {rate * work:.1f} s, "
-                  f"{args.budget_s - elapsed:.1f} s of budget left)", file=sys.stderr)
+            meter.write(f"validate: [{n}/{len(shapes)}] {label}: skipped (about {rate * work:.1f} s, "
+                        f"{args.budget_s - elapsed:.1f} s of budget left)")
+            meter.update("failed")
             continue
         if overhead_s is None:
             # Compiling (tens of seconds without numba's cache) counts against the budget, but
             # not in the rate that predicts each shape's time.
-            print("validate: loading the register model (compiled on first use)", file=sys.stderr)
+            meter.bar.set_postfix_str("loading the register model (compiled on first use)")
             overhead_s = warm_up(array)
         check = check_fold_shape(array, shape, FOLDS_PER_SHAPE)
         if work >= largest:  # the biggest run so far predicts the rest best
@@ -92,14 +103,14 @@ def main(args: argparse.Namespace) -> int:
         rows.append(_row(shape, check))
         if check.hazard:
             hazards.append(f"{shape.rows_used} x {shape.cols_used}, T={shape.time}: {check.hazard}")
-        print(f"validate: [{n}/{len(shapes)}] {label}: {'ok' if check.matches else 'MISMATCH'} "
-              f"({check.seconds:.1f} s)", file=sys.stderr)
+        if not check.matches:
+            meter.write(f"validate: [{n}/{len(shapes)}] {label}: MISMATCH ({check.seconds:.1f} s)")
+        meter.update("done" if check.matches else "error")
+    meter.close()
     mode = "pipelined" if array.pipelined_folds else "SCALE-Sim compatible"
     print(f"hardware {hw.name}: {array.rows}x{array.cols} {array.dataflow.value}, {mode} folds; "
           f"workload {workload.name}, batch {workload.batch}; {FOLDS_PER_SHAPE} consecutive folds per shape")
-    print(render_table(["fold (rows x cols)", "T", "layers", "fold starts (formula)", "fold starts (model)",
-                        "cycles (formula)", "cycles (model)", "product", "seconds", "result"],
-                       rows, "lrlrrrrlrl"))
+    print(render_table(HEADERS, rows, "lrlrrrrlrl"))
     checked = len(shapes) - skipped
     print(f"{checked} fold shapes checked, {mismatches} mismatches")
     if skipped:

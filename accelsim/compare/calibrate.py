@@ -160,11 +160,16 @@ class Evaluator:
             raise ConfigError("--model", "", f"expected engine or analytical, got {model!r}")
         self.hw, self.workload, self.model, self.params = hw, workload, model, params
         self.schedule = schedule if schedule is not None else build_schedule(hw, workload)
+        if model == "engine" and schedule is None:
+            from accelsim.limits import check_schedule
+
+            check_schedule(self.schedule)
         index = {ls.name: i for i, ls in enumerate(self.schedule.layers)}
         self.rows = [index[name] for name in names]
         self.cache: dict[tuple, np.ndarray] = {}
         self.evaluations = 0
         self.seconds = 0.0
+        self.meter = None  # an accelsim.progress.Progress counting the evaluations
 
     def overrides(self, x) -> dict:
         return {p.path: p.value(xi) for p, xi in zip(self.params, x)}
@@ -189,6 +194,8 @@ class Evaluator:
             self.cache[key] = np.asarray(values, dtype=float)
             self.evaluations += 1
             self.seconds += time.perf_counter() - began
+            if self.meter is not None:
+                self.meter.update()
         return self.cache[key]
 
 
@@ -325,8 +332,25 @@ def _bound(value: float, p: Parameter, lower: float, upper: float) -> str | None
 
 def calibrate(hw: Hardware, workload: Workload, measured: Measured, fit_paths: list[str] | None = None,
               bounds: dict[str, tuple[float, float]] | None = None, folds: int = DEFAULT_FOLDS,
-              model: str = "engine") -> Calibration:
-    """Fit ``fit_paths`` (default: ``DEFAULT_FIT``) to the measured layers' cycles."""
+              model: str = "engine", progress: bool = False) -> Calibration:
+    """Fit ``fit_paths`` (default: ``DEFAULT_FIT``) to the measured layers' cycles.
+
+    ``progress``: count the model evaluations on a bar (on a terminal only, accelsim.progress).
+    """
+    from accelsim.progress import Progress
+
+    from accelsim import limits
+
+    limits.check_mapping(hw, workload)  # the evaluations reuse one schedule: the run's size is checked once
+    meter = Progress(None, "calibrate", " evaluations", enabled=progress)
+    try:
+        return _calibrate(hw, workload, measured, fit_paths, bounds, folds, model, meter)
+    finally:
+        meter.close()
+
+
+def _calibrate(hw: Hardware, workload: Workload, measured: Measured, fit_paths, bounds, folds: int, model: str,
+               meter) -> Calibration:
     began = time.perf_counter()
     paths = list(fit_paths or DEFAULT_FIT)
     for path in paths:
@@ -340,6 +364,7 @@ def calibrate(hw: Hardware, workload: Workload, measured: Measured, fit_paths: l
     data = to_data(hw)
     x_initial = np.array([_get(data, p.path) for p in params], dtype=float)
     ev = Evaluator(hw, workload, model, params, target.names)
+    ev.meter = meter
     before_all = ev.cycles(x_initial)
     usable = before_all > 0  # fused layers take no cycles in the model: nothing to fit them with
     skipped = list(target.skipped) + [f"{n} (0 simulated cycles: fused)" for n, ok in zip(target.names, usable)
@@ -348,6 +373,7 @@ def calibrate(hw: Hardware, workload: Workload, measured: Measured, fit_paths: l
         names = tuple(n for n, ok in zip(target.names, usable) if ok)
         target = Target(names=names, cycles=target.cycles[usable], metric=target.metric, skipped=tuple(skipped))
         ev = Evaluator(hw, workload, model, params, names, schedule=ev.schedule)
+        ev.meter = meter
         before_all = ev.cycles(x_initial)
     n = len(target.names)
     every = np.arange(n)

@@ -144,7 +144,7 @@ def header_lines(comparison: Comparison) -> list[str]:
 
 def comparison_table(comparison: Comparison) -> str:
     """The terminal report: a table per metric, its statistics and worst layers."""
-    from accelsim.reports.table import BREAKDOWN_SHORT, render_table
+    from accelsim.reports.table import BREAKDOWN_SHORT, render_table, wrap
 
     out = header_lines(comparison)
     for mc in comparison.metrics:
@@ -167,9 +167,9 @@ def comparison_table(comparison: Comparison) -> str:
                    f"{'n/a' if a.geomean_ratio is None else f'{a.geomean_ratio:.3f}'}   "
                    f"Pearson {_corr(a.pearson)}   Spearman {_corr(a.spearman)}   ({a.pairs} layers)")
         if mc.worst:
-            out.append("worst      " + "; ".join(
+            out.append(wrap("worst      " + "; ".join(
                 f"{r.layer} {_pct(r.rel_error)} (simulated: {r.dominant} {100 * r.dominant_share:.0f}%)"
-                for r in mc.worst))
+                for r in mc.worst)))
     return "\n".join(out) + "\n"
 
 

@@ -297,10 +297,9 @@ def read_csv(path: str | Path) -> MeasuredFile:
     """One row per layer; ``# key: value`` lines before the header are metadata."""
     path = Path(path)
     source = str(path)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(source, "", f"cannot read: {getattr(err, 'strerror', None) or err}") from None
+    from accelsim.config.loader import read_text
+
+    lines = read_text(path, "measured-data CSV").splitlines()
     header_meta: dict[str, tuple[Any, str]] = {}
     columns: dict[int, str] | None = None
     header_line = 0
@@ -320,7 +319,13 @@ def read_csv(path: str | Path) -> MeasuredFile:
                     raise ConfigError(source, where, f"repeated metadata key (also {header_meta[key][1]})")
                 header_meta[key] = (_meta_value(key, value, source, where), f"row {number}")
             continue
-        cells = next(csv.reader([line]))
+        if len(line) > MAX_LINE_CHARS:
+            raise ConfigError(source, f"row {number}", f"{len(line):,} characters, expected at most "
+                                                       f"{MAX_LINE_CHARS:,} in a row")
+        try:
+            cells = next(csv.reader([line]))
+        except csv.Error as err:
+            raise ConfigError(source, f"row {number}", f"not a CSV row: {err}") from None
         if columns is None:
             columns, header_line = _check_columns(cells, source, number), number
             continue
@@ -361,6 +366,25 @@ def read_csv(path: str | Path) -> MeasuredFile:
 # ---------------------------------------------------------------- ONNX Runtime profiles
 
 ORT_KERNEL_SUFFIX = "_kernel_time"
+MAX_JSON_DEPTH = 64          # a trace-event file is a list (or object) of flat events
+MAX_NUMBER_DIGITS = 40       # digits of one integer in a profile
+MAX_LINE_CHARS = 10_000      # characters of one measured-data CSV row
+
+
+def _json_depth(text: str) -> int:
+    """Deepest nesting of brackets outside strings, without parsing (``json`` recurses per level)."""
+    import numpy as np
+
+    bare = re.sub(r'"(?:[^"\\]|\\.)*"', "", text).encode()
+    codes = np.frombuffer(bare, dtype=np.uint8)
+    steps = np.isin(codes, (91, 123)).astype(np.int64) - np.isin(codes, (93, 125))  # [ { minus ] }
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-')):,} digits (at most {MAX_NUMBER_DIGITS})")
+    return int(text)
 
 
 def read_onnxruntime_profile(path: str | Path) -> MeasuredFile:
@@ -374,12 +398,17 @@ def read_onnxruntime_profile(path: str | Path) -> MeasuredFile:
     """
     path = Path(path)
     source = str(path)
+    from accelsim.config.loader import read_text
+
+    text = read_text(path, "ONNX Runtime profile")
+    depth = _json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise ConfigError(source, "", f"not an ONNX Runtime profile: nested {depth:,} levels deep, expected at "
+                                      f"most {MAX_JSON_DEPTH}")
     try:
-        events = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(source, "", f"cannot read: {err.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(source, "", f"not valid JSON: {err}") from None
+        events = json.loads(text, parse_int=_json_int)
+    except ValueError as err:  # JSONDecodeError, and numbers beyond the bound
+        raise ConfigError(source, "", f"not valid JSON: {str(err).splitlines()[0][:200]}") from None
     if isinstance(events, dict) and isinstance(events.get("traceEvents"), list):
         events = events["traceEvents"]
     if not isinstance(events, list):

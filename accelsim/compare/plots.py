@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from accelsim.compare.compare import DISPLAY, TITLES, Comparison, MetricComparison
+from accelsim.reports.plots import literal_text
 
 DPI = 120
 
@@ -72,6 +73,7 @@ def write_plots(comparison: Comparison, directory: str | Path) -> list[Path]:
                 f"{run.model} model"
         for kind, make in (("scatter", _scatter), ("error", _errors)):
             path = directory / f"{mc.metric}_{kind}.png"
-            make(mc, title).savefig(path)
+            with literal_text():  # layer and workload names are drawn as written, never as TeX
+                make(mc, title).savefig(path)
             written.append(path)
     return written

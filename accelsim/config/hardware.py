@@ -19,7 +19,10 @@ import functools
 import math
 from dataclasses import dataclass
 
-from accelsim.config.schema import (
+from accelsim.config.schema import (  # noqa: F401  (MAX_*: the documented bounds, docs/hardware.md)
+    MAX_ARRAY_SIDE, MAX_AREA_MM2, MAX_BUFFER_KIB, MAX_BURST_BYTES, MAX_CHANNELS, MAX_CHUNK_BYTES, MAX_CLOCK_MHZ,
+    MAX_COST_USD, MAX_DMA_ENGINES, MAX_DRAM_GB_PER_S, MAX_DRAM_LATENCY_NS, MAX_ELEMENT_BYTES, MAX_ENERGY_PJ,
+    MAX_OUTSTANDING, MAX_OVERHEAD_CYCLES, MAX_SETUP_CYCLES, MAX_STATIC_MW, MAX_VECTOR_ELEMENTS,
     PYTHON,
     Validated,
     finite_positive_number,
@@ -56,17 +59,17 @@ class Dataflow(enum.Enum):
 
 @dataclass(frozen=True)
 class ArrayConfig(Validated):
-    rows: int = spec(positive_int(), doc="PE rows (R)")
-    cols: int = spec(positive_int(), doc="PE columns (C)")
+    rows: int = spec(positive_int(MAX_ARRAY_SIDE), doc="PE rows (R)")
+    cols: int = spec(positive_int(MAX_ARRAY_SIDE), doc="PE columns (C)")
     dataflow: Dataflow = spec(doc="os, ws or is")
-    bytes_per_input: int = spec(positive_int(), default=1, doc="input activation element")
-    bytes_per_weight: int = spec(positive_int(), default=1, doc="weight element")
-    bytes_per_psum: int = spec(positive_int(), default=4, doc="partial sum held in the accumulators")
-    bytes_per_output: int = spec(positive_int(), default=1, doc="output activation written to DRAM")
+    bytes_per_input: int = spec(positive_int(MAX_ELEMENT_BYTES), default=1, doc="input activation element")
+    bytes_per_weight: int = spec(positive_int(MAX_ELEMENT_BYTES), default=1, doc="weight element")
+    bytes_per_psum: int = spec(positive_int(MAX_ELEMENT_BYTES), default=4, doc="partial sum held in the accumulators")
+    bytes_per_output: int = spec(positive_int(MAX_ELEMENT_BYTES), default=1, doc="output activation written to DRAM")
     pipelined_folds: bool = spec(default=True, doc="false: SCALE-Sim 3.0.0 fold timing")
     pack_groups: bool = spec(default=True, doc="put several groups of a grouped or depthwise conv side by side in "
                                                "one fold, where the dataflow allows it (WS; pipelined folds only)")
-    mac_pj: float | None = spec(non_negative_number(), default=None,
+    mac_pj: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                 doc="energy of one MAC in pJ; null: Horowitz 45 nm by element widths (docs/energy.md)")
 
     @property
@@ -76,11 +79,11 @@ class ArrayConfig(Validated):
 
 @dataclass(frozen=True)
 class BufferConfig(Validated):
-    size_kib: float = spec(finite_positive_number(), doc="capacity in KiB (1024 bytes)")
+    size_kib: float = spec(finite_positive_number(MAX_BUFFER_KIB), doc="capacity in KiB (1024 bytes)")
     double_buffered: bool = spec(default=True, doc="split into two slots so loads overlap compute")
-    read_pj_per_byte: float | None = spec(non_negative_number(), default=None,
+    read_pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                           doc="energy per byte read in pJ; null: Horowitz 45 nm by size (docs/energy.md)")
-    write_pj_per_byte: float | None = spec(non_negative_number(), default=None,
+    write_pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                            doc="energy per byte written in pJ; null: as read_pj_per_byte's default")
 
     @property
@@ -110,44 +113,45 @@ class SramConfig(Validated):
 
 @dataclass(frozen=True)
 class DramConfig(Validated):
-    bandwidth_gb_per_s: float = spec(positive_number(), doc="peak bandwidth, 10^9 B/s; .inf for an ideal memory")
-    latency_ns: float = spec(non_negative_number(), doc="access latency of one request")
-    burst_bytes: int = spec(positive_int(), default=64, doc="bytes per request")
-    channels: int = spec(positive_int(), default=1, doc="independent channels sharing the peak")
-    max_outstanding: int = spec(positive_int(), default=32, doc="requests in flight (all channels)")
+    bandwidth_gb_per_s: float = spec(positive_number(MAX_DRAM_GB_PER_S), doc="peak bandwidth, 10^9 B/s; .inf for an ideal memory")
+    latency_ns: float = spec(non_negative_number(MAX_DRAM_LATENCY_NS), doc="access latency of one request")
+    burst_bytes: int = spec(positive_int(MAX_BURST_BYTES), default=64, doc="bytes per request")
+    channels: int = spec(positive_int(MAX_CHANNELS), default=1, doc="independent channels sharing the peak")
+    max_outstanding: int = spec(positive_int(MAX_OUTSTANDING), default=32, doc="requests in flight (all channels)")
     efficiency: float = spec(fraction(), default=1.0, doc="achievable fraction of peak bandwidth")
-    pj_per_byte: float | None = spec(non_negative_number(), default=None,
+    pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                      doc="energy per byte read or written in pJ; null: Horowitz 45 nm DRAM (docs/energy.md)")
 
 
 @dataclass(frozen=True)
 class DmaConfig(Validated):
-    engines: int = spec(positive_int(), default=2, doc="DMA engines, each with its own descriptor queue")
-    setup_cycles: int = spec(non_negative_int(), default=0, doc="fixed cost per descriptor")
-    chunk_bytes: int = spec(positive_int(), default=16384, doc="a transfer is split into chunks of this size")
+    engines: int = spec(positive_int(MAX_DMA_ENGINES), default=2, doc="DMA engines, each with its own descriptor queue")
+    setup_cycles: int = spec(non_negative_int(MAX_SETUP_CYCLES), default=0, doc="fixed cost per descriptor")
+    chunk_bytes: int = spec(positive_int(MAX_CHUNK_BYTES), default=16384, doc="a transfer is split into chunks of this size")
     prefetch_next_layer: bool = spec(default=True, doc="next layer's first loads may start during this layer's tail")
 
 
 @dataclass(frozen=True)
 class VectorUnitConfig(Validated):
-    elements_per_cycle: int = spec(positive_int(), doc="pooling / element-wise throughput")
+    elements_per_cycle: int = spec(positive_int(MAX_VECTOR_ELEMENTS), doc="pooling / element-wise throughput")
 
 
 @dataclass(frozen=True)
 class DepthwiseEngineConfig(Validated):
-    macs_per_cycle: int = spec(positive_int(), doc="MACs per cycle of a dedicated engine that runs depthwise "
-                                                   "convolutions instead of the array")
+    macs_per_cycle: int = spec(positive_int(MAX_VECTOR_ELEMENTS), doc="MACs per cycle of a dedicated engine that runs "
+                                                                       "depthwise convolutions instead of the array")
 
 
 @dataclass(frozen=True)
 class ControlConfig(Validated):
     """What the controller costs beside the data path (charged to ``overhead``, docs/metrics.md)."""
 
-    layer_overhead_cycles: int = spec(non_negative_int(), default=0, doc="fixed cost per layer (launch, sync)")
-    step_overhead_cycles: int = spec(non_negative_int(), default=0,
+    layer_overhead_cycles: int = spec(non_negative_int(MAX_OVERHEAD_CYCLES), default=0,
+                                      doc="fixed cost per layer (launch, sync)")
+    step_overhead_cycles: int = spec(non_negative_int(MAX_SETUP_CYCLES), default=0,
                                      doc="issue cost of each step's compute instruction (a tile), paid by "
                                          "the array before the step computes")
-    descriptor_overhead_cycles: int = spec(non_negative_int(), default=0,
+    descriptor_overhead_cycles: int = spec(non_negative_int(MAX_SETUP_CYCLES), default=0,
                                            doc="issue cost of each DMA descriptor a step needs (its loads and "
                                                "stores), paid by the array before the step computes")
 
@@ -155,7 +159,7 @@ class ControlConfig(Validated):
 @dataclass(frozen=True, kw_only=True)
 class Hardware(Validated):
     name: str = spec(non_empty_string(), doc="design name")
-    clock_mhz: float = spec(finite_positive_number(), doc="accelerator clock; 1 cycle = 1/clock")
+    clock_mhz: float = spec(finite_positive_number(MAX_CLOCK_MHZ), doc="accelerator clock; 1 cycle = 1/clock")
     array: ArrayConfig = spec(doc="the systolic array")
     sram: SramConfig | None = spec(default=None, doc="on-chip buffers, three-buffer form (or give buffers)")
     buffers: tuple[OnChipBuffer, ...] | None = spec(
@@ -171,10 +175,10 @@ class Hardware(Validated):
     depthwise: DepthwiseEngineConfig | None = spec(default=None,
                                                    doc="null: depthwise convolutions run on the array")
     control: ControlConfig = spec(default=ControlConfig(), doc="fixed overheads")
-    static_mw: float = spec(non_negative_number(), default=0.0,
+    static_mw: float = spec(non_negative_number(MAX_STATIC_MW), default=0.0,
                             doc="power drawn whether or not work is done (leakage, clocks), mW")
-    area_mm2: float | None = spec(finite_positive_number(), default=None, doc="die area, for inferences/s per mm^2")
-    cost_usd: float | None = spec(finite_positive_number(), default=None, doc="unit cost, for inferences/s per dollar")
+    area_mm2: float | None = spec(finite_positive_number(MAX_AREA_MM2), default=None, doc="die area, for inferences/s per mm^2")
+    cost_usd: float | None = spec(finite_positive_number(MAX_COST_USD), default=None, doc="unit cost, for inferences/s per dollar")
 
     def validate(self) -> None:
         if self.array.bytes_per_psum < self.array.bytes_per_output:

@@ -6,6 +6,8 @@ line naming the file, the dotted path, the bad value and what was expected.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -15,7 +17,19 @@ import yaml
 from accelsim.config import catalog
 from accelsim.config.hardware import Hardware
 from accelsim.config.memory import DataKind
-from accelsim.config.schema import PYTHON, build, non_empty_string, non_negative_int, positive_int, spec, to_data
+from accelsim.config.schema import (
+    MAX_CHANNELS_PER_LAYER,
+    MAX_GEMM_DIM,
+    MAX_NONGEMM_OPS,
+    MAX_SPATIAL,
+    PYTHON,
+    build,
+    non_empty_string,
+    non_negative_int,
+    positive_int,
+    spec,
+    to_data,
+)
 from accelsim.config.workload import (
     Concat,
     Conv2d,
@@ -24,53 +38,202 @@ from accelsim.config.workload import (
     NetworkInput,
     NonGemm,
     Workload,
+    _padding_check,
+    _pair_check,
     inputs_spec,
     names_text,
     parse_pair,
     parse_padding,
 )
 from accelsim.config.schema import Validated
-from accelsim.errors import ConfigError, expected
+from accelsim.errors import ConfigError, describe, expected
+
+
+# Bounds on any text file accelsim reads (documented in docs/hardware.md, "Input limits").
+MAX_FILE_BYTES = 16 * 2**20       # YAML, CSV, JSON and .cfg files
+MAX_YAML_DEPTH = 64               # nested collections
+MAX_YAML_ALIASES = 1_000          # *alias references
+MAX_YAML_NODES = 1_000_000        # values after aliases are expanded ("billion laughs")
+MAX_NUMBER_DIGITS = 40            # digits of one integer literal
+
+_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16",
+         b"\xfe\xff": "UTF-16"}
+
+
+def read_text(path: str | Path, what: str = "text") -> str:
+    """A text file as UTF-8 (with or without a byte-order mark), at most ``MAX_FILE_BYTES``.
+
+    Anything else (a directory, Latin-1, UTF-16, a binary file, a huge file) is one ConfigError.
+    """
+    source = str(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise ConfigError(source, "", f"cannot read: {err.strerror or err}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(source, "", f"larger than {MAX_FILE_BYTES // 2**20} MiB, the bound for a {what} file")
+    for bom, encoding in _BOMS.items():
+        if data.startswith(bom):
+            raise ConfigError(source, "", f"{encoding} text, expected UTF-8: save the file as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise ConfigError(source, "", f"not UTF-8 text (byte 0x{data[err.start]:02x} on line {line}), "
+                                      f"expected UTF-8: save the file as UTF-8") from None
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses repeated keys (PyYAML silently keeps the last)."""
+    """SafeLoader with YAML 1.2 core-schema scalars, bounded nesting and aliases, no repeated keys.
+
+    PyYAML follows YAML 1.1, which silently changes values: ``010`` is 8 (octal), ``1:40`` is 100
+    (base 60), ``yes`` is true, ``2024-05-02`` a date. Under the 1.2 core schema used here
+    ``010`` is 10, ``0o10`` is 8, ``0x10`` is 16, and ``1:40``, ``yes``, ``1_000`` and dates are
+    strings, which the field checks then reject. Only the core types are constructed (no
+    ``!!binary``, ``!!set``, ``!!timestamp``, no ``<<`` merge keys).
+    """
+
+    yaml_implicit_resolvers: dict = {}
+    yaml_constructors = {tag: f for tag, f in yaml.SafeLoader.yaml_constructors.items()
+                         if tag is None or tag.rpartition(":")[2] in ("null", "bool", "int", "float", "str",
+                                                                      "seq", "map")}
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise yaml.composer.ComposerError(None, None, f"more than {MAX_YAML_ALIASES:,} aliases",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep",
+                                              self.peek_event().start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
-def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _resolve(tag: str, pattern: str, first: str) -> None:
+    _StrictLoader.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern, re.X), list(first))
+
+
+# The YAML 1.2 core schema (yaml.org/spec/1.2.2, 10.3.2).
+_resolve("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""])
+_resolve("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
+_resolve("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789")
+_resolve("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                  r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789.")
+
+
+def _int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    digits = text.lstrip("+-")
+    if len(digits) > MAX_NUMBER_DIGITS:
+        raise yaml.constructor.ConstructorError(None, None, f"an integer of {len(digits):,} digits (at most "
+                                                            f"{MAX_NUMBER_DIGITS})", node.start_mark)
+    sign = -1 if text.startswith("-") else 1
+    if digits.startswith(("0o", "0x")):
+        return sign * int(digits[2:], 8 if digits[1] == "o" else 16)
+    return sign * int(digits, 10)  # 010 is 10: YAML 1.2 has no implicit octal
+
+
+def _float(loader: _StrictLoader, node: yaml.ScalarNode) -> float:
+    text = loader.construct_scalar(node).lower()
+    if text.lstrip("+-") == ".inf":
+        return -math.inf if text.startswith("-") else math.inf
+    return math.nan if text == ".nan" else float(text)
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """Keys are scalars and appear once (PyYAML silently keeps the last of a repeated key)."""
     seen: set = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(None, None, "a list or mapping used as a key, expected a name",
+                                                    key_node.start_mark)
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"repeated key {key!r}", key_node.start_mark)
+                None, None, f"repeated key {describe(key)}", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node, deep)
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _float)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file strictly; syntax errors become one-line ConfigErrors."""
+def _expanded_size(node: yaml.Node, limit: int) -> int:
+    """Values in the document once aliases are expanded (shared nodes counted at every use)."""
+    sizes: dict[int, int] = {}
+    stack = [(node, False)]
+    while stack:
+        current, ready = stack.pop()
+        if id(current) in sizes:
+            continue
+        if isinstance(current, yaml.ScalarNode):
+            sizes[id(current)] = 1
+            continue
+        children = [c for pair in current.value for c in pair] if isinstance(current, yaml.MappingNode) \
+            else list(current.value)
+        if ready:
+            sizes[id(current)] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
+        else:
+            stack.append((current, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(node)]
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """YAML text -> plain data, strictly (1.2 core schema, bounded); problems are one-line ConfigErrors."""
+    loader = None
     try:
-        text = Path(path).read_text()
-    except OSError as err:
-        raise ConfigError(str(path), "", f"cannot read: {err.strerror}") from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)
+        loader = _StrictLoader(text)  # its reader already refuses control characters
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, MAX_YAML_NODES) > MAX_YAML_NODES:
+            raise ConfigError(source, "", f"not valid YAML: more than {MAX_YAML_NODES:,} values once aliases "
+                                          f"are expanded")
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}: " if mark else ""
-        raise ConfigError(str(path), "", f"not valid YAML: {where}{err.problem or err.context}") from None
+        problem = (err.problem or err.context or "").splitlines()[0] if (err.problem or err.context) else ""
+        raise ConfigError(source, "", f"not valid YAML: {where}{problem}") from None
     except yaml.YAMLError as err:
-        raise ConfigError(str(path), "", f"not valid YAML: {err}") from None
+        raise ConfigError(source, "", f"not valid YAML: {str(err).splitlines()[0] if str(err) else ''}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file strictly (``parse_yaml``); every problem is one line."""
+    return parse_yaml(read_text(path, "YAML"), str(path))
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml's dumper when PyYAML has it (same text, ~5x faster: sweeps dump one config per point),
+    quoting every string that either YAML 1.1 or 1.2 would read as something else (``0o10``)."""
+
+
+for _first, _resolvers in _StrictLoader.yaml_implicit_resolvers.items():
+    for _tag, _pattern in _resolvers:
+        _Dumper.add_implicit_resolver(_tag, _pattern, [_first])
 
 
 def dump_yaml(data: Any) -> str:
-    # libyaml's dumper when PyYAML has it (same text, ~5x faster: sweeps dump one config per point)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=None, width=100)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=100)
 
 
 # ---------------------------------------------------------------- hardware
@@ -101,8 +264,8 @@ def hardware_to_yaml(hw: Hardware) -> str:
 @dataclass(frozen=True)
 class _FcSpec(Validated):
     name: str = spec(non_empty_string())
-    in_features: int = spec(positive_int())
-    out_features: int = spec(positive_int())
+    in_features: int = spec(positive_int(MAX_GEMM_DIM))
+    out_features: int = spec(positive_int(MAX_GEMM_DIM))
     inputs: tuple[str, ...] | None = inputs_spec()
 
     def layer(self) -> Gemm:
@@ -113,13 +276,13 @@ class _FcSpec(Validated):
 class _PoolSpec(Validated):
     name: str = spec(non_empty_string())
     op: str = spec(non_empty_string(), doc="max or avg")
-    H: int = spec(positive_int())
-    W: int = spec(positive_int())
-    C: int = spec(positive_int())
-    R: int = spec(positive_int())
-    S: int = spec(positive_int())
-    stride: tuple[int, int] = spec(default=(1, 1), parse=parse_pair)
-    padding: tuple[int, int, int, int] = spec(default=(0, 0, 0, 0), parse=parse_padding)
+    H: int = spec(positive_int(MAX_SPATIAL))
+    W: int = spec(positive_int(MAX_SPATIAL))
+    C: int = spec(positive_int(MAX_CHANNELS_PER_LAYER))
+    R: int = spec(positive_int(MAX_SPATIAL))
+    S: int = spec(positive_int(MAX_SPATIAL))
+    stride: tuple[int, int] = spec(_pair_check(), default=(1, 1), parse=parse_pair)
+    padding: tuple[int, int, int, int] = spec(_padding_check(), default=(0, 0, 0, 0), parse=parse_padding)
     inputs: tuple[str, ...] | None = inputs_spec()
 
     def layer(self) -> NonGemm:
@@ -136,7 +299,7 @@ class _PoolSpec(Validated):
 class _EltwiseSpec(Validated):
     name: str = spec(non_empty_string())
     op: str = spec(non_empty_string(), doc="add, mul, relu, ...")
-    elements: int | None = spec(non_negative_int(), default=None,
+    elements: int | None = spec(non_negative_int(MAX_NONGEMM_OPS), default=None,
                                 doc="output elements per sample (default, with inputs: its first input's)")
     inputs: tuple[str, ...] | None = inputs_spec()
 
@@ -181,7 +344,7 @@ def layer_from_data(data: Any, source: str, path: str) -> Layer:
     if "type" not in data:
         raise ConfigError(source, f"{path}.type", "missing required key, expected one of: " + ", ".join(LAYER_TYPES))
     kind = data["type"]
-    if kind not in LAYER_TYPES:
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
         raise expected(source, f"{path}.type", "one of " + ", ".join(LAYER_TYPES), kind)
     fields = {k: v for k, v in data.items() if k != "type"}
     return LAYER_TYPES[kind](fields, source, path)
@@ -284,8 +447,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ConfigError("--set", text, "expected PATH=VALUE, e.g. dram.bandwidth_gb_per_s=17")
     path, raw = text.split("=", 1)
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
+        value = parse_yaml(raw, "--set")
+    except ConfigError:
         value = raw
     return path.strip(), value
 

@@ -21,6 +21,10 @@ import enum
 from dataclasses import dataclass
 
 from accelsim.config.schema import (
+    MAX_BUFFER_KIB,
+    MAX_DRAM_GB_PER_S,
+    MAX_ENERGY_PJ,
+    MAX_SETUP_CYCLES,
     Check,
     Validated,
     finite_positive_number,
@@ -60,15 +64,15 @@ class OnChipBuffer(Validated):
     """One per-core buffer of the ``buffers:`` list."""
 
     name: str = spec(non_empty_string(), doc="buffer name, unique (e.g. unified_buffer)")
-    size_kib: float = spec(finite_positive_number(), doc="capacity in KiB (1024 bytes)")
+    size_kib: float = spec(finite_positive_number(MAX_BUFFER_KIB), doc="capacity in KiB (1024 bytes)")
     holds: tuple[DataKind, ...] = spec(_kinds_check(), doc="kinds of data it may hold: activations, weights, psums")
     double_buffered: bool = spec(default=True, doc="working tiles use two slots so loads overlap compute")
-    bandwidth_bytes_per_cycle: float | None = spec(positive_number(), default=None,
+    bandwidth_bytes_per_cycle: float | None = spec(positive_number(MAX_DRAM_GB_PER_S), default=None,
                                                    doc="bytes per cycle to and from the array; null: as fast as "
                                                        "the array needs (never a bottleneck)")
-    read_pj_per_byte: float | None = spec(non_negative_number(), default=None,
+    read_pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                           doc="energy per byte read in pJ; null: Horowitz 45 nm by size (docs/energy.md)")
-    write_pj_per_byte: float | None = spec(non_negative_number(), default=None,
+    write_pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                            doc="energy per byte written in pJ; null: as read_pj_per_byte's default")
 
 
@@ -76,18 +80,19 @@ class OnChipBuffer(Validated):
 class GlobalBufferConfig(Validated):
     """A buffer between DRAM and the per-core buffers (``global_buffer:``), shared by the cores."""
 
-    size_kib: float = spec(finite_positive_number(), doc="capacity in KiB (1024 bytes)")
-    bandwidth_bytes_per_cycle: float = spec(positive_number(),
+    size_kib: float = spec(finite_positive_number(MAX_BUFFER_KIB), doc="capacity in KiB (1024 bytes)")
+    bandwidth_bytes_per_cycle: float = spec(positive_number(MAX_DRAM_GB_PER_S),
                                             doc="bytes per cycle it moves to and from the per-core buffers; "
                                                 ".inf: unlimited")
     name: str = spec(non_empty_string(), default="global_buffer", doc="level name")
     holds: tuple[DataKind, ...] = spec(_kinds_check(), default=(DataKind.ACTIVATIONS,),
                                        doc="kinds of data it may hold (activations: tensors that do not fit the "
                                            "per-core buffers live here instead of DRAM)")
-    latency_cycles: int = spec(non_negative_int(), default=0, doc="cycles from a request to its first data")
-    read_pj_per_byte: float | None = spec(non_negative_number(), default=None,
+    latency_cycles: int = spec(non_negative_int(MAX_SETUP_CYCLES), default=0,
+                               doc="cycles from a request to its first data")
+    read_pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                           doc="energy per byte read in pJ; null: Horowitz 45 nm by size (docs/energy.md)")
-    write_pj_per_byte: float | None = spec(non_negative_number(), default=None,
+    write_pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                            doc="energy per byte written in pJ; null: as read_pj_per_byte's default")
 
 

@@ -41,6 +41,8 @@ from accelsim.config.hardware import (
     Hardware,
     SramConfig,
 )
+from accelsim.config.loader import read_text
+from accelsim.config.schema import MAX_ARRAY_SIDE, MAX_BUFFER_KIB, MAX_DRAM_GB_PER_S, MAX_NAME_CHARS
 from accelsim.config.workload import Conv2d, Gemm, Workload
 from accelsim.errors import ConfigError, expected
 
@@ -55,25 +57,30 @@ def _option(cp: configparser.ConfigParser, source: str, section: str, key: str) 
     return cp.get(section, key).strip()
 
 
-def _positive(cp: configparser.ConfigParser, source: str, section: str, key: str) -> int:
+def _positive(cp: configparser.ConfigParser, source: str, section: str, key: str, maximum: int) -> int:
+    """A positive integer up to ``maximum`` (the hwconfig field's documented bound)."""
     raw = _option(cp, source, section, key)
     try:
-        value = int(raw)
+        value = int(raw) if len(raw) <= 40 else int("too long")
     except ValueError:
         raise expected(source, f"{section}.{key}", "a positive integer", raw) from None
     if value <= 0:
         raise expected(source, f"{section}.{key}", "a positive integer", value)
+    if value > maximum:
+        raise ConfigError(source, f"{section}.{key}", f"expected at most {maximum:,} (the documented bound), "
+                                                      f"got {raw}")
     return value
 
 
 def load_scalesim_cfg(path: str | Path) -> Hardware:
     """A SCALE-Sim ``.cfg`` as a Hardware in SCALE-Sim compatible mode."""
     source = str(path)
-    cp = configparser.ConfigParser()
+    cp = configparser.ConfigParser(interpolation=None)  # a % in a value is a character, as in SCALE-Sim
     try:
-        cp.read_string(Path(path).read_text())
+        cp.read_string(read_text(path, "SCALE-Sim config"))
     except configparser.Error as err:
-        raise ConfigError(source, "", f"not a valid SCALE-Sim config: {err.message.splitlines()[0]}") from None
+        message = str(getattr(err, "message", err)).splitlines()[0][:200]
+        raise ConfigError(source, "", f"not a valid SCALE-Sim config: {message}") from None
     arch = "architecture_presets"
     dataflow_raw = _option(cp, source, arch, "Dataflow").lower()
     try:
@@ -85,26 +92,30 @@ def load_scalesim_cfg(path: str | Path) -> Hardware:
         raw = _option(cp, source, arch, "Bandwidth").split(",")[0].strip()
         try:
             words_per_cycle = float(raw)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise expected(source, f"{arch}.Bandwidth", "a positive number of words per cycle", raw) from None
-        if words_per_cycle <= 0:
-            raise expected(source, f"{arch}.Bandwidth", "a positive number of words per cycle", words_per_cycle)
+        if not 0 < words_per_cycle <= MAX_DRAM_GB_PER_S:
+            raise expected(source, f"{arch}.Bandwidth",
+                           f"a positive number of words per cycle, at most {MAX_DRAM_GB_PER_S:,}", raw)
         bandwidth = words_per_cycle * SCALESIM_CLOCK_MHZ / 1000  # 1-byte words at 1 GHz -> GB/s
     elif mode == "CALC":
         bandwidth = math.inf
     else:
         raise expected(source, "run_presets.InterfaceBandwidth", "USER or CALC", mode)
     name = cp.get("general", "run_name", fallback=Path(path).stem).strip() or Path(path).stem
+    if len(name) > MAX_NAME_CHARS:
+        raise ConfigError(source, "general.run_name", f"expected at most {MAX_NAME_CHARS:,} characters, "
+                                                      f"got {len(name):,}")
 
     def buffer(key: str) -> BufferConfig:
-        return BufferConfig(size_kib=float(_positive(cp, source, arch, key)), double_buffered=True)
+        return BufferConfig(size_kib=float(_positive(cp, source, arch, key, MAX_BUFFER_KIB)), double_buffered=True)
 
     return Hardware(
         name=name,
         clock_mhz=SCALESIM_CLOCK_MHZ,
         array=ArrayConfig(
-            rows=_positive(cp, source, arch, "ArrayHeight"),
-            cols=_positive(cp, source, arch, "ArrayWidth"),
+            rows=_positive(cp, source, arch, "ArrayHeight", MAX_ARRAY_SIDE),
+            cols=_positive(cp, source, arch, "ArrayWidth", MAX_ARRAY_SIDE),
             dataflow=dataflow,
             bytes_per_input=1, bytes_per_weight=1, bytes_per_psum=1, bytes_per_output=1,
             pipelined_folds=False,
@@ -124,10 +135,7 @@ def scalesim_output_padding(size: int, kernel: int, stride: int) -> int:
 def load_scalesim_topology(path: str | Path) -> Workload:
     """A SCALE-Sim topology CSV (convolution or GEMM form) as a Workload, batch 1."""
     source = str(path)
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError as err:
-        raise ConfigError(source, "", f"cannot read: {err.strerror}") from None
+    lines = read_text(path, "SCALE-Sim topology").splitlines()
     if not lines:
         raise ConfigError(source, "", "empty topology file")
     header = [h.strip().lower() for h in lines[0].split(",")]
@@ -159,7 +167,10 @@ def load_scalesim_topology(path: str | Path) -> Workload:
             raise ConfigError(source, f"row {lineno}.{err.path}", err.message) from None
     if not layers:
         raise ConfigError(source, "", "no layers in topology file")
-    return Workload(name=Path(path).stem, batch=1, layers=tuple(layers), source=source)
+    try:
+        return Workload(name=Path(path).stem or "topology", batch=1, layers=tuple(layers), source=source)
+    except ConfigError as err:
+        raise err.relocated(source) from None
 
 
 def _gemm_row(name: str, values: list[int]) -> Gemm:

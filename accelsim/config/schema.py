@@ -24,38 +24,98 @@ PYTHON = "<python>"
 
 @dataclasses.dataclass(frozen=True)
 class Check:
-    """A predicate on a field's value, with the phrase for "expected ...": errors."""
+    """A predicate on a field's value, with the phrase for "expected ...": errors.
+
+    ``maximum`` is the field's documented upper bound (docs/hardware.md, docs/workloads.md:
+    the tables there are generated from these checks): a value that passes ``ok`` but exceeds
+    it is reported as "expected at most ...". ``json`` is the check in JSON Schema terms.
+    """
 
     what: str
     ok: Callable[[Any], bool]
+    maximum: int | float | None = None
+    json: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    unit: str = ""  # of the bound: " characters" for strings
+
+    def within(self, value: Any) -> bool:
+        """The bound, on a number or a string's length (``ok`` judges the rest: tuples, and ``.inf``,
+        which only the bandwidth allows)."""
+        if isinstance(value, str):
+            value = len(value)
+        if self.maximum is None or not isinstance(value, (int, float)):
+            return True
+        return value <= self.maximum or value == math.inf
 
 
-def positive_int() -> Check:
-    return Check("a positive integer", lambda v: v > 0)
+# Documented upper bounds. A value beyond one cannot be simulated in reasonable memory and time
+# (sizes multiply into fold tables, DMA chunks and cycle counts) or makes later arithmetic
+# overflow. Each is far beyond any real design or network.
+MAX_CLOCK_MHZ = 100_000            # 100 GHz
+MAX_ARRAY_SIDE = 16_384            # PE rows or columns
+MAX_ELEMENT_BYTES = 16             # bytes per input, weight, partial sum or output element
+MAX_BUFFER_KIB = 2**24             # 16 GiB per buffer
+MAX_DRAM_GB_PER_S = 1_000_000      # finite peak bandwidth (.inf: an ideal memory)
+MAX_DRAM_LATENCY_NS = 1_000_000    # 1 ms
+MAX_BURST_BYTES = 2**20
+MAX_CHANNELS = 1_024
+MAX_OUTSTANDING = 2**20
+MAX_DMA_ENGINES = 1_024
+MAX_SETUP_CYCLES = 1_000_000
+MAX_CHUNK_BYTES = 2**30
+MAX_VECTOR_ELEMENTS = 2**20        # vector unit elements per cycle
+MAX_OVERHEAD_CYCLES = 10**9        # per layer
+MAX_ENERGY_PJ = 1_000_000          # per MAC or per byte
+MAX_STATIC_MW = 10**9              # 1 MW
+MAX_AREA_MM2 = 1_000_000
+MAX_COST_USD = 10**12
+MAX_NAME_CHARS = 1_000             # design, workload and layer names
+MAX_BATCH = 65_536
+MAX_SPATIAL = 65_536               # H, W, R, S, strides, dilations, padding
+MAX_CHANNELS_PER_LAYER = 2**20     # C, K, groups
+MAX_GEMM_DIM = 2**24               # M, N, K, in_features, out_features
+MAX_GEMM_COUNT = 65_536            # GEMM instances per sample
+MAX_NONGEMM_OPS = 2**40            # element operations per sample
+MAX_LAYERS = 100_000               # layers per workload
 
 
-def non_negative_int() -> Check:
-    return Check("a non-negative integer", lambda v: v >= 0)
+def positive_int(maximum: int | None = None) -> Check:
+    return Check("a positive integer", lambda v: v > 0, maximum, {"type": "integer", "minimum": 1})
 
 
-def positive_number() -> Check:
-    return Check("a positive number", lambda v: v > 0 and not math.isnan(v))
+def non_negative_int(maximum: int | None = None) -> Check:
+    return Check("a non-negative integer", lambda v: v >= 0, maximum, {"type": "integer", "minimum": 0})
 
 
-def finite_positive_number() -> Check:
-    return Check("a finite positive number", lambda v: 0 < v < math.inf)
+def positive_number(maximum: float | None = None) -> Check:
+    """Positive, ``.inf`` included (documented where a field allows it: an ideal memory)."""
+    return Check("a positive number", lambda v: v > 0 and not math.isnan(v), maximum,
+                 {"type": "number", "exclusiveMinimum": 0})
 
 
-def non_negative_number() -> Check:
-    return Check("a non-negative number", lambda v: v >= 0 and not math.isnan(v))
+def finite_positive_number(maximum: float | None = None) -> Check:
+    return Check("a finite positive number", lambda v: 0 < v < math.inf, maximum,
+                 {"type": "number", "exclusiveMinimum": 0})
+
+
+def non_negative_number(maximum: float | None = None) -> Check:
+    """Finite and non-negative (energies, power, latency: an infinite one cannot be reported)."""
+    return Check("a finite non-negative number", lambda v: 0 <= v < math.inf, maximum,
+                 {"type": "number", "minimum": 0})
 
 
 def fraction() -> Check:
-    return Check("a number in (0, 1]", lambda v: 0 < v <= 1)
+    return Check("a number in (0, 1]", lambda v: 0 < v <= 1, None,
+                 {"type": "number", "exclusiveMinimum": 0, "maximum": 1})
 
 
-def non_empty_string() -> Check:
-    return Check("a non-empty string", lambda v: bool(v.strip()))
+def non_empty_string(maximum: int | None = MAX_NAME_CHARS) -> Check:
+    return Check("a non-empty string", lambda v: bool(v.strip()), maximum, {"type": "string", "minLength": 1},
+                 " characters")
+
+
+def bound_phrase(check: Check) -> str:
+    """The "expected ..." phrase with the bound, for documentation."""
+    return check.what if check.maximum is None else f"{check.what}, at most {check.maximum:,}{check.unit}"
 
 
 def spec(check: Check | None = None, *, default: Any = MISSING, doc: str = "",
@@ -179,6 +239,10 @@ def _check_value(tp: Any, f: dataclasses.Field, value: Any, source: str, path: s
         raise expected(source, path, type_phrase(tp, check), value)
     if check is not None and not check.ok(value):
         raise expected(source, path, check.what, value)
+    if check is not None and not check.within(value):
+        shown = f"{len(value):,} characters" if isinstance(value, str) else describe(value)
+        raise ConfigError(source, path, f"expected at most {check.maximum:,}{check.unit} (the documented bound), "
+                                        f"got {shown}")
 
 
 def build(cls: type, data: Any, source: str, path: str = "") -> Any:
@@ -242,10 +306,10 @@ def _convert_one(tp: Any, value: Any, source: str, path: str, f: dataclasses.Fie
             if value == member.value:
                 return member
         raise expected(source, path, type_phrase(tp, check), value)
-    if not _type_ok(tp, value):
-        raise expected(source, path, type_phrase(tp, check), value)
-    if check is not None and not check.ok(value):  # on the value as written, so errors echo it
-        raise expected(source, path, check.what, value)
+    if f is not None:
+        _check_value(tp, f, value, source, path)  # on the value as written, so errors echo it
+    elif not _type_ok(tp, value):
+        raise expected(source, path, type_phrase(tp, None), value)
     return float(value) if tp is float else value
 
 
@@ -261,7 +325,10 @@ def to_data(obj: Any) -> Any:
 
 
 def field_docs(cls: type, prefix: str = "") -> list[tuple[str, str, str, str]]:
-    """(dotted path, expected phrase, default, doc) for every field, for the docs."""
+    """(dotted path, expected phrase with its bound, default, doc) for every field, for the docs.
+
+    A list of sections (``tuple[BufferConfig, ...]``) is ``path`` and its items ``path[].field``.
+    """
     rows = []
     hints = _hints(cls)
     for f in dataclasses.fields(cls):
@@ -270,25 +337,28 @@ def field_docs(cls: type, prefix: str = "") -> list[tuple[str, str, str, str]]:
         tp = hints[f.name]
         path = _join(prefix, f.name)
         inner = _optional_inner(tp) or tp
+        item = _list_item(inner)
+        null = " or null" if inner is not tp else ""
         if dataclasses.is_dataclass(inner):
-            rows.append((path, "a mapping" + (" or null" if inner is not tp else ""),
-                         _default_text(f), f.metadata.get("doc", "")))
+            rows.append((path, "a mapping" + null, _default_text(f), f.metadata.get("doc", "")))
             rows.extend(field_docs(inner, path))
             continue
-        item = _list_item(inner)
         if item is not None and dataclasses.is_dataclass(item):
-            rows.append((path, "a list of mappings" + (" or null" if inner is not tp else ""),
-                         _default_text(f), f.metadata.get("doc", "")))
+            rows.append((path, "a list of mappings" + null, _default_text(f), f.metadata.get("doc", "")))
             rows.extend(field_docs(item, path + "[]"))
             continue
-        rows.append((path, type_phrase(tp, f.metadata.get("check")), _default_text(f),
+        check = f.metadata.get("check")
+        rows.append((path, bound_phrase(check) if check is not None else type_phrase(tp, None), _default_text(f),
                      f.metadata.get("doc", "")))
     return rows
 
 
 def _default_text(f: dataclasses.Field) -> str:
     if f.default is not MISSING:
-        return describe(to_data(f.default)) if f.default is not None else "null"
+        value = to_data(f.default)
+        if isinstance(value, list):
+            return "[" + ", ".join(describe(v) for v in value) + "]"
+        return describe(value) if value is not None else "null"
     if f.default_factory is not MISSING:
         return "(section defaults)"
     return "required"
@@ -296,3 +366,63 @@ def _default_text(f: dataclasses.Field) -> str:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+# ---------------------------------------------------------------- JSON Schema
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def json_schema_of(cls: type) -> dict[str, Any]:
+    """The JSON Schema of a config dataclass, walked from the same field specs ``build`` checks.
+
+    Types, enums, nested sections, optional (null) sections and lists of sections
+    (``tuple[X, ...]``), with each field's bound, default and documentation, so an editor
+    validates a file the way the loader will. Rules between fields (``validate()``) are not
+    expressible here and stay the loader's.
+    """
+    properties: dict[str, Any] = {}
+    required = []
+    hints = _hints(cls)
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        prop = _json_type(hints[f.name], f.metadata.get("check"))
+        doc = f.metadata.get("doc", "")
+        check = f.metadata.get("check")
+        if check is not None:
+            doc = f"{doc} ({bound_phrase(check)})" if doc else bound_phrase(check)
+        if doc:
+            prop["description"] = doc
+        if f.default is not MISSING:
+            prop["default"] = to_data(f.default)
+        elif f.default_factory is MISSING:
+            required.append(f.name)
+        properties[f.name] = prop
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _json_type(tp: Any, check: Check | None) -> dict[str, Any]:
+    inner = _optional_inner(tp)
+    if inner is not None:
+        return {"anyOf": [_json_type(inner, check), {"type": "null"}]}
+    item = _list_item(tp)
+    if item is not None:
+        return {"type": "array", "items": _json_type(item, None)}
+    if dataclasses.is_dataclass(tp):
+        return json_schema_of(tp)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return {"enum": [m.value for m in tp]}
+    out: dict[str, Any] = {bool: {"type": "boolean"}, int: {"type": "integer"}, float: {"type": "number"},
+                           str: {"type": "string"}}.get(tp, {})
+    if check is not None:
+        out = {**out, **check.json}
+        if check.maximum is not None and "anyOf" not in out:
+            key = "maxLength" if out.get("type") == "string" else "maximum"
+            infinite = out.get("type") == "number" and check.ok(math.inf)  # .inf allowed (an ideal memory)
+            if not infinite:
+                out[key] = check.maximum
+    return out

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Union
 
-from accelsim.config.schema import (
+from accelsim.config.schema import (  # MAX_*: the documented bounds (docs/workloads.md)
+    MAX_BATCH, MAX_CHANNELS_PER_LAYER, MAX_GEMM_COUNT, MAX_GEMM_DIM, MAX_LAYERS, MAX_NAME_CHARS, MAX_NONGEMM_OPS,
+    MAX_SPATIAL,
     PYTHON,
     Check,
     Validated,
@@ -39,14 +41,14 @@ def _ints(value: object, n: int, phrase: str) -> tuple[int, ...]:
     raise ValueError(phrase)
 
 
-PAIR = "a positive integer or a list [h, w] of positive integers"
-PADDING = "a non-negative integer, [h, w] or [top, bottom, left, right]"
+PAIR = f"a positive integer or a list [h, w] of positive integers, at most {MAX_SPATIAL:,}"
+PADDING = f"a non-negative integer, [h, w] or [top, bottom, left, right], at most {MAX_SPATIAL:,}"
 
 
 def parse_pair(value: object) -> tuple[int, int]:
     """``2`` -> ``(2, 2)``; ``[2, 1]`` -> ``(2, 1)``."""
     out = _ints(value, 2, PAIR)
-    if len(out) != 2 or min(out) < 1:
+    if len(out) != 2 or min(out) < 1 or max(out) > MAX_SPATIAL:
         raise ValueError(PAIR)
     return out  # type: ignore[return-value]
 
@@ -56,38 +58,41 @@ def parse_padding(value: object) -> tuple[int, int, int, int]:
     out = _ints(value, 4, PADDING)
     if len(out) == 2:
         out = (out[0], out[0], out[1], out[1])
-    if len(out) != 4 or min(out) < 0:
+    if len(out) != 4 or min(out) < 0 or max(out) > MAX_SPATIAL:
         raise ValueError(PADDING)
     return out  # type: ignore[return-value]
 
 
-NAMES = "a non-empty list of tensor names"
-SHAPE = "a non-empty list of positive integers"
+MAX_INPUTS = 1_000  # tensors one layer reads
+MAX_SHAPE_AXES = 8
+NAMES = f"a non-empty list of at most {MAX_INPUTS:,} tensor names"
+SHAPE = f"a non-empty list of at most {MAX_SHAPE_AXES} positive integers, each at most {MAX_GEMM_DIM:,}"
 
 
 def parse_names(value: object) -> tuple[str, ...]:
     """``[a, b]`` -> ``("a", "b")``; a bare string is refused (a typo for a list, or a list of letters)."""
-    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+    if isinstance(value, list) and 0 < len(value) <= MAX_INPUTS and all(
+            isinstance(v, str) and v.strip() and len(v) <= MAX_NAME_CHARS for v in value):
         return tuple(value)
     raise ValueError(NAMES)
 
 
 def parse_shape(value: object) -> tuple[int, ...]:
     """``[224, 224, 3]`` -> ``(224, 224, 3)``."""
-    if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
-                                                 for v in value):
+    if isinstance(value, list) and 0 < len(value) <= MAX_SHAPE_AXES and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_GEMM_DIM for v in value):
         return tuple(value)
     raise ValueError(SHAPE)
 
 
 def _names_check() -> Check:
-    return Check(NAMES, lambda v: isinstance(v, tuple) and len(v) > 0
-                 and all(isinstance(x, str) and x.strip() for x in v))
+    return Check(NAMES, lambda v: isinstance(v, tuple) and 0 < len(v) <= MAX_INPUTS
+                 and all(isinstance(x, str) and x.strip() and len(x) <= MAX_NAME_CHARS for x in v))
 
 
 def _shape_check() -> Check:
-    return Check(SHAPE, lambda v: isinstance(v, tuple) and len(v) > 0
-                 and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v))
+    return Check(SHAPE, lambda v: isinstance(v, tuple) and 0 < len(v) <= MAX_SHAPE_AXES
+                 and all(isinstance(x, int) and not isinstance(x, bool) and 0 < x <= MAX_GEMM_DIM for x in v))
 
 
 def inputs_spec() -> object:
@@ -106,12 +111,22 @@ def _check_arity(inputs: tuple[str, ...] | None, most: int, what: str) -> None:
         raise ConfigError(PYTHON, "inputs", f"expected {what}, got {names_text(inputs)}")
 
 
+_PAIR_JSON = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_SPATIAL},
+                        {"type": "array", "minItems": 2, "maxItems": 2,
+                         "items": {"type": "integer", "minimum": 1, "maximum": MAX_SPATIAL}}]}
+_PADDING_JSON = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_SPATIAL}] + [
+    {"type": "array", "minItems": n, "maxItems": n, "items": {"type": "integer", "minimum": 0, "maximum": MAX_SPATIAL}}
+    for n in (2, 4)]}
+
+
 def _pair_check() -> Check:
-    return Check(PAIR, lambda v: isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, int) and x >= 1 for x in v))
+    return Check(PAIR, lambda v: isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, int) and 1 <= x <= MAX_SPATIAL
+                                                                             for x in v), json=_PAIR_JSON)
 
 
 def _padding_check() -> Check:
-    return Check(PADDING, lambda v: isinstance(v, tuple) and len(v) == 4 and all(isinstance(x, int) and x >= 0 for x in v))
+    return Check(PADDING, lambda v: isinstance(v, tuple) and len(v) == 4 and all(isinstance(x, int) and 0 <= x <= MAX_SPATIAL
+                                                                                for x in v), json=_PADDING_JSON)
 
 
 @dataclass(frozen=True)
@@ -119,17 +134,18 @@ class Conv2d(Validated):
     """2-D convolution (grouped and depthwise included), NHWC, per sample."""
 
     name: str = spec(non_empty_string())
-    H: int = spec(positive_int(), doc="input height")
-    W: int = spec(positive_int(), doc="input width")
-    C: int = spec(positive_int(), doc="input channels")
-    K: int = spec(positive_int(), doc="output channels (filters)")
-    R: int = spec(positive_int(), doc="filter height")
-    S: int = spec(positive_int(), doc="filter width")
+    H: int = spec(positive_int(MAX_SPATIAL), doc="input height")
+    W: int = spec(positive_int(MAX_SPATIAL), doc="input width")
+    C: int = spec(positive_int(MAX_CHANNELS_PER_LAYER), doc="input channels")
+    K: int = spec(positive_int(MAX_CHANNELS_PER_LAYER), doc="output channels (filters)")
+    R: int = spec(positive_int(MAX_SPATIAL), doc="filter height")
+    S: int = spec(positive_int(MAX_SPATIAL), doc="filter width")
     stride: tuple[int, int] = spec(_pair_check(), default=(1, 1), parse=parse_pair)
     padding: tuple[int, int, int, int] = spec(_padding_check(), default=(0, 0, 0, 0), parse=parse_padding,
                                               doc="top, bottom, left, right")
     dilation: tuple[int, int] = spec(_pair_check(), default=(1, 1), parse=parse_pair)
-    groups: int = spec(positive_int(), default=1, doc="C and K split into groups; groups = C is depthwise")
+    groups: int = spec(positive_int(MAX_CHANNELS_PER_LAYER), default=1,
+                       doc="C and K split into groups; groups = C is depthwise")
     inputs: tuple[str, ...] | None = inputs_spec()
 
     def validate(self) -> None:
@@ -193,10 +209,10 @@ class Gemm(Validated):
     """
 
     name: str = spec(non_empty_string())
-    M: int = spec(positive_int(), doc="rows of the output per sample")
-    N: int = spec(positive_int(), doc="columns of the output")
-    K: int = spec(positive_int(), doc="reduction length")
-    count: int = spec(positive_int(), default=1, doc="independent GEMMs per sample (e.g. attention heads)")
+    M: int = spec(positive_int(MAX_GEMM_DIM), doc="rows of the output per sample")
+    N: int = spec(positive_int(MAX_GEMM_DIM), doc="columns of the output")
+    K: int = spec(positive_int(MAX_GEMM_DIM), doc="reduction length")
+    count: int = spec(positive_int(MAX_GEMM_COUNT), default=1, doc="independent GEMMs per sample (e.g. attention heads)")
     shared_weights: bool = spec(default=True, doc="right operand is a weight shared across the batch")
     inputs: tuple[str, ...] | None = inputs_spec()
 
@@ -237,7 +253,7 @@ class NonGemm(Validated):
 
     name: str = spec(non_empty_string())
     op: str = spec(non_empty_string(), doc="what it does: maxpool, add, relu, ...")
-    ops: int = spec(non_negative_int(), doc="element operations per sample")
+    ops: int = spec(non_negative_int(MAX_NONGEMM_OPS), doc="element operations per sample")
     inputs: tuple[str, ...] | None = inputs_spec()
     shape: tuple[int, ...] | None = spec(_shape_check(), default=None, parse=parse_shape,
                                          doc="output shape per sample (default: its first input's)")
@@ -304,10 +320,11 @@ class NetworkInput(Validated):
 @dataclass(frozen=True)
 class Workload(Validated):
     name: str = spec(non_empty_string())
-    layers: tuple = spec(Check("a non-empty list of layers", lambda v: isinstance(v, tuple) and len(v) > 0))
-    batch: int = spec(positive_int(), default=1)
+    layers: tuple = spec(Check(f"a non-empty list of at most {MAX_LAYERS:,} layers", lambda v: isinstance(v, tuple) and 0 < len(v) <= MAX_LAYERS))
+    batch: int = spec(positive_int(MAX_BATCH), default=1)
     source: str = spec(default="", doc="the file it was loaded from")
-    inputs: tuple = spec(Check("a list of network inputs", lambda v: isinstance(v, tuple) and all(
+    inputs: tuple = spec(Check(f"a list of at most {MAX_INPUTS:,} network inputs", lambda v: isinstance(v, tuple)
+                               and len(v) <= MAX_INPUTS and all(
         isinstance(x, NetworkInput) for x in v)), default=(),
         doc="the network's inputs (default: one named input, shaped as the first layer's input)")
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from accelsim.config.schema import MAX_GEMM_DIM
 from accelsim.config.workload import Concat, Conv2d, Gemm, Layer, NetworkInput, NonGemm, Workload
 from accelsim.errors import ConfigError
 from accelsim.graph import LEGACY_INPUT, Shape, expected_input, fits, natural_input, output_shape
@@ -160,11 +161,12 @@ def parse_dims(texts: Iterable[str], source: str = "--dim") -> dict[str, int]:
         name, sep, raw = text.rpartition("=")
         name = name.strip()
         try:
-            value = int(raw)
+            value = int(raw) if len(raw) <= 40 else 0
         except ValueError:
             value = 0
-        if not sep or not name or value < 1:
-            raise ConfigError(source, text, "expected NAME=SIZE with a positive integer SIZE, e.g. seq=128")
+        if not sep or not name or not 1 <= value <= MAX_GEMM_DIM:
+            raise ConfigError(source, text, f"expected NAME=SIZE with a positive integer SIZE up to {MAX_GEMM_DIM:,}, "
+                                            f"e.g. seq=128")
         out[name] = value
     return out
 
@@ -219,8 +221,11 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
         raise ConfigError(source, "", "no layers: no node of the graph works on its inputs")
     inputs = {name: g.sample_shape(x) or (1,) for x, name in network.items()}
     layers, declared, own = _wire(layers, sources, inputs, plain)
-    workload = Workload(name=Path(path).stem or "onnx_model", layers=tuple(layers), batch=plan.batch,
-                        inputs=declared, source=source)
+    try:
+        workload = Workload(name=Path(path).stem or "onnx_model", layers=tuple(layers), batch=plan.batch,
+                            inputs=declared, source=source)
+    except ConfigError as err:  # more layers, or a larger batch, than the documented bounds
+        raise err.relocated(source) from None
     return OnnxImport(
         workload=workload, file=source, nodes=len(order), folded=folded, dims=plan.report,
         batch_origin=plan.batch_origin, nongemm=tuple(sorted(nongemm.items())),
@@ -322,12 +327,25 @@ def _load(onnx: Any, path: Path, source: str) -> Any:
         raise ConfigError(source, "", f"not an ONNX model: cannot parse it as ONNX protobuf ({why})") from None
     if model.ir_version < 1 or not model.HasField("graph"):
         raise ConfigError(source, "", "not an ONNX model: no ir_version or no graph in the file")
+    if not _text_fields_ok(model.graph):
+        raise ConfigError(source, "", "not an ONNX model: a node's name, operator or tensor name is not UTF-8 text")
     _load_small_external_data(onnx, model, path.parent)
     if model.functions:
         import onnx.inliner
 
         model = onnx.inliner.inline_local_functions(model)
     return model
+
+
+def _text_fields_ok(graph: Any) -> bool:
+    """Protobuf hands damaged (non-UTF-8) string fields back as bytes; every name must be text."""
+    for node in graph.node:
+        if not all(isinstance(v, str) for v in (node.name, node.op_type, node.domain, *node.input, *node.output)):
+            return False
+        for a in node.attribute:
+            if (a.HasField("g") and not _text_fields_ok(a.g)) or not all(_text_fields_ok(sub) for sub in a.graphs):
+                return False
+    return all(isinstance(v.name, str) for v in (*graph.input, *graph.output, *graph.initializer))
 
 
 def _load_small_external_data(onnx: Any, model: Any, base_dir: Path) -> None:
@@ -735,6 +753,8 @@ def _layer(g: _Graph, node: Any, name: str) -> tuple[Layer, bool]:
     standard = node.domain in ("", "ai.onnx")
     try:
         if standard and op in _GEMM_HANDLERS:
+            if len(node.input) < _GEMM_INPUTS[op]:
+                raise g.error(node, f"{len(node.input)} inputs, expected at least {_GEMM_INPUTS[op]}")
             return _GEMM_HANDLERS[op](g, node, name), False
         hidden = sorted({inner for inner in _subgraph_ops(node) if _is_matrix_op(inner)})
         if hidden:
@@ -878,6 +898,13 @@ def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(max(x, y) if min(x, y) == 1 else x for x, y in zip(a, b))
 
 
+def _check_broadcast(g: _Graph, node: Any, a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    """Leading (batch) dimensions must broadcast: equal, or one of them 1."""
+    for x, y in zip(reversed(a), reversed(b)):
+        if x != y and 1 not in (x, y):
+            raise g.error(node, f"leading dimensions {list(a)} and {list(b)} do not broadcast")
+
+
 def _product(g: _Graph, node: Any, name: str, a: str, b: str, *, lead: int, lead_a: int, lead_b: int,
              M: int, N: int, K: int) -> Gemm:
     """``lead`` products ``[M x K] . [K x N]`` between tensors ``a`` and ``b`` (``lead_a``, ``lead_b``:
@@ -901,6 +928,10 @@ def _matmul(g: _Graph, node: Any, name: str) -> Gemm:
     b = g.shape(node, b_name, "input B")
     a = (1,) + a if len(a) == 1 else a  # numpy rules: a vector is a one-row / one-column matrix
     b = b + (1,) if len(b) == 1 else b
+    if not a or not b or a[-1] != b[-2]:
+        raise g.error(node, f"input A {list(a)} and input B {list(b)} do not multiply: A has {a[-1] if a else 0} "
+                            f"columns, B {b[-2] if len(b) > 1 else 0} rows")
+    _check_broadcast(g, node, a[:-2], b[:-2])
     return _product(g, node, name, a_name, b_name, lead=math.prod(_broadcast(a[:-2], b[:-2])),
                     lead_a=math.prod(a[:-2]), lead_b=math.prod(b[:-2]), M=a[-2], N=b[-1], K=a[-1])
 
@@ -912,7 +943,11 @@ def _gemm(g: _Graph, node: Any, name: str) -> Gemm:
     if len(a) != 2 or len(b) != 2:
         raise g.error(node, f"expected two matrices, got shapes {list(a)} and {list(b)}")
     M, K = (a[1], a[0]) if attrs.get("transA", 0) else a
-    N = b[0] if attrs.get("transB", 0) else b[1]
+    K_b, N = (b[1], b[0]) if attrs.get("transB", 0) else b
+    if K != K_b:
+        raise g.error(node, f"input A {list(a)} and input B {list(b)} do not multiply (transA "
+                            f"{attrs.get('transA', 0)}, transB {attrs.get('transB', 0)}): A gives K = {K}, B "
+                            f"K = {K_b}")
     return _product(g, node, name, node.input[0], node.input[1], lead=1, lead_a=1, lead_b=1, M=M, N=N, K=K)
 
 
@@ -946,6 +981,9 @@ def _einsum(g: _Graph, node: Any, name: str) -> Layer:
                     K=math.prod(size[c] for c in both - set(out)))
 
 
+# inputs each matrix operator needs (ONNX operator specs; the quantized forms carry scales and zero points)
+_GEMM_INPUTS = {"Conv": 2, "ConvInteger": 2, "QLinearConv": 8, "ConvTranspose": 2, "Gemm": 2, "MatMul": 2,
+                "MatMulInteger": 2, "QLinearMatMul": 8, "Einsum": 1}
 _GEMM_HANDLERS: dict[str, Callable[[_Graph, Any, str], Layer]] = {
     "Conv": _conv, "ConvInteger": _conv, "QLinearConv": _conv, "ConvTranspose": _conv_transpose,
     "Gemm": _gemm, "MatMul": _matmul, "MatMulInteger": _matmul, "QLinearMatMul": _matmul, "Einsum": _einsum,

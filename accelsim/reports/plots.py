@@ -208,9 +208,22 @@ FIGURES = {"roofline": roofline, "layer_utilization": layer_utilization, "groupe
            "breakdown_bars": breakdown_bars, "correlation_matrix": correlation_matrix}
 
 
+def literal_text():
+    """A context in which every text is drawn as written: a layer named ``$\\frac{$`` is not TeX.
+
+    Names come from users (workloads, ONNX graphs); matplotlib would parse ``$...$`` in them as
+    mathtext and fail on it. Tick labels are made when the figure is drawn, so the context
+    covers drawing and saving as well.
+    """
+    from matplotlib import rc_context
+
+    return rc_context({"text.parse_math": False, "text.usetex": False})
+
+
 def _draw(spec: tuple[str, tuple]) -> bytes:
     name, args = spec
-    return FIGURES[name](*args)
+    with literal_text():
+        return FIGURES[name](*args)
 
 
 def draw_all(specs: list[tuple[str, tuple]], jobs: int = 1) -> list[bytes]:

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -217,22 +218,103 @@ def _error_bytes(message: str) -> bytes:
 _STRING = h5py.string_dtype()
 
 
+# Raw data is laid out in this order (small per-point slots first, the large layer table last),
+# every object header before any raw data: a file truncated part way keeps its metadata and
+# the seals and slots of the first points, which ``repair`` recovers.
+_LAYOUT = ("status", "seal", "timing", "error", "points", "axes", "config", "totals", "layers")
+SEAL_DTYPE = np.dtype([("status", "u1"), ("crc32", "<u4")])
+TIMING_DTYPE = np.dtype([("seconds", "<f8"), ("finished_unix_s", "<f8")])
+
+
 def _write_file(path: Path, attrs: dict[str, Any], datasets: dict[str, Any]) -> None:
     """Write a complete file beside ``path`` and rename it over ``path`` (atomic on POSIX)."""
     tmp = path.with_name(path.name + ".tmp")
+    datasets = {**datasets, "seal": _seals(datasets)}
     with h5py.File(tmp, "w") as f:  # default libver: see the module docstring
         for name, value in attrs.items():
             f.attrs[name] = value
+        fixed = [n for n in _LAYOUT if n in datasets] + [n for n, d in datasets.items()
+                                                         if n not in _LAYOUT and not isinstance(d, (str, list))]
+        for name in fixed:  # headers first (raw data is allocated when written, below)
+            f.create_dataset(name, shape=datasets[name].shape, dtype=datasets[name].dtype, track_times=False)
         for name, data in datasets.items():
             if isinstance(data, str):
                 f.create_dataset(name, data=data, dtype=_STRING)
             elif isinstance(data, list):
                 f.create_dataset(name, data=np.array(data, dtype=object), dtype=_STRING)
-            else:
-                f.create_dataset(name, data=data, track_times=False)
+        for name in fixed:
+            if datasets[name].size:
+                f[name][...] = datasets[name]
+        _describe(f)
     _fsync_path(tmp)
     os.replace(tmp, path)
     _fsync_path(path.parent)
+
+
+def _seal(status: int, rows: list[bytes]) -> tuple[int, int]:
+    """A stored point's status and the CRC-32 of its slots as stored (repair checks it)."""
+    crc = zlib.crc32(bytes([status]))
+    for raw in rows:
+        crc = zlib.crc32(raw, crc)
+    return status, crc
+
+
+def _slots(datasets: dict[str, Any], index: int) -> list[bytes]:
+    points = datasets["points"]
+    offset, count = int(points["layer_offset"][index]), int(points["layer_count"][index])
+    rows = [datasets["error"][index].tobytes(), datasets["timing"][index].tobytes()]
+    if datasets.get("totals") is not None:
+        rows += [datasets["totals"][index].tobytes(), datasets["layers"][offset:offset + count].tobytes()]
+    return rows
+
+
+def _seals(datasets: dict[str, Any]) -> np.ndarray:
+    seals = np.zeros(len(datasets["status"]), dtype=SEAL_DTYPE)
+    for i in np.flatnonzero(datasets["status"]):
+        seals[i] = _seal(int(datasets["status"][i]), _slots(datasets, int(i)))
+    return seals
+
+
+def column_unit(name: str) -> str:
+    """The unit of a record column, from its name (docs/metrics.md defines every metric)."""
+    last = name.rsplit(".", 1)[-1]
+    rules = [("_gb_per_s", "GB/s (10^9 bytes per second)"), ("_per_s_per_w", "inferences per joule"),
+             ("_per_s_per_mm2", "inferences/s per mm^2"), ("_per_s_per_usd", "inferences/s per USD"),
+             ("inferences_per_s", "inferences/s"), ("tops_per_w", "10^12 operations/s per W"),
+             ("tops", "10^12 operations/s"), ("_bytes", "bytes"), ("_j", "J"), ("_w", "W"), ("latency_s", "s"),
+             ("seconds", "s"), ("finished_unix_s", "s since 1970-01-01 UTC"), ("macs", "MACs"),
+             ("cycles", "cycles"), ("utilization", "fraction"), ("efficiency", "fraction"),
+             ("fraction", "fraction"), ("ratio", "ratio"), ("gap", "ratio"), ("intensity", "MACs per DRAM byte"),
+             ("events", "events"), ("folds", "folds"), ("batch", "samples")]
+    if name.startswith(("breakdown.",)):
+        return "cycles"
+    if name.startswith(("dram_bytes.", "sram_bytes.")):
+        return "bytes"
+    if name.startswith("energy_breakdown_j."):
+        return "J"
+    for suffix, unit in rules:
+        if last.endswith(suffix) or last == suffix.strip("_"):
+            return unit
+    return ""
+
+
+def _describe(f: h5py.File) -> None:
+    """Units and meanings as attributes, so the file explains itself to any HDF5 tool."""
+    f.attrs["description"] = ("accelsim sweep results (docs/results.md): one row per point in points, status, "
+                              "seal, timing, error, config, totals; layers holds every point's layer records")
+    f["status"].attrs["meanings"] = json.dumps({str(code): name for name, code in STATUS.items()})
+    f["status"].attrs["description"] = ("0 pending (not run), 1 done, 2 failed (the design cannot run the "
+                                        "workload: error says why), 3 error (an internal error: please report)")
+    f["seal"].attrs["description"] = "per stored point: its status and the CRC-32 of its slots (accelsim runs repair)"
+    f["timing"].attrs["units"] = json.dumps({"seconds": "s (simulation wall time in the worker)",
+                                             "finished_unix_s": "s since 1970-01-01 UTC"})
+    f["error"].attrs["description"] = f"the failure's message, UTF-8, at most {MAX_ERROR_BYTES} bytes"
+    for name in ("totals", "layers", "config"):
+        if name in f:
+            units = {c: column_unit(c) for c in f[name].dtype.names or () if column_unit(c)}
+            f[name].attrs["units"] = json.dumps(units)
+    if "totals" in f:
+        f["totals"].attrs["description"] = "the run's total record per point (rows of points not done hold fills)"
 
 
 def _fsync_path(path: Path) -> None:
@@ -256,7 +338,26 @@ def _read_all(f: h5py.File) -> tuple[dict[str, Any], dict[str, Any]]:
     return attrs, datasets
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _not_hdf5(path: Path) -> ConfigError:
+    size = path.stat().st_size
+    return ConfigError(str(path), "", f"not a readable HDF5 file ({size:,} bytes without the HDF5 signature); "
+                                      f"left as it is")
+
+
 def _open(path: Path, mode: str) -> h5py.File:
+    """Open a results file; anything that is not HDF5 is refused before h5py may write to it."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(HDF5_SIGNATURE))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "no such file") from None
+    except OSError as err:
+        raise ConfigError(str(path), "", f"cannot read: {err.strerror or err}") from None
+    if head != HDF5_SIGNATURE:
+        raise _not_hdf5(path)
     try:
         if mode == "r":
             # Readers do not lock: `accelsim runs show` works while a sweep writes the file.
@@ -323,8 +424,7 @@ class Store:
             "hardware": [p.hardware_yaml for p in points],
             "status": np.zeros(len(points), dtype="u1"),
             "error": np.zeros(len(points), dtype=f"S{STRING_QUANTUM}"),
-            "timing": np.array([(math.nan, math.nan)] * len(points),
-                               dtype=[("seconds", "<f8"), ("finished_unix_s", "<f8")]),
+            "timing": np.array([(math.nan, math.nan)] * len(points), dtype=TIMING_DTYPE),
         }
         if axis_columns:
             datasets["axes"] = table(axis_columns, axes)
@@ -352,6 +452,8 @@ class Store:
             status, error = "error", f"expected a total and {count} layer records, got {len(layers)} layers"
         done = status == "done"
         message = _error_bytes(error)
+        if done:  # the totals table names its rows itself: workload, batch and axes beside the results
+            total = {**self._identity(index, total), **total}
         self._fit(total if done else None, list(layers) if done else [], message)
         f = self._file
         if "totals" in f:
@@ -364,8 +466,24 @@ class Store:
         f["timing"][index] = (seconds, time.time())
         f.flush()
         os.fsync(self._fd)
+        slots = {"points": self.points, "error": f["error"], "timing": f["timing"],
+                 "totals": f["totals"] if "totals" in f else None, "layers": f["layers"] if "layers" in f else None}
+        if "seal" in f:  # files of earlier versions have none
+            f["seal"][index] = _seal(STATUS[status], _slots(slots, index))
         f["status"][index] = STATUS[status]
         f.flush()
+
+    def _identity(self, index: int, total: dict) -> dict:
+        row = self.points[index]
+        out = {name: row[name].decode() for name in ("hardware", "base", "workload")}
+        out["batch"] = int(row["batch"])
+        if "axes" in self._file:
+            axes = self._file["axes"][index]
+            for name in axes.dtype.names:
+                value = axes[name]
+                value = value.decode() if isinstance(value, bytes) else value.item()
+                out[f"axis.{name}" if name in total or name in out else name] = value
+        return out
 
     def _fit(self, total: dict | None, layers: list[dict], message: bytes) -> None:
         """Rewrite the file if this point needs columns the current layout cannot hold."""
@@ -434,3 +552,149 @@ def read(path: str | Path) -> Content:
             totals=f["totals"][()] if "totals" in f else None,
             layers=f["layers"][()] if "layers" in f else None,
         )
+
+
+# ------------------------------------------------------------ repair
+
+_EOF_ADDRESS = slice(40, 48)  # superblock version 0 (the default format): end-of-file address
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    path: Path
+    points: int
+    recovered: list[int]      # stored points whose slots are intact (seal and CRC agree)
+    lost: list[int]           # stored points whose slots were damaged or cut off
+    unknown: list[int]        # pending, or stored with their seal cut off: run again on resume
+    damaged: bool             # False: the file was intact, nothing was changed
+
+    def summary(self) -> str:
+        if not self.damaged:
+            return f"{self.path}: intact, {len(self.recovered)} of {self.points} points stored; nothing to repair"
+        text = f"{self.path}: repaired: {len(self.recovered)} of {self.points} points recovered"
+        if self.lost:
+            text += f"; lost (damaged records): points {_ranges(self.lost)}"
+        if self.unknown:
+            text += f"; not stored or not recoverable (pending again): points {_ranges(self.unknown)}"
+        return text
+
+
+def _ranges(indices: list[int]) -> str:
+    out, start = [], None
+    for i, n in enumerate(indices):
+        if start is None:
+            start = n
+        if i + 1 == len(indices) or indices[i + 1] != n + 1:
+            out.append(str(start) if start == n else f"{start}-{n}")
+            start = None
+    return ", ".join(out)
+
+
+def _readable(path: Path) -> bool:
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            for name in f:
+                f[name][()]
+        return True
+    except Exception:  # noqa: BLE001 - any failure to read is damage
+        return False
+
+
+def repair(path: str | Path) -> RepairReport:
+    """Recover every point of a damaged results file whose slots are intact, in place.
+
+    A truncated file is padded back to the length its superblock records (so HDF5 opens it),
+    every dataset that still reads is read, and a point is kept only if its seal (status and
+    CRC-32 of its slots, written after them) agrees with the slots as read. The original is
+    kept as ``FILE.damaged``; the repaired file has the same points, the recovered ones stored
+    and the others pending, so ``--resume`` runs exactly those again.
+    """
+    import shutil
+    import tempfile
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError as err:
+        raise ConfigError(str(path), "", f"cannot read: {err.strerror or err}") from None
+    if not head.startswith(HDF5_SIGNATURE):
+        raise _not_hdf5(path)
+    if _readable(path):
+        with _open(path, "r") as f:
+            _check_format(path, dict(f.attrs))
+            status = f["status"][()]
+        stored = [int(i) for i in np.flatnonzero(status)]
+        return RepairReport(path, len(status), stored, [], [], damaged=False)
+    end = int.from_bytes(head[_EOF_ADDRESS], "little")
+    with tempfile.TemporaryDirectory(prefix="accelsim-repair-") as tmp:
+        padded = Path(tmp) / "padded.h5"
+        shutil.copyfile(path, padded)
+        if 0 < end <= 2**40 and padded.stat().st_size < end:
+            with open(padded, "r+b") as f:
+                f.truncate(end)  # zeros where the file was cut off
+        try:
+            f = h5py.File(padded, "r", locking=False)
+        except Exception as err:  # noqa: BLE001
+            raise ConfigError(str(path), "", f"damaged beyond repair: HDF5 cannot open it even padded "
+                                             f"({str(err).splitlines()[0][:120]})") from None
+        with f:
+            attrs = {name: f.attrs[name] for name in f.attrs}
+            datasets: dict[str, Any] = {}
+            for name in f:
+                try:
+                    ds = f[name]
+                    info = h5py.check_string_dtype(ds.dtype)
+                    if info is not None and info.length is None:
+                        value = ds.asstr()[()]
+                        datasets[name] = value if isinstance(value, str) else list(value)
+                    else:
+                        datasets[name] = ds[()]
+                except Exception:  # noqa: BLE001 - this dataset is lost
+                    continue
+    if attrs.get("format") != FORMAT or "points" not in datasets:
+        raise ConfigError(str(path), "", "damaged beyond repair: the point table is lost")
+    points = datasets["points"]
+    n = len(points)
+    seals = datasets.get("seal")
+    slots_ok = all(name in datasets for name in ("status", "error", "timing")) and seals is not None
+    recovered, lost, unknown = [], [], []
+    for i in range(n):
+        seal = int(seals[i]["status"]) if seals is not None else 0
+        if not slots_ok or seal == 0:
+            unknown.append(i)
+            continue
+        try:
+            good = _seal(seal, _slots(datasets, i)) == (seal, int(seals[i]["crc32"]))
+        except Exception:  # noqa: BLE001 - a slot cut off
+            good = False
+        (recovered if good else lost).append(i)
+    status = np.zeros(n, dtype="u1")
+    for i in recovered:
+        status[i] = int(seals[i]["status"])
+    keep = np.zeros(n, dtype=bool)
+    keep[recovered] = True
+    fixed = {"spec": datasets.get("spec", ""), "points": points, "status": status,
+             "config": datasets.get("config", np.zeros(n, dtype=[("unknown", "u1")])),
+             "hardware": datasets.get("hardware", [""] * n) if isinstance(datasets.get("hardware"), list) else [""] * n,
+             "timing": _kept(datasets.get("timing"), keep, np.array([(math.nan, math.nan)] * n, dtype=TIMING_DTYPE)),
+             "error": _kept(datasets.get("error"), keep, np.zeros(n, dtype=f"S{STRING_QUANTUM}"))}
+    if "axes" in datasets:
+        fixed["axes"] = datasets["axes"]
+    done = status == STATUS["done"]
+    if datasets.get("totals") is not None and datasets.get("layers") is not None:
+        fixed["totals"] = _converted(datasets["totals"], columns_of(datasets["totals"].dtype), done)
+        fixed["layers"] = _converted(datasets["layers"], columns_of(datasets["layers"].dtype),
+                                     np.repeat(done, points["layer_count"]))
+    backup = path.with_name(path.name + ".damaged")
+    shutil.copyfile(path, backup)
+    _write_file(path, attrs, fixed)
+    return RepairReport(path, n, recovered, lost, unknown, damaged=True)
+
+
+def _kept(values: np.ndarray | None, keep: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    if values is None:
+        return fill
+    out = values.copy()
+    out[~keep] = fill[~keep]
+    return out

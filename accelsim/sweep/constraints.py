@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import ast
 import operator
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from accelsim.errors import ConfigError
+from accelsim.errors import ConfigError, describe
 
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
@@ -45,21 +46,42 @@ class Constraint:
         return bool(_evaluate(self.tree, lookup))
 
 
+MAX_CONSTRAINT_CHARS = 1_000  # documented in docs/sweeps.md
+MAX_CONSTRAINT_DEPTH = 32     # nested operators
+
+
+def _depth(tree: ast.AST) -> int:
+    """Nesting depth of an expression tree, without recursion (the tree may be deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 def parse_constraint(text: Any, source: str, where: str) -> Constraint:
     """Parse and check one constraint; a problem is a ConfigError at ``where`` (``constraints[0]``)."""
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(source, where, f"expected an expression such as 'array.rows == array.cols', "
-                                         f"got {text!r}")
+                                         f"got {describe(text)}")
+    if len(text) > MAX_CONSTRAINT_CHARS:
+        raise ConfigError(source, where, f"expected at most {MAX_CONSTRAINT_CHARS:,} characters, got {len(text):,}")
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError as err:
-        raise ConfigError(source, where, f"not a valid expression ({err.msg}): {text!r}") from None
+        with warnings.catch_warnings():  # "invalid decimal literal" and the like: the error says it
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
+        why = getattr(err, "msg", None) or type(err).__name__
+        raise ConfigError(source, where, f"not a valid expression ({why}): {describe(text)}") from None
+    if _depth(tree) > MAX_CONSTRAINT_DEPTH:
+        raise ConfigError(source, where, f"nested more than {MAX_CONSTRAINT_DEPTH} operators deep: {describe(text)}")
     names: list[str] = []
     _check(tree, text, source, where, names)
     if not isinstance(tree, (ast.Compare, ast.BoolOp)) and not (
             isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not)):
         raise ConfigError(source, where, f"expected a comparison (true or false), such as "
-                                         f"'array.rows == array.cols', got {text!r}")
+                                         f"'array.rows == array.cols', got {describe(text)}")
     return Constraint(text=text.strip(), tree=tree, names=tuple(dict.fromkeys(names)))
 
 
@@ -77,14 +99,15 @@ def dotted_name(node: ast.expr) -> str | None:
 
 def _check(node: ast.expr, text: str, source: str, where: str, names: list[str]) -> None:
     def refuse(what: str) -> ConfigError:
-        return ConfigError(source, where, f"{what} is not allowed in a constraint (allowed: {ALLOWED}): {text!r}")
+        return ConfigError(source, where, f"{what} is not allowed in a constraint (allowed: {ALLOWED}): "
+                                          f"{describe(text)}")
 
     name = dotted_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
     if name is not None:
         names.append(name)
     elif isinstance(node, ast.Constant):
         if not isinstance(node.value, (int, float, str, bool)) and node.value is not None:
-            raise refuse(f"the constant {node.value!r}")
+            raise refuse(f"the constant {describe(node.value)}")
     elif isinstance(node, ast.Compare):
         for op in node.ops:
             if type(op) not in _COMPARE:

@@ -9,6 +9,7 @@ the points the file does not hold yet.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -29,7 +30,7 @@ from accelsim.engine import simulate
 from accelsim.errors import AccelsimError, ConfigError
 from accelsim.models import run_model
 from accelsim.reports.records import flat, layer_record, total_record
-from accelsim.sweep.progress import Progress
+from accelsim.progress import Progress
 from accelsim.sweep.spec import SweepPoint, SweepSpec, load_spec
 
 IN_FLIGHT_PER_WORKER = 2  # points queued per worker: enough to keep it busy, few to lose on a crash
@@ -136,6 +137,27 @@ class SerialExecutor:
         pass
 
 
+@contextlib.contextmanager
+def _main_unseen():
+    """Start worker processes without re-running the main script in them.
+
+    Spawned and forkserver workers import the parent's ``__main__`` (by file or module name) to
+    find functions defined there; an unguarded ``accelsim.sweep(...)`` in a script would then
+    run again in every worker. The tasks here are accelsim's own functions, so the workers need
+    no ``__main__``: while they start, the main module shows neither its file nor its spec.
+    """
+    main = sys.modules.get("__main__")
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if main and name in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__spec__ = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+
+
 class PoolExecutor:
     """A local process pool; points are handed out a few at a time and come back as they finish."""
 
@@ -154,7 +176,8 @@ class PoolExecutor:
 
         def submit(n: int) -> None:
             for point in pending:
-                running[self._pool.submit(self.task, point)] = point
+                with _main_unseen():  # workers start on submit
+                    running[self._pool.submit(self.task, point)] = point
                 n -= 1
                 if not n:
                     return
@@ -315,12 +338,15 @@ def _static(point: SweepPoint):
 
 
 def _open_store(spec: SweepSpec, points: list[SweepPoint], output: Path, resume: bool):
-    from accelsim.reports.store import Store, remove_leftovers
+    from accelsim.reports.store import Store, remove_leftovers, repair
 
     if output.exists():
         if not resume:
             raise ConfigError(str(output), "", "already exists; --resume (resume=True) continues it, "
                                                "or choose another output file")
+        report = repair(output)  # a damaged file keeps every intact point; the rest run again
+        if report.damaged:
+            print(report.summary() + f"; the damaged original is {output}.damaged", file=sys.stderr)
         store = Store(output)  # holds the lock: no other sweep writes it now
         remove_leftovers(output)
         stored, wanted = store.keys(), [p.key for p in points]
@@ -351,7 +377,7 @@ def _mismatch(attrs: dict, stored: list[str], wanted: list[str]) -> str:
 
 
 def execute(spec: SweepSpec | str | Path, output: str | Path, *, jobs: int | None = None, resume: bool = False,
-            scheduler: str | None = None, cluster: str | None = None, progress: bool | TextIO = False,
+            scheduler: str | None = None, cluster: str | None = None, progress: bool | TextIO | None = None,
             progress_every: int | None = None) -> SweepReport:
     """Run the points ``output`` does not hold yet and store each as it finishes."""
     from accelsim.reports.store import STATUS
@@ -370,8 +396,10 @@ def execute(spec: SweepSpec | str | Path, output: str | Path, *, jobs: int | Non
     try:
         status = store.statuses()
         todo = [p for p in points if status[p.index] == STATUS["pending"]]
-        stream = progress if hasattr(progress, "write") else (sys.stderr if progress else None)
-        meter = Progress(len(points), len(points) - len(todo), stream=stream, every=progress_every)
+        stream = progress if hasattr(progress, "write") else sys.stderr
+        meter = Progress(len(points), "sweep", stored=len(points) - len(todo), stream=stream,
+                         enabled=progress is not False, every=progress_every,
+                         tty=True if progress is True else None)
         if todo:
             try:
                 executor = make_executor(jobs, scheduler, cluster, len(todo))
@@ -387,8 +415,14 @@ def execute(spec: SweepSpec | str | Path, output: str | Path, *, jobs: int | Non
                                 list(outcome.layers))
                     meter.update(outcome.status)
                 finished = True
+            except BaseException:
+                if created and not meter.ran:  # a new file that holds nothing would only block the rerun
+                    store.close()
+                    output.unlink(missing_ok=True)
+                raise
             finally:
                 executor.close(wait=finished)
+                meter.close()
         status = store.statuses()
     finally:
         store.close()
@@ -400,14 +434,15 @@ def execute(spec: SweepSpec | str | Path, output: str | Path, *, jobs: int | Non
 
 def run(spec: SweepSpec | str | Path, output: str | Path | None = None, *, jobs: int | None = None,
         resume: bool = False, scheduler: str | None = None, cluster: str | None = None,
-        progress: bool | TextIO = False, as_pandas: bool | None = None):
+        progress: bool | TextIO | None = None, as_pandas: bool | None = None):
     """Run a sweep and return its results (``accelsim.results.Results``).
 
     ``output``: the HDF5 file to write (None: a temporary one, removed after loading);
     ``jobs``: local worker processes (default: every core; 1 runs in this process);
     ``resume``: continue an existing ``output`` instead of refusing to overwrite it;
     ``scheduler``: a Dask scheduler address (``tcp://host:8786``), or ``cluster="local"``
-    for a Dask LocalCluster; ``progress``: True (stderr) or a stream.
+    for a Dask LocalCluster; ``progress``: None (the default) a bar on stderr when it is a
+    terminal, True always, False never, or a stream.
     """
     from accelsim.results import load
 

@@ -22,7 +22,8 @@ from accelsim.config.loader import (
     dump_yaml,
     field_value,
     hardware_to_yaml,
-    read_yaml,
+    parse_yaml,
+    read_text,
     with_overrides,
     workload_to_yaml,
 )
@@ -34,6 +35,11 @@ from accelsim.sweep.constraints import Constraint, Undefined, parse_constraint
 COMBINE = ("product", "zip")
 SPEC_KEYS = ("name", "hardware", "axes", "combine", "constraints", "workloads", "model")
 MAX_RANGE_VALUES = 10_000  # a typo such as step: 0.001 should not build a million-point sweep
+# Documented in docs/sweeps.md: what a spec may ask for before anything is resolved.
+MAX_COMBINATIONS = 1_000_000  # axis combinations considered (before constraints)
+MAX_POINTS = 100_000          # points of one sweep (each a row of the results file)
+MAX_LAYER_ROWS = 2_000_000    # layer records of all points (the results file holds them all)
+MAX_ENTRIES = 1_000           # hardware bases, workloads, constraints
 
 
 def _finite_number(allow_none: bool = False, positive: bool = False) -> Check:
@@ -73,9 +79,10 @@ class Range(Validated):
             raise ConfigError(PYTHON, "step", "expected num with scale: log (a log range has no fixed step)")
         if self.step is not None and self.stop < self.start:
             raise ConfigError(PYTHON, "stop", f"expected at least start ({self.start}) with step, got {self.stop}")
-        if len(self._raw()) > MAX_RANGE_VALUES:
+        count = self.num if self.num is not None else math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+        if count > MAX_RANGE_VALUES:  # counted before any value is made
             raise ConfigError(PYTHON, "num" if self.num is not None else "step",
-                              f"expected at most {MAX_RANGE_VALUES} values, got {len(self._raw())}")
+                              f"expected at most {MAX_RANGE_VALUES:,} values, got {count:,}")
 
     def _raw(self) -> list[float]:
         if self.num is not None:
@@ -171,12 +178,19 @@ class SweepSpec:
         for i, hw in enumerate(hardware):
             if not isinstance(hw, (str, Path, Hardware)) or (isinstance(hw, str) and not hw.strip()):
                 raise expected(src, f"hardware[{i}]", "a hwconfig name or path", hw)
+        if len(hardware) > MAX_ENTRIES:
+            raise ConfigError(src, "hardware", f"{len(hardware):,} hwconfigs, expected at most {MAX_ENTRIES:,}")
         object.__setattr__(self, "hardware", tuple(hardware))
         object.__setattr__(self, "workloads", tuple(_workload_refs(self.workloads, src)))
         if not isinstance(self.axes, Mapping):
             raise expected(src, "axes", "a mapping of dotted hardware paths to values", self.axes)
         object.__setattr__(self, "axes", {str(path): _axis_values(values, src, f"axes.{path}")
                                           for path, values in self.axes.items()})
+        sizes = [len(values) for values in self.axes.values()]
+        combinations = (min(sizes, default=1) if self.combine == "zip" else math.prod(sizes)) if sizes else 1
+        if combinations * len(self.hardware) > MAX_COMBINATIONS:
+            raise ConfigError(src, "axes", f"{combinations * len(self.hardware):,} designs to consider, expected at "
+                                           f"most {MAX_COMBINATIONS:,} (fewer values, or combine: zip)")
         _check_overlaps(list(self.axes), src)
         if self.combine not in COMBINE:
             raise expected(src, "combine", "product or zip", self.combine)
@@ -190,6 +204,8 @@ class SweepSpec:
         constraints = [self.constraints] if isinstance(self.constraints, str) else self.constraints
         if not isinstance(constraints, (list, tuple)):
             raise expected(src, "constraints", "a list of expressions", self.constraints)
+        if len(constraints) > MAX_ENTRIES:
+            raise ConfigError(src, "constraints", f"{len(constraints):,} constraints, expected at most {MAX_ENTRIES:,}")
         object.__setattr__(self, "constraints", tuple(constraints))
         object.__setattr__(self, "_compiled", tuple(parse_constraint(text, src, f"constraints[{i}]")
                                                     for i, text in enumerate(constraints)))
@@ -216,6 +232,7 @@ class SweepSpec:
         combos = self._combinations()
         identity = {id(wl): workload_to_yaml(wl) for wl in workloads}
         points: list[SweepPoint] = []
+        rows = 0
         seen: dict[str, SweepPoint] = {}
         for label, base in bases:
             for combo in combos:
@@ -229,7 +246,14 @@ class SweepSpec:
                                                    f"(add a constraint to skip such points)") from None
                 hw_yaml = hardware_to_yaml(hw)
                 axes = {path: _lookup(hw, path, section=True) for path in self.axes}
+                if len(points) + len(workloads) > MAX_POINTS:
+                    raise ConfigError(src, "axes", f"more than {MAX_POINTS:,} points, expected at most {MAX_POINTS:,} "
+                                                   f"(fewer values, constraints or workloads)")
                 for wl in workloads:
+                    rows += len(wl.layers)
+                    if rows > MAX_LAYER_ROWS:
+                        raise ConfigError(src, "axes", f"more than {MAX_LAYER_ROWS:,} layer records in the results "
+                                                       f"file, expected at most {MAX_LAYER_ROWS:,} (fewer points)")
                     key = point_key(hw_yaml, identity[id(wl)], self.model)
                     point = SweepPoint(index=len(points), key=key, hardware=hw, workload=wl, model=self.model,
                                        axes=axes, base=label, hardware_yaml=hw_yaml)
@@ -324,7 +348,7 @@ class SweepSpec:
 
         try:
             return constraint.holds(lookup)
-        except (TypeError, ZeroDivisionError, Undefined) as err:
+        except (TypeError, ZeroDivisionError, OverflowError, Undefined) as err:
             where = ", ".join(f"{k}={describe(v)}" for k, v in combo.items()) or "the base design"
             raise ConfigError(self.source, f"constraints[{i}]", f"cannot evaluate {constraint.text!r} for "
                                                                 f"{label} with {where}: {err}") from None
@@ -371,6 +395,8 @@ def _axis_values(values: Any, source: str, where: str) -> tuple:
     if isinstance(values, (list, tuple)):
         if not values:
             raise expected(source, where, "a non-empty list of values", values)
+        if len(values) > MAX_RANGE_VALUES:
+            raise ConfigError(source, where, f"{len(values):,} values, expected at most {MAX_RANGE_VALUES:,}")
         for i, value in enumerate(values):
             if value in values[:i]:
                 raise ConfigError(source, where, f"repeated value {describe(value)}")
@@ -390,6 +416,8 @@ def _workload_refs(entries: Any, source: str) -> list[WorkloadRef]:
     entries = entries if isinstance(entries, (list, tuple)) else [entries]
     if not entries:
         raise expected(source, "workloads", "a non-empty list of workloads", entries)
+    if len(entries) > MAX_ENTRIES:
+        raise ConfigError(source, "workloads", f"{len(entries):,} workloads, expected at most {MAX_ENTRIES:,}")
     refs = []
     for i, entry in enumerate(entries):
         where = f"workloads[{i}]"
@@ -409,6 +437,9 @@ def _workload_refs(entries: Any, source: str) -> list[WorkloadRef]:
                 raise expected(source, f"{where}.workload", "a workload name or path", name)
             batches = entry.get("batch")
             batches = batches if isinstance(batches, (list, tuple)) else [batches]
+            if len(batches) > MAX_ENTRIES or not batches:
+                raise expected(source, f"{where}.batch", f"a positive integer or a list of at most {MAX_ENTRIES:,}",
+                               entry.get("batch"))
             for batch in batches:
                 if batch is not None and (not isinstance(batch, int) or isinstance(batch, bool) or batch < 1):
                     raise expected(source, f"{where}.batch", "a positive integer or a list of them",
@@ -429,20 +460,18 @@ def spec_from_data(data: Any, source: str, text: str = "") -> SweepSpec:
     for key, what in (("hardware", "hwconfig"), ("workloads", "workload")):
         if key not in data:
             raise ConfigError(source, key, f"missing required key, expected a {what} name or path, or a list of them")
-    axes = data.get("axes") or {}
-    return SweepSpec(hardware=data["hardware"], workloads=data["workloads"], axes=axes,
-                     combine=data.get("combine", "product"), constraints=data.get("constraints") or (),
-                     model=data.get("model", "engine"), name=data.get("name") or "", source=source, text=text)
+    def given(key: str, default: Any) -> Any:  # absent or null is the default; 0, false, "" are values
+        return default if data.get(key) is None else data[key]
+
+    return SweepSpec(hardware=data["hardware"], workloads=data["workloads"], axes=given("axes", {}),
+                     combine=given("combine", "product"), constraints=given("constraints", ()),
+                     model=given("model", "engine"), name=given("name", ""), source=source, text=text)
 
 
 def load_spec(path: str | Path) -> SweepSpec:
     """Read a sweep spec YAML and resolve its points, so every problem is reported now."""
     path = Path(path)
-    data = read_yaml(path)
-    try:
-        text = path.read_text()
-    except OSError as err:  # read_yaml has just read it; a race is still one line
-        raise ConfigError(str(path), "", f"cannot read: {err.strerror}") from None
-    sweep = spec_from_data(data, str(path), text)
+    text = read_text(path, "YAML")
+    sweep = spec_from_data(parse_yaml(text, str(path)), str(path), text)
     sweep.points()
     return sweep

@@ -104,6 +104,13 @@ def test_calibrate_writes_a_loadable_hwconfig(tmp_path, capsys):
     assert calibrated.dram.efficiency == pytest.approx(0.7, rel=0.01)
     assert calibrated.control.layer_overhead_cycles == pytest.approx(500, rel=0.01)
     assert "  layer_overhead_cycles: " in out.read_text() and "# was 0; fitted in [0, 1,000,000]" in out.read_text()
+    # the efficiency held away from its hidden 0.7 stops at its bound: still written, exit 3
+    assert main(["calibrate", "--measured", str(measured), "--hw", str(DATA / "calib_hw.yaml"), "-q",
+                 "--workload", str(DATA / "calib_wl.yaml"), "--model", "analytical", "--folds", "2",
+                 "--fit", "dram.efficiency,control.layer_overhead_cycles", "--bounds", "dram.efficiency=0.8:1",
+                 "-o", str(out)]) == 3
+    assert "exit       3: dram.efficiency stopped at a bound" in capsys.readouterr().out
+    assert accelsim.load_hardware(out).dram.efficiency == pytest.approx(0.8)
 
 
 def test_calibrate_bad_fit_parameter_exit_2(tmp_path, capsys):
@@ -179,3 +186,15 @@ def test_compare_an_onnxruntime_profile(write, capsys):
     out = capsys.readouterr().out
     assert "source     a laptop CPU" in out and "latency (ms)" in out
     assert "\nc1  " in out and " 0.1  " in out  # c1's 100 us, in ms
+
+
+def test_calibrate_exits_3_when_parameters_stop_at_bounds(tmp_path, capsys):
+    """Eyeriss AlexNet: the model is already slower than the chip, so every parameter goes to its fast
+    bound (docs/calibration.md); nothing is fitted, so no file is written and the exit status says so."""
+    out = tmp_path / "eyeriss_calibrated.yaml"
+    assert main(["calibrate", "--measured", "eyeriss_alexnet_jssc2017", "--model", "analytical", "-q",
+                 "-o", str(out)]) == 3
+    text = capsys.readouterr().out
+    assert text.count("warning    ") == 3 and "the fit stopped at its" in text
+    assert f"not written {out}: no parameter was" in " ".join(text.split())  # (wrapped at 120 columns)
+    assert not out.exists()

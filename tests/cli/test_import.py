@@ -90,7 +90,7 @@ def test_run_takes_an_onnx_workload(tmp_path, capsys):
      "{dyn}: inputs[x].shape[3]: dynamic dimension 'seq' needs a size: give it with --dim seq=N "
      "(Python: dims={{'seq': N}})"),
     (["run", "--workload", "{dyn}"], "{dyn}: inputs[x].shape[3]: dynamic dimension 'seq' needs a size"),
-    (["import", "{dyn}", "--dim", "seq"], "--dim: seq: expected NAME=SIZE with a positive integer SIZE, e.g. seq=128"),
+    (["import", "{dyn}", "--dim", "seq"], "--dim: seq: expected NAME=SIZE with a positive integer SIZE up to 16,777,216, e.g. seq=128"),
     (["import", "{dyn}", "--dim", "sq=4"], "{dyn}: dims: no dynamic input dimension 'sq' in the model"),
     (["import", "{not_onnx}"], "{not_onnx}: not an ONNX model: cannot parse it as ONNX protobuf"),
     (["run", "--workload", "{not_onnx}"], "{not_onnx}: not an ONNX model"),
@@ -117,3 +117,13 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):
 def test_the_process_exits_2(tmp_path):
     proc = run_cli("run", "--workload", tiny_net(tmp_path / "dyn.onnx"))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "needs a size" in proc.stderr
+
+
+def test_a_workload_imported_into_workloads_runs_by_name(tmp_path, monkeypatch, capsys):
+    """accelsim import -o workloads/mine.yaml, then --workload mine: ./workloads/ is on the search path."""
+    model = tiny_net(tmp_path / "net.onnx", seq=6)
+    monkeypatch.chdir(tmp_path)
+    assert main(["import", str(model), "-o", "workloads/mine.yaml"]) == 0
+    assert "run it by name: accelsim run --workload mine" in capsys.readouterr().out
+    assert main(["run", "--model", "analytical", "--hw", "gemmini", "--workload", "mine"]) == 0
+    assert "workload   net, batch 1" in capsys.readouterr().out

@@ -63,7 +63,7 @@ def test_sweep_runs_stores_and_summarises(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"{tmp_path / 'r.h5'}: 2 points: 1 done, 1 failed; this run stored 2 in ")
     # stderr is not a terminal here: one plain progress line per point
-    assert [line.split(",")[0] for line in proc.stderr.splitlines()] == ["sweep: 1/2 points", "sweep: 2/2 points"]
+    assert [line.split("[")[0] for line in proc.stderr.splitlines()] == ["sweep:  50% 1/2 ", "sweep: 100% 2/2 "]
 
 
 def test_existing_output_is_refused_without_resume(tmp_path, capsys):
@@ -178,3 +178,20 @@ def test_a_swept_bandwidth_the_requests_in_flight_cannot_reach_is_a_warning(tmp_
     assert err.count("warning:") == 1
     assert (f"warning: {spec}: axes.dram.bandwidth_gb_per_s = 136 on tpu_v1 has no effect beyond 81.9 GB/s: "
             "DRAM reaches 81.9 of its 136 GB/s") in err
+
+
+def test_runs_show_ranks_each_workload_on_its_own(tmp_path, capsys):
+    """Latencies of different networks are not comparable: one ranking per workload and batch."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("hardware: gemmini\naxes: {dram.bandwidth_gb_per_s: [4, 16]}\n"
+                    "workloads: [alexnet, {workload: resnet18, batch: [1, 2]}]\nmodel: analytical\n")
+    assert main(["sweep", str(spec), "-o", str(tmp_path / "r.h5"), "-j", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "show", str(tmp_path / "r.h5")]) == 0
+    out = capsys.readouterr().out
+    headings = [line for line in out.splitlines() if line.startswith("best ")]
+    assert headings == ["best 2 of 2 of alexnet, batch 1 by latency_s (smallest first):",
+                        "best 2 of 2 of resnet18, batch 1 by latency_s (smallest first):",
+                        "best 2 of 2 of resnet18, batch 2 by latency_s (smallest first):"]
+    ranks = [line.split()[0] for line in out.splitlines() if line.strip()[:1].isdigit() and "  " in line]
+    assert ranks == ["1", "2"] * 3

@@ -22,7 +22,7 @@ def test_gemmini_resnet50_passes(capsys):
     assert f"{GEMMINI_RESNET50_SHAPES} fold shapes checked, 0 mismatches" in out.splitlines()
     assert "skipped" not in out and "MISMATCH" not in out
     assert "3 x 16" in out and "12544" in out and "16 x 8" in out
-    assert f"[{GEMMINI_RESNET50_SHAPES}/{GEMMINI_RESNET50_SHAPES}]" in err  # progress on stderr
+    assert err == ""  # stderr is not a terminal here: no progress bar
 
 
 def test_scalesim_config_passes_end_to_end():

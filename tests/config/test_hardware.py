@@ -72,7 +72,7 @@ def test_derived_values(write):
     (("dataflow: ws", "dataflow: xs"), "array.dataflow: expected one of os, ws, is, got 'xs'"),
     (("bandwidth_gb_per_s: 16", "bandwidth_gb_per_s: 0"),
      "dram.bandwidth_gb_per_s: expected a positive number, got 0"),
-    (("latency_ns: 100", "latency_ns: -1"), "dram.latency_ns: expected a non-negative number, got -1"),
+    (("latency_ns: 100", "latency_ns: -1"), "dram.latency_ns: expected a finite non-negative number, got -1"),
     (("clock_mhz: 1000", "clock_mhz: '1000'"), "clock_mhz: expected a finite positive number, got '1000'"),
     (("name: x\n", "name: x\nflavour: 1\n"), "flavour: unknown key, expected one of: name, clock_mhz"),
     (("dram: {", "dram: {efficiency: 1.5, "), "dram.efficiency: expected a number in (0, 1], got 1.5"),

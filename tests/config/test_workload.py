@@ -141,7 +141,7 @@ LAYER = "name: n\nlayers:\n  - {name: c1, type: conv2d, H: 8, W: 8, C: 4, K: 8, 
     (("type: conv2d", "type: conv3d"),
      "layers[0].type: expected one of conv2d, gemm, fc, pool, eltwise, nongemm, concat, got 'conv3d'"),
     (("padding: 1", "padding: [1, 2, 3]"),
-     "layers[0].padding: expected a non-negative integer, [h, w] or [top, bottom, left, right], got a list"),
+     "layers[0].padding: expected a non-negative integer, [h, w] or [top, bottom, left, right], at most 65,536, got a list"),
     (("padding: 1", "stride: 0"), "layers[0].stride: expected a positive integer or a list [h, w]"),
     (("S: 3", "S: 3, colour: red"), "layers[0].colour: unknown key, expected one of: name, H, W, C, K, R, S"),
     (("name: n\n", ""), "name: missing required key"),
@@ -179,8 +179,11 @@ def test_layer_kinds_and_non_gemm_work(write):
 
 
 def test_workload_in_python():
-    with pytest.raises(ConfigError, match="layers: expected a non-empty list of layers"):
+    with pytest.raises(ConfigError, match="layers: expected a non-empty list of at most 100,000 layers"):
         Workload(name="w", layers=())
+    many = tuple(NonGemm(name=f"e{i}", op="add", ops=1) for i in range(100_001))
+    with pytest.raises(ConfigError, match="layers: expected a non-empty list of at most 100,000 layers"):
+        Workload(name="w", layers=many)
 
 
 # ---------------------------------------------------------------- the shipped networks' edges

@@ -149,3 +149,25 @@ def test_nodes_out_of_order_are_sorted(tmp_path):
                  [value("y", None)])
     assert import_error(ghost) == (
         f"{ghost}: nodes[lost] (Relu): input 'nothing' is produced by no node and is not a graph input or initializer")
+
+
+def test_shape_mismatched_onnx_matrix_products_are_errors(tmp_path):
+    matmul = save(tmp_path / "mm.onnx", [node("MatMul", ["x", "w"], ["y"], "mm")], [value("x", [1, 8])],
+                  [value("y", None)], [weight("w", [6, 4])])
+    with pytest.raises(ConfigError, match=r"nodes\[mm\] \(MatMul\): input A \[1, 8\] and input B \[6, 4\] do not "
+                                          r"multiply: A has 8 columns, B 6 rows"):
+        import_onnx(matmul)
+    gemm = save(tmp_path / "gemm.onnx", [helper.make_node("Gemm", ["x", "w"], ["y"], name="fc", transB=1)],
+                [value("x", [1, 8])], [value("y", None)], [weight("w", [4, 6])])
+    with pytest.raises(ConfigError, match=r"nodes\[fc\] \(Gemm\): .* A gives K = 8, B K = 6"):
+        import_onnx(gemm)
+
+
+def test_damaged_graphs_found_by_the_fuzzer_are_one_line(tmp_path):
+    """A matrix operator missing an input, and a name that is not UTF-8 (protobuf hands it back as bytes)."""
+    gemm = save(tmp_path / "one.onnx", [helper.make_node("Gemm", ["x"], ["y"], name="fc")], [value("x", [1, 8])],
+                [value("y", None)])
+    assert import_error(gemm) == f"{gemm}: nodes[fc] (Gemm): 1 inputs, expected at least 2"
+    relu = save(tmp_path / "utf.onnx", [node("Relu", ["x"], ["y"], "relu")], [value("x", [1, 8])], [value("y", None)])
+    relu.write_bytes(relu.read_bytes().replace(b"Relu", b"\xffelu"))
+    assert import_error(relu) == f"{relu}: not an ONNX model: a node's name, operator or tensor name is not UTF-8 text"

@@ -72,3 +72,26 @@ def test_report_user_errors_are_one_line_exit_2(tmp_path, capsys):
     assert err.count("\n") == 1 and "no_such_net: no such file, and not a shipped workload" in err
     assert main(["report", "--hw", "gemmini", "--suite", "alexnet", "-o", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+def test_user_names_are_drawn_as_written_not_as_tex(tmp_path):
+    """A layer named like TeX used to crash the figures (matplotlib parsed it as mathtext)."""
+    from accelsim.compare.compare import compare_run
+    from accelsim.compare.measured import match_layers, read_measured
+    from accelsim.compare.plots import write_plots
+    from accelsim.config import load_hardware
+    from accelsim.config.workload import Gemm, Workload
+    from accelsim.models import analyze
+    from accelsim.reports.plots import draw_all
+
+    names = ["$\\frac{$", "$x^$", "a$b$c"]
+    panels = [("batch 1", {"design $\\alpha$": [(n, 0.5) for n in names]})]
+    bars = [("b1", [(n, {"computing": 3, "stall_input": 1}) for n in names])]
+    pngs = draw_all([("layer_utilization", ("$\\frac{$ net", panels)), ("breakdown_bars", ("$t$", bars)),
+                     ("grouped_bars", ("$", "u %", names, {"d$": [0.1, 0.2, 0.3]}, True))])
+    assert all(png.startswith(b"\x89PNG") for png in pngs)
+    workload = Workload(name="$\\frac{$", layers=tuple(Gemm(name=n, M=16, N=16, K=16) for n in names))
+    (tmp_path / "m.csv").write_text("layer,cycles\n" + "".join(f'"{n}",100\n' for n in names))
+    measured = match_layers(read_measured(tmp_path / "m.csv"), workload)
+    written = write_plots(compare_run(analyze(load_hardware("gemmini"), workload), measured), tmp_path)
+    assert written and all(p.read_bytes().startswith(b"\x89PNG") for p in written)

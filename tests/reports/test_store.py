@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import subprocess
 import sys
@@ -56,7 +57,9 @@ def test_columns_come_from_the_records_including_new_fields(tmp_path):
         s.write(0, "done", seconds=0.5, total=total(**{"energy.total_pj": 12.5}),
                 layers=[layer("a"), layer("b", **{"energy.mac_pj": 3.0})])
     with h5py.File(path, "r") as f:
-        assert f["totals"].dtype.names == ("cycles", "latency_s", "dominant", "arithmetic_intensity", "energy.total_pj")
+        names = f["totals"].dtype.names  # the point's identity, so the table reads on its own, then the record
+        assert names[:5] == ("hardware", "base", "workload", "batch", "array.rows")  # and the axis
+        assert names[5:] == ("cycles", "latency_s", "dominant", "arithmetic_intensity", "energy.total_pj")
         assert f["layers"].dtype.names == ("name", "cycles", "utilization", "energy.mac_pj")
         row = f["totals"][0]
         assert (row["cycles"], row["dominant"], row["energy.total_pj"]) == (100, b"computing", 12.5)
@@ -91,7 +94,7 @@ def test_a_point_write_changes_only_that_points_slots(tmp_path):
         with h5py.File(path, "r") as f:  # the writer's process: HDF5 shares the open file
             allowed = set()
             for name, first, count in (("totals", 2, 1), ("layers", 6, 3), ("error", 2, 1), ("timing", 2, 1),
-                                       ("status", 2, 1)):
+                                       ("status", 2, 1), ("seal", 2, 1)):
                 ds = f[name]
                 start = ds.id.get_offset() + first * ds.dtype.itemsize
                 allowed |= set(range(start, start + count * ds.dtype.itemsize))
@@ -213,3 +216,81 @@ def test_axes_that_are_not_scalars_round_trip_as_json(tmp_path):
         pass
     r = load(tmp_path / "r.h5", as_pandas=False)
     assert r.axes == ("vector",) and list(r.points["vector"]) == [None, {"elements_per_cycle": 64}, "fused"]
+
+
+def _sweep_file(tmp_path):
+    from accelsim.sweep import execute, load_spec
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("hardware: gemmini\naxes:\n  array.rows: [8, 16, 32, 64]\n"
+                    "  dram.bandwidth_gb_per_s: [4, 8, 16, 32, 64]\nworkloads: [alexnet]\nmodel: analytical\n")
+    execute(load_spec(spec), tmp_path / "r.h5", jobs=1)
+    return spec, tmp_path / "r.h5"
+
+
+def test_a_results_file_truncated_at_half_keeps_every_intact_point(tmp_path, capsys):
+    """Cut a real results file at 50%: every point whose slots (and seal) lie before the cut is
+    recovered exactly, the others are reported by index and run again on --resume."""
+    from accelsim.cli import main
+    from accelsim.results import load
+
+    spec, path = _sweep_file(tmp_path)
+    original = load(path, as_pandas=False)
+    cut = path.stat().st_size // 2
+    intact = []
+    with h5py.File(path, "r") as f:  # which points' bytes all lie before the cut (independently of the seal)
+        def before(name, first, count):
+            ds = f[name]
+            return ds.id.get_offset() + (first + count) * ds.dtype.itemsize <= cut
+        for i, row in enumerate(f["points"][()]):
+            offset, count = int(row["layer_offset"]), int(row["layer_count"])
+            if all(before(n, i, 1) for n in ("status", "seal", "error", "timing", "totals")) and \
+                    before("layers", offset, count):
+                intact.append(i)
+    assert 0 < len(intact) < 20
+    with open(path, "r+b") as f:
+        f.truncate(cut)
+    assert main(["runs", "show", str(path)]) == 2  # HDF5 refuses the file whole
+    capsys.readouterr()
+    assert main(["runs", "repair", str(path)]) == 0
+    out = capsys.readouterr().out
+    lost = [i for i in range(20) if i not in intact]
+    assert out.startswith(f"{path}: repaired: {len(intact)} of 20 points recovered; lost (damaged records): "
+                          f"points {lost[0]}-{lost[-1]}")
+    repaired = load(path, as_pandas=False)
+    assert list(repaired.totals["point"]) == intact
+    for name in original.totals.dtype.names:
+        assert list(map(repr, repaired.totals[name])) == list(map(repr, original.totals[name][intact])), name
+    assert (tmp_path / "r.h5.damaged").stat().st_size == cut
+    assert main(["runs", "repair", str(path)]) == 0 and "intact" in capsys.readouterr().out
+    # resume runs exactly the lost points, and the file ends up as a fresh run would be
+    assert main(["sweep", str(spec), "-o", str(path), "--resume", "-j", "1", "-q"]) == 0
+    assert f"this run stored {len(lost)}" in capsys.readouterr().out
+    again = load(path, as_pandas=False)
+    assert list(again.totals["cycles"]) == list(original.totals["cycles"])
+
+
+def test_resume_repairs_a_damaged_file_first(tmp_path, capsys):
+    from accelsim.cli import main
+
+    spec, path = _sweep_file(tmp_path)
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size * 3 // 4)
+    assert main(["sweep", str(spec), "-o", str(path), "--resume", "-j", "1", "-q"]) == 0
+    captured = capsys.readouterr()
+    assert f"{path}: repaired: " in captured.err and "20 points: 20 done" in captured.out
+
+
+def test_the_file_describes_itself(tmp_path):
+    _, path = _sweep_file(tmp_path)
+    with h5py.File(path, "r") as f:
+        assert json.loads(f["status"].attrs["meanings"]) == {"0": "pending", "1": "done", "2": "failed", "3": "error"}
+        units = json.loads(f["totals"].attrs["units"])
+        assert (units["latency_s"], units["cycles"], units["dram_read_bytes"], units["energy_j"]) == \
+            ("s", "cycles", "bytes", "J")
+        assert units["utilization"] == "fraction" and units["breakdown.computing"] == "cycles"
+        assert json.loads(f["timing"].attrs["units"])["seconds"].startswith("s")
+        totals = f["totals"][()]
+        assert {"workload", "batch", "array.rows", "dram.bandwidth_gb_per_s"} <= set(totals.dtype.names)
+        done = f["status"][()] == 1
+        assert set(totals["workload"][done]) == {b"alexnet"} and set(totals["array.rows"][done]) == {8, 16, 32, 64}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import h5py
 import pytest
@@ -12,7 +14,7 @@ from accelsim.config import DataKind
 from accelsim.errors import ConfigError
 from accelsim.reports.records import flat, total_record
 from accelsim.sweep import SweepSpec, execute, run_point
-from accelsim.sweep.progress import Progress, duration
+from accelsim.progress import Progress
 from sweep_helpers import stored_records, tiny  # noqa: F401  (tiny: a fixture)
 
 # tpu_v1 is weight stationary with 256 x 256 PEs and one byte per weight: one stationary tile is
@@ -153,31 +155,48 @@ class Clock:
         return self.now
 
 
-def test_progress_in_a_log_is_a_line_every_n_points():
+def test_progress_in_a_log_is_a_line_every_n_points_when_asked():
     clock, out = Clock(), io.StringIO()
-    meter = Progress(10, stored=2, stream=out, tty=False, every=3, clock=clock)
+    meter = Progress(10, "sweep", stored=2, stream=out, tty=False, every=3, clock=clock)
     for status in ["done", "failed", "done", "done", "done", "done", "done", "done"]:
         clock.now += 0.5
         meter.update(status)
-    # 2 points per second; after 3 of 8 points, 5 remain: 2.5 s -> 0:02 (rounded), and so on
+    # tqdm's format: 2 points per second; after 3 of 8 points 5 remain, 2.5 s, and so on
     assert out.getvalue().splitlines() == [
-        "sweep: 5/10 points, 1 failed, 2.00 points/s, ETA 0:02",
-        "sweep: 8/10 points, 1 failed, 2.00 points/s, ETA 0:01",
-        "sweep: 10/10 points, 1 failed, 2.00 points/s, ETA 0:00",
+        "sweep:  50% 5/10 [00:01<00:02,  2.00 points/s], 1 failed",
+        "sweep:  80% 8/10 [00:03<00:01,  2.00 points/s], 1 failed",
+        "sweep: 100% 10/10 [00:04<00:00,  2.00 points/s], 1 failed",
     ]
 
 
-def test_progress_on_a_terminal_is_a_bar_redrawn_in_place():
-    clock, out = Clock(), io.StringIO()
-    meter = Progress(4, stream=out, tty=True, clock=clock)
+def test_progress_is_quiet_in_a_log_and_with_quiet():
+    out = io.StringIO()
+    for meter in (Progress(4, "sweep", stream=out, tty=False), Progress(4, "sweep", stream=out, tty=True,
+                                                                         enabled=False)):
+        for _ in range(4):
+            meter.update("done")
+        meter.close()
+    assert out.getvalue() == ""
+
+
+def test_progress_on_a_terminal_is_a_tqdm_bar_redrawn_in_place():
+    out = io.StringIO()
+    meter = Progress(4, "sweep", stream=out, tty=True)
     for _ in range(4):
-        clock.now += 1.0
         meter.update("done")
-    frames = out.getvalue().split("\r")[1:]
-    assert frames[0] == "[######..................] 1/4 points, 0 failed, 1.00 points/s, ETA 0:03"
-    assert frames[-1] == "[########################] 4/4 points, 0 failed, 1.00 points/s, ETA 0:00\n"
+    meter.close()
+    frames = [f for f in out.getvalue().split("\r") if f]
+    assert frames[-1].startswith("sweep: 100%|") and "4/4" in frames[-1] and "points/s" in frames[-1]
 
 
-@pytest.mark.parametrize("seconds, text", [(0, "0:00"), (75, "1:15"), (3725, "1:02:05"), (float("nan"), "?")])
-def test_duration(seconds, text):
-    assert duration(seconds) == text
+def test_a_script_needs_no_main_guard(tmp_path):
+    """The README's snippet, pasted into a file without `if __name__ == '__main__':`: the pool's workers
+    never run the script, so it sweeps once and prints once."""
+    (tmp_path / "spec.yaml").write_text("hardware: gemmini\naxes: {array.rows: [8, 16, 32]}\nworkloads: [alexnet]\n"
+                                        "model: analytical\n")
+    (tmp_path / "snippet.py").write_text("import accelsim\nprint('start')\n"
+                                         "results = accelsim.sweep('spec.yaml', 'sweep.h5', jobs=2)\n"
+                                         "print(len(results.totals))\n")
+    proc = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "start\n3\n" and proc.stderr == ""
