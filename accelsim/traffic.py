@@ -113,13 +113,15 @@ def _moves(hw: Hardware, moved: DramTraffic, global_traffic: DramTraffic, output
 
 
 def array_sram(mapping: LayerMapping, hw: Hardware, moved: DramTraffic, global_traffic: DramTraffic,
-               output_on_chip: int, extra_stationary: int = 0) -> SramAccesses:
+               output_on_chip: int, extra_stationary: int = 0, weight_on_chip: bool = False) -> SramAccesses:
     """SRAM bytes: the array's side (from the mapping) plus the DMA side (every load and store,
     ``moved``, whichever level it comes from or goes to).
 
     ``extra_stationary`` counts stationary elements read again because the stream was split
     into blocks (each block reloads the stationary tile); ``output_on_chip`` the final outputs
-    written into the activation buffer instead of being stored.
+    written into the activation buffer instead of being stored; ``weight_on_chip``: the WEIGHT
+    operand is a tensor resident in the activation buffer (a matmul's right operand, read in
+    place), so the array reads it there, at ``bytes_per_input``, not from the weight buffer.
     """
     a = hw.array
     acc = array_accesses(mapping, a)
@@ -127,15 +129,22 @@ def array_sram(mapping: LayerMapping, hw: Hardware, moved: DramTraffic, global_t
     stationary = strategy_for(a.dataflow).stationary
     if stationary is not Operand.OUTPUT:
         reads[stationary] += extra_stationary
+    levels = _moves(hw, moved, global_traffic, output_on_chip)
+    weight_reads = reads[Operand.WEIGHT] * a.bytes_per_weight
+    if weight_on_chip:
+        name = hw.memory.buffer_for(DataKind.ACTIVATIONS).name
+        r, w = levels.get(name, (0, 0))
+        levels[name] = (r + reads[Operand.WEIGHT] * a.bytes_per_input, w)
+        weight_reads = 0
     return sram_accesses(hw, {
         Operand.INPUT: reads[Operand.INPUT] * a.bytes_per_input,
-        Operand.WEIGHT: reads[Operand.WEIGHT] * a.bytes_per_weight,
+        Operand.WEIGHT: weight_reads,
         Operand.OUTPUT: reads[Operand.OUTPUT] * a.bytes_per_psum + moved.write,
     }, {
         Operand.INPUT: moved.input_read,
         Operand.WEIGHT: moved.weight_read,
         Operand.OUTPUT: acc.writes[Operand.OUTPUT] * a.bytes_per_psum + moved.psum_read,
-    }, _moves(hw, moved, global_traffic, output_on_chip))
+    }, levels)
 
 
 def vector_sram(hw: Hardware, moved: DramTraffic, global_traffic: DramTraffic) -> SramAccesses:
