@@ -41,8 +41,10 @@ def tensor_moves(index: int, layer: Layer, hw: Hardware, workload: Workload, pla
     plan: ``(tensor, "input" | "weight" | "output", bytes, compulsory)``.
 
     Compulsory: a network input at its first consumer; the output when it is a network output.
-    Everything else a tensor in DRAM costs is spill: its producer's write and every other read
-    (a network input read again by a later consumer included). A concatenation's inputs are part
+    A state tensor (KV cache) that lives in DRAM is read there by its first reader and its new
+    rows written there by the layer that appends them, both compulsory (a step cannot do without
+    them); on chip it moves nothing. Everything else a tensor in DRAM costs is spill: its
+    producer's write and every other read (a network input read again by a later consumer included). A concatenation's inputs are part
     of its output's storage: their producers wrote them. A fused layer moves nothing, and with
     ``activations: dram`` (the first version, kept as it was) no vector layer does.
     """
@@ -59,13 +61,15 @@ def tensor_moves(index: int, layer: Layer, hw: Hardware, workload: Workload, pla
         else:
             nbytes = tensor.elements * batch * a.bytes_per_input
         operand = "weight" if j == 1 and isinstance(layer, Gemm) else "input"
-        moves.append((tensor.name, operand, nbytes, tensor.is_network_input and tensor.consumers[0] == index))
+        first_read = (tensor.is_network_input or tensor.state) and tensor.consumers[0] == index
+        moves.append((tensor.name, operand, nbytes, first_read))
     if plan.output == DRAM:
         if isinstance(layer, NonGemm) and any(plan.aliased):  # a concat writes only what it loads
             written = sum(t.elements for t, al in zip(ins, plan.aliased) if not al) * batch * a.bytes_per_input
         else:
             written = graph.output_of(index).elements * batch * a.bytes_per_output
-        moves.append((layer.name, "output", written, plan.network_output))
+        appended = graph.output_of(index).appends_to is not None  # the new rows of a state in DRAM
+        moves.append((layer.name, "output", written, plan.network_output or appended))
     return moves
 
 

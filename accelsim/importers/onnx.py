@@ -45,6 +45,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from accelsim.config.dims import parse_dims  # noqa: F401  (the --dim values; here since the first version)
 from accelsim.config.workload import Concat, Conv2d, Gemm, Layer, NetworkInput, NonGemm, Workload
 from accelsim.errors import ConfigError
 from accelsim.graph import LEGACY_INPUT, Shape, expected_input, fits, natural_input, output_shape
@@ -151,22 +152,6 @@ def _few(names: tuple[str, ...]) -> str:
 def import_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int] | None = None) -> Workload:
     """The workload of an ONNX model; ``dims`` sizes its dynamic input dimensions (``{"seq": 128}``)."""
     return read_onnx(path, batch=batch, dims=dims).workload
-
-
-def parse_dims(texts: Iterable[str], source: str = "--dim") -> dict[str, int]:
-    """``["seq=128", "x:1=4"]`` -> ``{"seq": 128, "x:1": 4}`` (command-line ``--dim`` values)."""
-    out: dict[str, int] = {}
-    for text in texts:
-        name, sep, raw = text.rpartition("=")
-        name = name.strip()
-        try:
-            value = int(raw)
-        except ValueError:
-            value = 0
-        if not sep or not name or value < 1:
-            raise ConfigError(source, text, "expected NAME=SIZE with a positive integer SIZE, e.g. seq=128")
-        out[name] = value
-    return out
 
 
 def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int] | None = None) -> OnnxImport:
