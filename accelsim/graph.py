@@ -15,6 +15,11 @@ where the previous output does not fit a layer, the layer reads an input of its
 own from outside, the network input ``<layer>:input``, as every layer did
 before. Otherwise every edge, named or implicit, must fit.
 
+State tensors (``state:``, a decode step's KV cache) exist before the step, like network
+inputs, but are not read from outside: they are placed like any tensor, and the layer named
+by ``appended_by`` writes its output into one (``Tensor.appends_to``), so that output is not a
+network output.
+
 Shapes fit when their element counts are equal and, where both are spatial
 ``(H, W, C)`` (three axes), the three sizes are equal; a GEMM operand is a
 flattened view and needs only its element count.

@@ -29,6 +29,9 @@ The policy, as docs/engine.md states it:
 * A concatenation is free: its producers write into slices of one tensor, so the
   concat's output and the inputs it joins are placed together, as one storage.
 * Liveness follows the graph: a residual input stays live until its add.
+* A state tensor (a decode step's KV cache) exists before the step and must outlive it: its
+  storage lives from the first layer to the last, is placed before everything the step
+  produces (so it spills last), and holds the output of the layer that appends to it.
 
 The tiler then works with what the resident tensors leave free in each buffer
 (:class:`~accelsim.mapping.tiling.WorkingSpace`), and a layer whose input is

@@ -83,7 +83,7 @@ IDEAL = {"dram.bandwidth_gb_per_s": math.inf, "dram.latency_ns": 0, "dma.setup_c
          "control.layer_overhead_cycles": 0}
 
 
-@pytest.mark.parametrize("name, dims", [("bert_base", {"seq": 32}), ("vit_b16", None),
+@pytest.mark.parametrize("name, dims", [("bert_base", {"seq": 32}), ("vit_b16", {"image": 112}),
                                         ("gpt2_prefill", {"seq": 64}), ("gpt2_decode", {"context": 256})])
 def test_breakdown_sums_and_an_ideal_memory_takes_the_compute_cycles(name, dims):
     wl = load_workload(name, dims=dims)

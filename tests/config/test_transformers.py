@@ -33,6 +33,9 @@ def test_vit_b16_macs_worked_by_hand_and_published():
     assert expected == 17_563_828_224
     assert load_workload("vit_b16").macs() == expected
     assert round(expected / 1e9, 1) == 17.6  # DeiT (Touvron et al. 2021) Table 1: ViT-B 17.6 G multiply-adds
+    # --dim image=64: 4 x 4 patches, 17 tokens
+    small = 16 * 768 * 768 + LAYERS * block_macs(17, 17) + 768 * 1000
+    assert load_workload("vit_b16", dims={"image": 64}).macs() == small
 
 
 def test_gpt2_prefill_macs_worked_by_hand_and_kaplans_n():
