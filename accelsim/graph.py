@@ -15,6 +15,11 @@ where the previous output does not fit a layer, the layer reads an input of its
 own from outside, the network input ``<layer>:input``, as every layer did
 before. Otherwise every edge, named or implicit, must fit.
 
+State tensors (``state:``, a decode step's KV cache) exist before the step, like network
+inputs, but are not read from outside: they are placed like any tensor, and the layer named
+by ``appended_by`` writes its output into one (``Tensor.appends_to``), so that output is not a
+network output.
+
 Shapes fit when their element counts are equal and, where both are spatial
 ``(H, W, C)`` (three axes), the three sizes are equal; a GEMM operand is a
 flattened view and needs only its element count.
@@ -41,12 +46,14 @@ DEFAULT_INPUT = "input"
 
 @dataclass(frozen=True)
 class Tensor:
-    """One edge's data: a network input or one layer's output, per sample."""
+    """One edge's data: a network input, a state tensor or one layer's output, per sample."""
 
     name: str
     shape: Shape
-    producer: int | None          # index into workload.layers; None for a network input
+    producer: int | None          # index into workload.layers; None for a network input or a state
     consumers: tuple[int, ...]    # layer indices, ascending
+    state: bool = False           # exists before the step and outlives it (a KV cache)
+    appends_to: str | None = None  # a layer's output written into this state tensor
 
     @property
     def elements(self) -> int:
@@ -54,12 +61,12 @@ class Tensor:
 
     @property
     def is_network_input(self) -> bool:
-        return self.producer is None
+        return self.producer is None and not self.state
 
     @property
     def is_network_output(self) -> bool:
-        """A layer's output that no layer reads: it leaves the chip."""
-        return self.producer is not None and not self.consumers
+        """A layer's output that no layer reads and that is not appended to a state: it leaves the chip."""
+        return self.producer is not None and not self.consumers and self.appends_to is None
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,12 @@ class Graph:
 
     @property
     def network_inputs(self) -> tuple[Tensor, ...]:
-        return self.tensors[: len(self.tensors) - len(self.reads)]
+        return tuple(t for t in self.tensors[: len(self.tensors) - len(self.reads)] if not t.state)
+
+    @property
+    def states(self) -> tuple[Tensor, ...]:
+        """The state tensors (KV caches), in declaration order."""
+        return tuple(t for t in self.tensors if t.state)
 
     @property
     def network_outputs(self) -> tuple[Tensor, ...]:
@@ -175,7 +187,9 @@ class _Builder:
     def __init__(self, workload: Workload):
         self.layers = workload.layers
         self.declared = workload.inputs
-        self.strict = bool(workload.inputs) or any(layer.inputs is not None for layer in self.layers)
+        self.states = workload.state
+        self.strict = bool(workload.inputs) or bool(workload.state) or any(
+            layer.inputs is not None for layer in self.layers)
         self.index = {layer.name: i for i, layer in enumerate(self.layers)}
         self.shapes: dict[str, Shape] = {}        # every tensor known so far
         self.network: list[str] = []              # network inputs, in order
@@ -191,10 +205,50 @@ class _Builder:
             if spec.name not in consumers:
                 raise ConfigError(PYTHON, f"inputs[{k}].name",
                                   f"expected a network input that some layer reads, got {spec.name!r} (read by none)")
-        producers = [(name, None) for name in self.network] + [(layer.name, i) for i, layer in enumerate(self.layers)]
+        appends = self._appends(consumers)
+        producers = [(name, None) for name in self.network] + [(s.name, None) for s in self.states] + \
+            [(layer.name, i) for i, layer in enumerate(self.layers)]
+        states = {s.name for s in self.states}
         tensors = tuple(Tensor(name=name, shape=self.shapes[name], producer=producer,
-                               consumers=tuple(consumers.get(name, ()))) for name, producer in producers)
+                               consumers=tuple(consumers.get(name, ())), state=name in states,
+                               appends_to=appends.get(name)) for name, producer in producers)
         return Graph(tensors=tensors, reads=tuple(reads))
+
+    def _add_states(self) -> None:
+        for k, spec in enumerate(self.states):
+            where = f"state[{k}].name"
+            if spec.name in self.shapes:
+                raise ConfigError(PYTHON, where, f"expected a unique tensor name, got {spec.name!r} again")
+            if spec.name in self.index:
+                raise ConfigError(PYTHON, where, f"expected a name that is not a layer's, got {spec.name!r}")
+            self.shapes[spec.name] = spec.shape
+
+    def _appends(self, consumers: dict[str, list[int]]) -> dict[str, str]:
+        """Check every state tensor (read by some layer; its appender a layer whose output fits in
+        it, appending to no other state); returns each appender's output -> the state it goes into."""
+        out: dict[str, str] = {}
+        for k, spec in enumerate(self.states):
+            if spec.name not in consumers:
+                raise ConfigError(PYTHON, f"state[{k}].name",
+                                  f"expected a state tensor that some layer reads, got {spec.name!r} (read by none)")
+            writer = spec.appended_by
+            if writer is None:
+                continue
+            where = f"state[{k}].appended_by"
+            if writer not in self.index:
+                close = difflib.get_close_matches(writer, list(self.index), n=3)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise ConfigError(PYTHON, where, f"expected the name of a layer, got {writer!r}{hint}")
+            if writer in out:
+                raise ConfigError(PYTHON, where, f"expected a layer that appends to one state tensor, got {writer!r} "
+                                                 f"(it appends to {out[writer]!r} already)")
+            size, room = math.prod(self.shapes[writer]), math.prod(spec.shape)
+            if size > room:
+                raise ConfigError(PYTHON, where, f"expected a layer whose output fits in the state's {room} elements, "
+                                                 f"got {writer!r} of shape {shape_text(self.shapes[writer])} "
+                                                 f"({size} elements)")
+            out[writer] = spec.name
+        return out
 
     def _add_network_input(self, name: str, shape: Shape, where: str) -> None:
         if name in self.shapes:
@@ -209,6 +263,7 @@ class _Builder:
     def _network_inputs(self) -> None:
         for k, spec in enumerate(self.declared):
             self._add_network_input(spec.name, spec.shape, f"inputs[{k}].name")
+        self._add_states()
         if self.declared:
             return
         first = self.layers[0]

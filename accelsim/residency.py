@@ -29,6 +29,9 @@ The policy, as docs/engine.md states it:
 * A concatenation is free: its producers write into slices of one tensor, so the
   concat's output and the inputs it joins are placed together, as one storage.
 * Liveness follows the graph: a residual input stays live until its add.
+* A state tensor (a decode step's KV cache) exists before the step and must outlive it: its
+  storage lives from the first layer to the last, is placed before everything the step
+  produces (so it spills last), and holds the output of the layer that appends to it.
 
 The tiler then works with what the resident tensors leave free in each buffer
 (:class:`~accelsim.mapping.tiling.WorkingSpace`), and a layer whose input is
@@ -59,11 +62,12 @@ class Placement:
     level: str                     # "dram", a per-core buffer's name or the global buffer's
     spilled_bytes: int             # intermediate in DRAM: written once + read by each consumer
     reason: str                    # why it is there
+    state: bool = False            # a state tensor (KV cache): exists before the step and outlives it
 
     def as_record(self) -> dict:
         return {"name": self.name, "bytes": self.bytes, "producer": self.producer,
                 "consumers": list(self.consumers), "placement": self.level, "spilled_bytes": self.spilled_bytes,
-                "reason": self.reason}
+                "reason": self.reason, "state": self.state}
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ class _Storage:
     level: str = DRAM
     reason: str = ""
     placed: bool = False  # undecided storages are assumed on chip while earlier ones are placed
+    state: bool = False   # holds a state tensor: live for the whole step, placed before what the step produces
+    position: int = 0     # its first tensor's index in the graph: the order storages are placed in
 
 
 def tensor_bytes(tensor: Tensor, hw: Hardware, batch: int) -> int:
@@ -158,22 +164,36 @@ class _Planner:
                 for t in self.graph.inputs_of(i):
                     if not t.is_network_input:
                         parent[root(t.name)] = root(layer.name)
+        for t in self.graph.tensors:  # an appended output is a slice of its state tensor
+            if t.appends_to is not None:
+                parent[root(t.name)] = root(t.appends_to)
         groups: dict[str, list[str]] = {}
         for t in self.graph.tensors:
             if not t.is_network_input:
                 groups.setdefault(root(t.name), []).append(t.name)
         joined_by = {m: layer.name for i, layer in enumerate(self.layers) if isinstance(layer, Concat)
                      for m in self.graph.reads[i]}  # a tensor -> a concat that joins it
+        position = {t.name: k for k, t in enumerate(self.graph.tensors)}
         out = []
         for members in groups.values():
             tensors = [self.graph.tensor(m) for m in members]
-            roots = [t for t in tensors if joined_by.get(t.name) not in members]
+            roots = [t for t in tensors if joined_by.get(t.name) not in members and t.appends_to is None]
             reads = [c for t in tensors for c in t.consumers
                      if not (isinstance(self.layers[c], Concat) and self.layers[c].name in members)]
-            start = min(t.producer for t in tensors)
+            state = any(t.state for t in tensors)
+            # a state tensor is there before the first layer and must still be there after the last
+            start = 0 if state else min(t.producer for t in tensors)
+            end = len(self.layers) - 1 if state else max(reads, default=start)
             out.append(_Storage(members=members, bytes=sum(self.bytes[t.name] for t in roots), start=start,
-                                end=max(reads, default=start), output=any(not t.consumers for t in roots)))
-        return sorted(out, key=lambda s: (s.start, s.members[0]))
+                                end=end, output=any(t.is_network_output for t in roots), state=state,
+                                position=min(position[m] for m in members)))
+        return sorted(out, key=self._order)
+
+    @staticmethod
+    def _order(s: _Storage) -> tuple:
+        """The order storages are placed in (and the reverse of the order they spill in): by the
+        layer that starts them, state tensors first (they exist before any layer), then in graph order."""
+        return (s.start, not s.state, s.position)
 
     def _footprints(self, i: int, layer) -> dict[Operand, int]:
         """Bytes of each operand of a GEMM layer, each element once (input pixels, weights,
@@ -286,7 +306,7 @@ class _Planner:
                 if sum(s.bytes for s in live) + self._room(i, level, set()) <= level.size_bytes or not live:
                     i += 1
                     continue
-                victim = max(live, key=lambda s: (s.start, s.members[0]))
+                victim = max(live, key=self._order)
                 victim.level, victim.reason = DRAM, f"no room in {level.name} at {self.layers[i].name}"
                 i = 0  # a spill changes what earlier layers read from DRAM: check again
 
@@ -304,9 +324,10 @@ class _Planner:
                 level, producer, reason = DRAM, None, "network input"
             else:
                 s = self.storage_of[t.name]
-                level, producer, reason = s.level, names[t.producer], s.reason
+                level, reason = s.level, s.reason if t.appends_to is None else f"appended to {t.appends_to}"
+                producer = None if t.producer is None else names[t.producer]
             out.append(Placement(t.name, self.bytes[t.name], producer, consumers, level, spilled.get(t.name, 0),
-                                 reason))
+                                 reason, t.state))
         return tuple(out)
 
     def _resident_bytes(self) -> list[dict[str, int]]:

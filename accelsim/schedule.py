@@ -35,7 +35,9 @@ Dependencies, which the engine enforces:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
+from fractions import Fraction
 
 import numpy as np
 from numba import njit
@@ -299,7 +301,8 @@ def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan
     compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
     extra_stationary = (tiling.time_blocks - 1) * mapping.extents.rows * mapping.extents.cols * mapping.gemm.repeats
     on_chip = int(steps["store_output"][steps["output_to"] == ON_CHIP].sum())
-    sram = array_sram(mapping, hw, _moved(steps), global_traffic, on_chip, extra_stationary)
+    sram = array_sram(mapping, hw, _moved(steps), global_traffic, on_chip, extra_stationary,
+                      weight_on_chip=Operand.WEIGHT in plan.space.on_chip)
     return LayerSchedule(layer=layer, unit="array", steps=steps, mapping=mapping, tiling=tiling, traffic=traffic,
                          compulsory=compulsory, spill=spill, plan=plan, sram=sram, global_traffic=global_traffic,
                          macs=mapping.gemm.macs)
@@ -332,10 +335,12 @@ def _exact_ends(steps: np.ndarray, table: FoldTable, mapping: LayerMapping, hw: 
 
 
 def vector_cycles(layer: NonGemm, hw: Hardware, batch: int) -> int:
-    """``ceil(ops x batch / vector.elements_per_cycle)``, or 0 when fused."""
+    """``ceil(ops x batch x cycles per element of its op / vector.elements_per_cycle)``, or 0 when
+    fused; the cost per element is ``vector.op_cycles_per_element`` (1 for an op it does not list)."""
     if hw.vector is None:
         return 0
-    return -(-layer.ops * batch // hw.vector.elements_per_cycle)
+    cost = Fraction(hw.vector.cycles_per_element(layer.op))  # exact: 2.5 cycles stay 2.5
+    return math.ceil(layer.ops * batch * cost / hw.vector.elements_per_cycle)
 
 
 def on_depthwise_engine(layer: Layer, hw: Hardware) -> bool:

@@ -43,6 +43,22 @@ def inferences_per_s(batch: int, seconds: float) -> float:
     return batch / seconds if seconds else 0.0
 
 
+def tokens_per_s(workload: Workload, seconds: float) -> float | None:
+    """A decode step's generated tokens per second: one new token per sequence of the batch,
+    ``batch / latency``; None for a workload that is not a decode step."""
+    if workload.phase is None or workload.phase.value != "decode":
+        return None
+    return workload.batch / seconds if seconds else 0.0
+
+
+def time_to_first_token_s(workload: Workload, seconds: float) -> float | None:
+    """A prefill's time to first token: its latency (the prompt's last logits give the first
+    token); None for a workload that is not a prefill."""
+    if workload.phase is None or workload.phase.value != "prefill":
+        return None
+    return seconds
+
+
 def effective_tops(macs: int, seconds: float) -> float:
     """Delivered tera-operations per second: 2 x MACs / latency / 10^12."""
     return OPS_PER_MAC * macs / seconds / 1e12 if seconds else 0.0
@@ -363,6 +379,8 @@ def run_metrics(run: RunResult) -> dict:
     out["mapping_efficiency"] = run_mapping_efficiency(run)
     out["bound_by"] = bound_by(run.breakdown, out["mapping_efficiency"], True)
     out["inferences_per_s"] = inferences_per_s(batch, out["latency_s"])
+    out["tokens_per_s"] = tokens_per_s(run.workload, out["latency_s"])
+    out["time_to_first_token_s"] = time_to_first_token_s(run.workload, out["latency_s"])
     out["energy_per_inference_j"] = out["energy_j"] / batch
     out["inferences_per_s_per_w"] = batch / out["energy_j"] if out["energy_j"] else 0.0  # = inferences per joule
     out["inferences_per_s_per_mm2"] = per_unit(out["inferences_per_s"], hw.area_mm2)

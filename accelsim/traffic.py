@@ -41,8 +41,10 @@ def tensor_moves(index: int, layer: Layer, hw: Hardware, workload: Workload, pla
     plan: ``(tensor, "input" | "weight" | "output", bytes, compulsory)``.
 
     Compulsory: a network input at its first consumer; the output when it is a network output.
-    Everything else a tensor in DRAM costs is spill: its producer's write and every other read
-    (a network input read again by a later consumer included). A concatenation's inputs are part
+    A state tensor (KV cache) that lives in DRAM is read there by its first reader and its new
+    rows written there by the layer that appends them, both compulsory (a step cannot do without
+    them); on chip it moves nothing. Everything else a tensor in DRAM costs is spill: its
+    producer's write and every other read (a network input read again by a later consumer included). A concatenation's inputs are part
     of its output's storage: their producers wrote them. A fused layer moves nothing, and with
     ``activations: dram`` (the first version, kept as it was) no vector layer does.
     """
@@ -59,13 +61,15 @@ def tensor_moves(index: int, layer: Layer, hw: Hardware, workload: Workload, pla
         else:
             nbytes = tensor.elements * batch * a.bytes_per_input
         operand = "weight" if j == 1 and isinstance(layer, Gemm) else "input"
-        moves.append((tensor.name, operand, nbytes, tensor.is_network_input and tensor.consumers[0] == index))
+        first_read = (tensor.is_network_input or tensor.state) and tensor.consumers[0] == index
+        moves.append((tensor.name, operand, nbytes, first_read))
     if plan.output == DRAM:
         if isinstance(layer, NonGemm) and any(plan.aliased):  # a concat writes only what it loads
             written = sum(t.elements for t, al in zip(ins, plan.aliased) if not al) * batch * a.bytes_per_input
         else:
             written = graph.output_of(index).elements * batch * a.bytes_per_output
-        moves.append((layer.name, "output", written, plan.network_output))
+        appended = graph.output_of(index).appends_to is not None  # the new rows of a state in DRAM
+        moves.append((layer.name, "output", written, plan.network_output or appended))
     return moves
 
 
@@ -113,13 +117,15 @@ def _moves(hw: Hardware, moved: DramTraffic, global_traffic: DramTraffic, output
 
 
 def array_sram(mapping: LayerMapping, hw: Hardware, moved: DramTraffic, global_traffic: DramTraffic,
-               output_on_chip: int, extra_stationary: int = 0) -> SramAccesses:
+               output_on_chip: int, extra_stationary: int = 0, weight_on_chip: bool = False) -> SramAccesses:
     """SRAM bytes: the array's side (from the mapping) plus the DMA side (every load and store,
     ``moved``, whichever level it comes from or goes to).
 
     ``extra_stationary`` counts stationary elements read again because the stream was split
     into blocks (each block reloads the stationary tile); ``output_on_chip`` the final outputs
-    written into the activation buffer instead of being stored.
+    written into the activation buffer instead of being stored; ``weight_on_chip``: the WEIGHT
+    operand is a tensor resident in the activation buffer (a matmul's right operand, read in
+    place), so the array reads it there, at ``bytes_per_input``, not from the weight buffer.
     """
     a = hw.array
     acc = array_accesses(mapping, a)
@@ -127,15 +133,22 @@ def array_sram(mapping: LayerMapping, hw: Hardware, moved: DramTraffic, global_t
     stationary = strategy_for(a.dataflow).stationary
     if stationary is not Operand.OUTPUT:
         reads[stationary] += extra_stationary
+    levels = _moves(hw, moved, global_traffic, output_on_chip)
+    weight_reads = reads[Operand.WEIGHT] * a.bytes_per_weight
+    if weight_on_chip:
+        name = hw.memory.buffer_for(DataKind.ACTIVATIONS).name
+        r, w = levels.get(name, (0, 0))
+        levels[name] = (r + reads[Operand.WEIGHT] * a.bytes_per_input, w)
+        weight_reads = 0
     return sram_accesses(hw, {
         Operand.INPUT: reads[Operand.INPUT] * a.bytes_per_input,
-        Operand.WEIGHT: reads[Operand.WEIGHT] * a.bytes_per_weight,
+        Operand.WEIGHT: weight_reads,
         Operand.OUTPUT: reads[Operand.OUTPUT] * a.bytes_per_psum + moved.write,
     }, {
         Operand.INPUT: moved.input_read,
         Operand.WEIGHT: moved.weight_read,
         Operand.OUTPUT: acc.writes[Operand.OUTPUT] * a.bytes_per_psum + moved.psum_read,
-    }, _moves(hw, moved, global_traffic, output_on_chip))
+    }, levels)
 
 
 def vector_sram(hw: Hardware, moved: DramTraffic, global_traffic: DramTraffic) -> SramAccesses:

@@ -61,7 +61,8 @@ def pool(name, op, H, W, C, R, S, stride, pad=0, inputs=None) -> str:
 
 
 def eltwise(name, op, elements, inputs=None) -> str:
-    return f"{{{head(name, 'eltwise', inputs)}, op: {op}, elements: {elements}}}"
+    """``elements`` None: as many as its first input holds (``inputs`` then given)."""
+    return f"{{{head(name, 'eltwise', inputs)}, op: {op}" + (f", elements: {elements}}}" if elements else "}")
 
 
 def concat(name, inputs) -> str:
@@ -80,9 +81,16 @@ def table_layer(r: dict, inputs=None) -> str:
                 inputs)
 
 
-def write(name: str, header: str, layers: list[str]) -> None:
+def nongemm(name, op, ops, shape, inputs=None) -> str:
+    return f"{{{head(name, 'nongemm', inputs)}, op: {op}, ops: {ops}, shape: [{', '.join(map(str, shape))}]}}"
+
+
+def write(name: str, header: str, layers: list[str] | tuple[str, list[str]]) -> None:
+    """``layers``, or ``(top, layers)`` with ``top`` the workload's keys between ``batch`` and
+    ``layers`` (phase, dims, inputs, state) as YAML lines."""
+    top, layers = layers if isinstance(layers, tuple) else ("", layers)
     text = "".join(f"# {line}\n" if line else "#\n" for line in header.strip().splitlines())
-    text += f"name: {name}\nbatch: 1\nlayers:\n" + "".join(f"  - {layer}\n" for layer in layers)
+    text += f"name: {name}\nbatch: 1\n{top}layers:\n" + "".join(f"  - {layer}\n" for layer in layers)
     (OUT / f"{name}.yaml").write_text(text)
 
 
@@ -238,6 +246,103 @@ def bert_base_layer(seq: int = 128, hidden: int = 768, heads: int = 12, ffn: int
     ]
 
 
+# ---------------------------------------------------------------- transformers
+# hidden 768, 12 heads of 64, feed-forward 3072: BERT-base, ViT-B/16 and GPT-2 small alike
+
+
+def attention(p, q_in, tokens, context, hidden=768, heads=12, kv=None) -> list[str]:
+    """Q, K, V projections of ``q_in`` (``tokens`` rows), Q.K^T and scores.V per head over
+    ``context`` keys, the output projection. ``kv``: the (key, value) tensors to attend over
+    (a decode step's caches), else the projections themselves."""
+    d = hidden // heads
+    keys, values = kv or (f"{p}k", f"{p}v")
+    return [
+        gemm(f"{p}q", tokens, hidden, hidden, inputs=[q_in]),
+        gemm(f"{p}k", tokens, hidden, hidden, inputs=[q_in]),
+        gemm(f"{p}v", tokens, hidden, hidden, inputs=[q_in]),
+        gemm(f"{p}scores", tokens, context, d, count=heads, shared=False, inputs=[f"{p}q", keys]),
+        eltwise(f"{p}softmax", "softmax", None, [f"{p}scores"]),
+        gemm(f"{p}context", tokens, d, context, count=heads, shared=False, inputs=[f"{p}softmax", values]),
+        gemm(f"{p}out", tokens, hidden, hidden),
+    ]
+
+
+def ffn(p, x, tokens, hidden=768, inner=3072) -> list[str]:
+    return [gemm(f"{p}ffn_up", tokens, inner, hidden, inputs=[x]), eltwise(f"{p}gelu", "gelu", None, [f"{p}ffn_up"]),
+            gemm(f"{p}ffn_down", tokens, hidden, inner)]
+
+
+def post_norm_layer(p, x, tokens) -> tuple[list[str], str]:
+    """BERT's encoder layer: attention, add & norm, feed-forward, add & norm."""
+    layers = attention(p, x, tokens, tokens)
+    layers += [eltwise(f"{p}add1", "add", None, [f"{p}out", x]), eltwise(f"{p}norm1", "layernorm", None, [f"{p}add1"])]
+    layers += ffn(p, f"{p}norm1", tokens)
+    layers += [eltwise(f"{p}add2", "add", None, [f"{p}ffn_down", f"{p}norm1"]),
+               eltwise(f"{p}norm2", "layernorm", None, [f"{p}add2"])]
+    return layers, f"{p}norm2"
+
+
+def pre_norm_layer(p, x, tokens, context, kv=None) -> tuple[list[str], str]:
+    """ViT's and GPT-2's block: norm, attention, add; norm, feed-forward, add."""
+    layers = [eltwise(f"{p}norm1", "layernorm", None, [x])]
+    layers += attention(p, f"{p}norm1", tokens, context, kv=kv)
+    layers += [eltwise(f"{p}add1", "add", None, [f"{p}out", x]), eltwise(f"{p}norm2", "layernorm", None, [f"{p}add1"])]
+    layers += ffn(p, f"{p}norm2", tokens)
+    layers += [eltwise(f"{p}add2", "add", None, [f"{p}ffn_down", f"{p}add1"])]
+    return layers, f"{p}add2"
+
+
+def bert_base() -> tuple[str, list[str]]:
+    layers, x = [], "embeddings"
+    for i in range(12):
+        block, x = post_norm_layer(f"l{i}_", x, "seq")
+        layers += block
+    return "dims: {seq: 128}\ninputs: [{name: embeddings, shape: [seq, 768]}]\n", layers
+
+
+def vit_b16() -> tuple[str, list[str]]:
+    # image / 16 patches a side (224: 14 x 14 = 196) and the class token: 197 tokens
+    tokens = "(image // 16) * (image // 16) + 1"
+    layers = [conv("patch_embed", "image", "image", 3, 768, 16, 16, 16),
+              nongemm("tokens", "add_position", f"({tokens}) * 768", [tokens, 768])]  # class token, positions
+    x = "tokens"
+    for i in range(12):
+        block, x = pre_norm_layer(f"l{i}_", x, tokens, tokens)
+        layers += block
+    layers += [eltwise("norm", "layernorm", None, [x]), nongemm("class_token", "select", 0, [1, 768]),
+               fc("head", 768, 1000)]
+    return "dims: {image: 224}\n", layers
+
+
+GPT2_VOCAB = 50257
+
+
+def gpt2_prefill() -> tuple[str, list[str]]:
+    layers, x = [], "embeddings"
+    for i in range(12):
+        block, x = pre_norm_layer(f"l{i}_", x, "seq", "seq")
+        layers += block
+    # the first generated token needs only the last position's logits
+    layers += [eltwise("norm", "layernorm", None, [x]), nongemm("last_token", "select", 0, [1, 768]),
+               fc("lm_head", 768, GPT2_VOCAB)]
+    top = "phase: prefill\ndims: {seq: 512}\ninputs: [{name: embeddings, shape: [seq, 768]}]\n"
+    return top, layers
+
+
+def gpt2_decode() -> tuple[str, list[str]]:
+    layers, x, state = [], "embedding", []
+    for i in range(12):
+        p = f"l{i}_"
+        kv = (f"{p}k_cache", f"{p}v_cache")
+        state += [f"  - {{name: {p}k_cache, shape: [context, 768], appended_by: {p}k}}\n",
+                  f"  - {{name: {p}v_cache, shape: [context, 768], appended_by: {p}v}}\n"]
+        block, x = pre_norm_layer(p, x, 1, "context", kv=kv)
+        layers += block
+    layers += [eltwise("norm", "layernorm", None, [x]), fc("lm_head", 768, GPT2_VOCAB)]
+    top = "phase: decode\ndims: {context: 1024}\ninputs: [{name: embedding, shape: [1, 768]}]\nstate:\n" + "".join(state)
+    return top, layers
+
+
 SOURCES = """
 Source: tests/data/layer_tables/{table} (shapes from the published network definition; see
 tests/data/README.md), with pooling and element-wise layers added from the same definition.
@@ -268,6 +373,52 @@ NETWORKS = {
                         "FFN 3072): Devlin et al., \"BERT\", NAACL 2019. 931.1 M MACs per sequence.\n"
                         "Attention matmuls multiply two activations (shared_weights: false).\n"
                         "Generated by scripts/make_workloads.py."),
+    "bert_base": (bert_base, """BERT-base, the full encoder: 12 layers at sequence length seq (128 by default; --dim seq=N),
+hidden 768, 12 heads of 64, FFN 3072 (Devlin et al., "BERT", NAACL 2019: L=12, H=768, A=12).
+Post-norm layers: Q, K, V from the layer's input, Q.K^T and scores.V per head (both operands
+activations), the output projection, add & layernorm, FFN with GELU, add & layernorm. The
+network input is the embeddings' output; embedding lookup, pooler and classifier are left out.
+MACs per layer at seq 128: projections 4 x 128 x 768 x 768 = 301,989,888; Q.K^T and scores.V
+2 x 12 x 128 x 128 x 64 = 25,165,824; FFN 2 x 128 x 768 x 3072 = 603,979,776; in all
+931,135,488 (= bert_base_layer); 12 layers: 11,173,625,856 MACs (11.17 G). The weights are
+12 x (4 x 768^2 + 2 x 768 x 3072) = 84,934,656 of BERT-base's 110 M parameters (the rest:
+the embeddings, 23.8 M, biases, norms and the pooler), each used once per token.
+Generated by scripts/make_workloads.py."""),
+    "vit_b16": (vit_b16, """ViT-B/16 at 224x224 (Dosovitskiy et al., ICLR 2021: patch 16, hidden 768, 12 layers, 12 heads,
+MLP 3072): the 16x16/16 patch embedding (196 patches), the class token and positions (197
+tokens), 12 pre-norm blocks, the final norm and the 1000-class head on the class token.
+The image side is dims.image (224; --dim image=N, a multiple of 16): (N / 16)^2 + 1 tokens.
+MACs: patch embedding 196 x 768 x 3 x 16 x 16 = 115,605,504; per block projections
+4 x 197 x 768^2 = 464,781,312, Q.K^T and scores.V 2 x 12 x 197^2 x 64 = 59,610,624, MLP
+2 x 197 x 768 x 3072 = 929,562,624, in all 1,453,954,560; 12 blocks 17,447,454,720; head
+768 x 1000 = 768,000. Total 17,563,828,224 MACs (17.56 G): the 17.6 GFLOPs (multiply-adds)
+Touvron et al. (DeiT, ICML 2021, Table 1) give for ViT-B at 224.
+Generated by scripts/make_workloads.py."""),
+    "gpt2_prefill": (gpt2_prefill, """GPT-2 small (Radford et al. 2019: 12 layers, d_model 768, 12 heads, FFN 3072, vocabulary
+50,257), the prefill of a seq-token prompt (512 by default; --dim seq=N): 12 pre-norm blocks
+over all tokens (the causal mask is applied in the softmax; the masked scores are computed, as a
+dense kernel does), the final norm and the LM head on the last position only, whose logits give
+the first token (the latency of this step is the time to first token). The prompt's keys and
+values stay where the planner puts them; writing them out as the decode step's KV cache is not
+modelled.
+MACs per block at seq 512: projections 4 x 512 x 768^2 = 1,207,959,552; Q.K^T and scores.V
+2 x 12 x 512^2 x 64 = 402,653,184; FFN 2 x 512 x 768 x 3072 = 2,415,919,104; in all
+4,026,531,840; 12 blocks 48,318,382,080; LM head 768 x 50,257 = 38,597,376. Total
+48,356,979,456 MACs (48.36 G). The weight MACs are Kaplan et al. 2020's N = 2 n_layer d_model
+(2 d_attn + d_ff) = 84,934,656 non-embedding parameters per token: 512 x N = 43,486,543,872.
+Generated by scripts/make_workloads.py."""),
+    "gpt2_decode": (gpt2_decode, """GPT-2 small (as gpt2_prefill), one decode step at a context of context tokens (1,024 by default,
+GPT-2's longest; --dim context=N): one new token per sequence through 12 pre-norm blocks and
+the LM head. Each block's K and V projections of the new token are appended to its KV cache
+(state: [context, 768] each, the cached tokens and the new one), which Q.K^T and scores.V read
+as their right operands; the residency planner places the caches like any tensor (on chip for
+the whole step where they fit, docs/engine.md).
+MACs per block at context 1,024: projections 4 x 768^2 = 2,359,296; Q.K^T and scores.V
+2 x 12 x 1024 x 64 = 1,572,864; FFN 2 x 768 x 3072 = 4,718,592; in all 8,650,752; 12 blocks
+103,809,024; LM head 768 x 50,257 = 38,597,376. Total 142,406,400 MACs per token. Bytes at 1 B
+per element: weights 84,934,656 + 38,597,376 = 123,532,032; KV cache 24 x 1024 x 768 =
+18,874,368 per sequence.
+Generated by scripts/make_workloads.py."""),
 }
 
 

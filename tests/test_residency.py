@@ -137,7 +137,7 @@ def test_json_lists_every_tensor_and_the_spill_per_layer():
     record = run_record(simulate(load_hardware("edge_example"), load_workload("resnet18")))
     tensors = record["tensors"]
     assert tensors[0] == {"name": "input", "bytes": 224 * 224 * 3, "producer": None, "consumers": ["conv1"],
-                          "placement": "dram", "spilled_bytes": 0, "reason": "network input"}
+                          "placement": "dram", "spilled_bytes": 0, "reason": "network input", "state": False}
     assert {t["placement"] for t in tensors} == {"dram", "activation_buffer"}
     assert sum(layer["spilled_dram_bytes"] for layer in record["layers"]) == record["total"]["spilled_dram_bytes"]
     assert record["total"]["spilled_dram_bytes"] == sum(t["spilled_bytes"] for t in tensors)

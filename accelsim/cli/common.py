@@ -75,7 +75,8 @@ def add_workload_options(parser: argparse.ArgumentParser, default: str | None = 
                         help=f"workload YAML, SCALE-Sim topology CSV, ONNX, or a shipped name (default: {default})")
     parser.add_argument("--batch", type=batch_size, help="override the workload's batch size")
     parser.add_argument("--dim", action="append", default=[], metavar="NAME=SIZE",
-                        help="size of a dynamic ONNX input dimension, e.g. --dim seq=128 (repeatable)")
+                        help="size of a dimension the workload declares (dims:) or of a dynamic ONNX input "
+                             "dimension, e.g. --dim seq=128 (repeatable)")
 
 
 def hardware_from_args(args: argparse.Namespace) -> Hardware:
@@ -100,8 +101,8 @@ def warn_unreachable_bandwidth(before: Hardware, after: Hardware, where: str) ->
 
 def workload_from_args(args: argparse.Namespace) -> Workload:
     dims = None
-    if args.dim:  # only ONNX models have dynamic dimensions
-        from accelsim.importers.onnx import parse_dims
+    if args.dim:  # an ONNX model's dynamic dimensions, or those a workload declares
+        from accelsim.config.dims import parse_dims
 
         dims = parse_dims(args.dim)
     return load_workload(args.workload, batch=args.batch, dims=dims)

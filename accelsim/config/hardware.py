@@ -18,12 +18,14 @@ import enum
 import functools
 import math
 from dataclasses import dataclass
+from typing import Mapping
 
 from accelsim.config.schema import (  # noqa: F401  (MAX_*: the documented bounds, docs/hardware.md)
     MAX_ARRAY_SIDE, MAX_AREA_MM2, MAX_BUFFER_KIB, MAX_BURST_BYTES, MAX_CHANNELS, MAX_CHUNK_BYTES, MAX_CLOCK_MHZ,
     MAX_COST_USD, MAX_DMA_ENGINES, MAX_DRAM_GB_PER_S, MAX_DRAM_LATENCY_NS, MAX_ELEMENT_BYTES, MAX_ENERGY_PJ,
     MAX_OUTSTANDING, MAX_OVERHEAD_CYCLES, MAX_SETUP_CYCLES, MAX_STATIC_MW, MAX_VECTOR_ELEMENTS,
     PYTHON,
+    FrozenMap,
     Validated,
     finite_positive_number,
     fraction,
@@ -131,9 +133,29 @@ class DmaConfig(Validated):
     prefetch_next_layer: bool = spec(default=True, doc="next layer's first loads may start during this layer's tail")
 
 
+# Lane cycles per element of the vector unit's operations (docs/hardware.md, "Vector unit"): the
+# elementary operations of each op's defining formula, one lane cycle each, an exp or erf counted
+# as one (a lane with a transcendental unit at full rate). Ops not listed cost 1 per element,
+# as every op did before the table existed (pooling's ops already count the window).
+#   softmax:       max, x - max, exp, sum, x / sum                                  = 5
+#   layernorm:     sum (mean), x - mean, (x - mean)^2 accumulated, scale-and-shift  = 4
+#   gelu:          x / sqrt(2), erf, 1 + erf, x / 2 x (...)                          = 4 (the erf form)
+#   add_layernorm: a residual add, then layernorm                                    = 5
+DEFAULT_OP_CYCLES_PER_ELEMENT = FrozenMap({"softmax": 5, "layernorm": 4, "gelu": 4, "add_layernorm": 5})
+
+
 @dataclass(frozen=True)
 class VectorUnitConfig(Validated):
     elements_per_cycle: int = spec(positive_int(MAX_VECTOR_ELEMENTS), doc="pooling / element-wise throughput")
+    op_cycles_per_element: Mapping[str, float] = spec(
+        finite_positive_number(MAX_SETUP_CYCLES), default=DEFAULT_OP_CYCLES_PER_ELEMENT,
+        doc="lane cycles per element of each op, by op name (lower case); ops left out: the defaults "
+            "(docs/hardware.md), else 1")
+
+    def cycles_per_element(self, op: str) -> float:
+        """What one element of ``op`` costs: this table, else the default table, else 1."""
+        key = op.lower()
+        return self.op_cycles_per_element.get(key, DEFAULT_OP_CYCLES_PER_ELEMENT.get(key, 1))
 
 
 @dataclass(frozen=True)

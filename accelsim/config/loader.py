@@ -23,6 +23,7 @@ from accelsim.config.schema import (
     MAX_NONGEMM_OPS,
     MAX_SPATIAL,
     PYTHON,
+    FrozenMap,
     build,
     non_empty_string,
     non_negative_int,
@@ -30,6 +31,7 @@ from accelsim.config.schema import (
     spec,
     to_data,
 )
+from accelsim.config.dims import dim_sizes, substitute
 from accelsim.config.workload import (
     Concat,
     Conv2d,
@@ -37,6 +39,8 @@ from accelsim.config.workload import (
     Layer,
     NetworkInput,
     NonGemm,
+    Phase,
+    StateTensor,
     Workload,
     _padding_check,
     _pair_check,
@@ -338,7 +342,13 @@ LAYER_TYPES: dict[str, Callable[[dict, str, str], Layer]] = {
 }
 
 
-def layer_from_data(data: Any, source: str, path: str) -> Layer:
+# The class each layer type's YAML mapping is built as (its fields' types say which hold integers).
+_LAYER_CLASSES: dict[str, type] = {"conv2d": Conv2d, "gemm": Gemm, "fc": _FcSpec, "pool": _PoolSpec,
+                                   "eltwise": _EltwiseSpec, "nongemm": NonGemm, "concat": Concat}
+
+
+def layer_from_data(data: Any, source: str, path: str, dims: dict[str, int] | None = None) -> Layer:
+    """One layer from its YAML mapping; ``dims``: the sizes its integer fields may be written with."""
     if not isinstance(data, dict):
         raise expected(source, path, "a mapping", data)
     if "type" not in data:
@@ -346,32 +356,47 @@ def layer_from_data(data: Any, source: str, path: str) -> Layer:
     kind = data["type"]
     if not isinstance(kind, str) or kind not in LAYER_TYPES:
         raise expected(source, f"{path}.type", "one of " + ", ".join(LAYER_TYPES), kind)
-    fields = {k: v for k, v in data.items() if k != "type"}
+    fields = substitute(_LAYER_CLASSES[kind], {k: v for k, v in data.items() if k != "type"}, dims or {}, source,
+                        path)
     return LAYER_TYPES[kind](fields, source, path)
 
 
-def workload_from_data(data: Any, source: str) -> Workload:
+def _listed(cls: type, data: dict, key: str, what: str, source: str, dims: dict[str, int]) -> tuple:
+    """The ``key:`` list of ``cls`` mappings (network inputs, state tensors), built strictly."""
+    items = data.get(key, [])
+    if not isinstance(items, list):
+        raise expected(source, key, f"a list of {what}", items)
+    return tuple(build(cls, substitute(cls, item, dims, source, f"{key}[{i}]") if isinstance(item, dict) else item,
+                       source, f"{key}[{i}]") for i, item in enumerate(items))
+
+
+def workload_from_data(data: Any, source: str, dims: dict[str, int] | None = None) -> Workload:
+    """A workload from its YAML mapping; ``dims`` sizes the dimensions it declares (``--dim``)."""
     if not isinstance(data, dict):
         raise expected(source, "", "a mapping with name, batch and layers", data)
-    allowed = ("name", "batch", "inputs", "layers")
+    allowed = ("name", "batch", "phase", "dims", "inputs", "state", "layers")
     for key in data:
         if key not in allowed:
             raise ConfigError(source, str(key), "unknown key, expected one of: " + ", ".join(allowed))
+    sizes = dim_sizes(data.get("dims"), dims, source)
     layers_data = data.get("layers")
     if not isinstance(layers_data, list) or not layers_data:
         raise expected(source, "layers", "a non-empty list of layers", layers_data)
-    layers = [layer_from_data(item, source, f"layers[{i}]") for i, item in enumerate(layers_data)]
-    inputs_data = data.get("inputs", [])
-    if not isinstance(inputs_data, list):
-        raise expected(source, "inputs", "a list of network inputs ({name, shape})", inputs_data)
-    inputs = tuple(build(NetworkInput, item, source, f"inputs[{i}]") for i, item in enumerate(inputs_data))
+    layers = [layer_from_data(item, source, f"layers[{i}]", sizes) for i, item in enumerate(layers_data)]
+    inputs = _listed(NetworkInput, data, "inputs", "network inputs ({name, shape})", source, sizes)
+    state = _listed(StateTensor, data, "state", "state tensors ({name, shape, appended_by})", source, sizes)
+    phase = data.get("phase")
+    if phase is not None and phase not in [p.value for p in Phase]:
+        raise expected(source, "phase", "one of " + ", ".join(p.value for p in Phase) + " or null", phase)
     if "name" not in data:
         raise ConfigError(source, "name", "missing required key, expected a non-empty string")
     name, batch = _str_field(data, "name", source), _int_field(data, "batch", source, 1)
 
     def make() -> Workload:
         try:
-            return Workload(name=name, batch=batch, layers=tuple(layers), inputs=inputs, source=source)
+            return Workload(name=name, batch=batch, layers=tuple(layers), inputs=inputs, state=state,
+                            phase=Phase(phase) if phase is not None else None, dims=FrozenMap(sizes),
+                            source=source)
         except ConfigError as err:
             raise err.relocated(source) from None
 
@@ -404,11 +429,12 @@ def load_workload(name_or_path: str | Path, batch: int | None = None,
                   dims: dict[str, int] | None = None) -> Workload:
     """A shipped name (``resnet50``), a workload YAML, a SCALE-Sim topology CSV, or ONNX.
 
-    ``dims`` sizes the dynamic dimensions of an ONNX model (``{"seq": 128}``).
+    ``dims`` sizes the dynamic dimensions of an ONNX model, or the dimensions a workload YAML
+    declares (``{"seq": 128}``; accelsim.config.dims).
     """
     path = catalog.resolve("workloads", name_or_path)
-    if dims and path.suffix != ".onnx":
-        raise ConfigError("--dim", "", f"applies to ONNX models only, got {name_or_path}")
+    if dims and path.suffix == ".csv":
+        raise ConfigError("--dim", "", f"applies to ONNX models and workloads that declare dims, got {name_or_path}")
     if path.suffix == ".csv":
         from accelsim.config.scalesim import load_scalesim_topology
 
@@ -418,7 +444,7 @@ def load_workload(name_or_path: str | Path, batch: int | None = None,
 
         workload = import_onnx(path, batch=batch, dims=dims)
     else:
-        workload = workload_from_data(read_yaml(path), str(path))
+        workload = workload_from_data(read_yaml(path), str(path), dims)
     return workload.with_batch(batch) if batch is not None else workload
 
 
@@ -435,8 +461,14 @@ def layer_to_data(layer: Layer) -> dict:
 
 def workload_to_yaml(workload: Workload) -> str:
     data: dict[str, Any] = {"name": workload.name, "batch": workload.batch}
+    if workload.phase is not None:
+        data["phase"] = workload.phase.value
+    if workload.dims:
+        data["dims"] = to_data(workload.dims)
     if workload.inputs:
         data["inputs"] = [to_data(spec_) for spec_ in workload.inputs]
+    if workload.state:
+        data["state"] = [{k: v for k, v in to_data(spec_).items() if v is not None} for spec_ in workload.state]
     data["layers"] = [layer_to_data(layer) for layer in workload.layers]
     return dump_yaml(data)
 

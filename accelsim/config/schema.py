@@ -9,13 +9,14 @@ file that says so.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import enum
 import math
 import types
 import typing
 from dataclasses import MISSING
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from accelsim.errors import ConfigError, describe, expected
 
@@ -135,6 +136,34 @@ def spec(check: Check | None = None, *, default: Any = MISSING, doc: str = "",
     return dataclasses.field(default=default, metadata=metadata)
 
 
+class FrozenMap(Mapping):
+    """An immutable, hashable mapping: the value of a ``Mapping[str, X]`` field (a YAML mapping
+    of names to values), so that config objects stay frozen and hashable. Equal to any mapping
+    with the same items; keeps the order it was given."""
+
+    __slots__ = ("_items", "_index")
+
+    def __init__(self, items: Mapping | Any = ()):
+        pairs = tuple((items.items() if isinstance(items, Mapping) else items))
+        self._items = tuple((k, v) for k, v in pairs)
+        self._index = dict(self._items)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._index[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._index!r})"
+
+
 class Validated:
     """Mixin: check every declared field on construction, then ``validate()``."""
 
@@ -142,6 +171,10 @@ class Validated:
         hints = _hints(type(self))
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            if _mapping_value(_optional_inner(hints[f.name]) or hints[f.name]) is not None \
+                    and isinstance(value, Mapping) and not isinstance(value, FrozenMap):
+                value = FrozenMap(value)  # a dict given in Python: frozen like one read from YAML
+                object.__setattr__(self, f.name, value)
             _check_value(hints[f.name], f, value, PYTHON, f.name)
         self.validate()
 
@@ -176,8 +209,25 @@ def _list_item(tp: Any) -> Any | None:
     return None
 
 
+def _mapping_value(tp: Any) -> Any | None:
+    """``X`` for ``Mapping[str, X]`` (a YAML mapping of names to X), else None."""
+    if typing.get_origin(tp) is collections.abc.Mapping:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[0] is str:
+            return args[1]
+    return None
+
+
+def mapping_phrase(tp: Any, check: Check | None) -> str:
+    """The "expected ..." phrase of a ``Mapping[str, X]`` field; its check applies to each value."""
+    return "a mapping of names to values, each " + type_phrase(_mapping_value(tp), check)
+
+
 def type_phrase(tp: Any, check: Check | None) -> str:
     """The "expected ..." phrase for a field of type ``tp``."""
+    if _mapping_value(_optional_inner(tp) or tp) is not None:
+        phrase = mapping_phrase(_optional_inner(tp) or tp, check)
+        return phrase + (" or null" if _optional_inner(tp) is not None else "")
     if check is not None:
         return check.what
     inner = _optional_inner(tp)
@@ -226,6 +276,16 @@ def _check_value(tp: Any, f: dataclasses.Field, value: Any, source: str, path: s
             raise expected(source, path, type_phrase(tp, None), value)
         if check is not None and not check.ok(value):
             raise expected(source, path, check.what, value)
+        return
+    value_tp = _mapping_value(tp)
+    if value_tp is not None:
+        if not isinstance(value, Mapping):
+            raise expected(source, path, mapping_phrase(tp, check), value)
+        for key, v in value.items():
+            if not isinstance(key, str) or not key.strip():
+                raise expected(source, path, "a mapping whose keys are non-empty names", key)
+            if not _type_ok(value_tp, v) or (check is not None and not check.ok(v)):
+                raise expected(source, f"{path}.{key}", type_phrase(value_tp, check), v)
         return
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, tp):
@@ -294,6 +354,14 @@ def convert(tp: Any, f: dataclasses.Field, value: Any, source: str, path: str) -
         if check is not None and not check.ok(items):
             raise expected(source, path, check.what, value)
         return items
+    value_tp = _mapping_value(tp)
+    if value_tp is not None:  # the field's check applies to each value
+        if not isinstance(value, Mapping):
+            raise expected(source, path, mapping_phrase(tp, f.metadata.get("check")), value)
+        for key in value:
+            if not isinstance(key, str) or not key.strip():
+                raise expected(source, path, "a mapping whose keys are non-empty names", key)
+        return FrozenMap((key, _convert_one(value_tp, v, source, f"{path}.{key}", f)) for key, v in value.items())
     return _convert_one(tp, value, source, path, f)
 
 
@@ -321,6 +389,8 @@ def to_data(obj: Any) -> Any:
         return obj.value
     if isinstance(obj, tuple):
         return [to_data(v) for v in obj]
+    if isinstance(obj, FrozenMap):
+        return {k: to_data(v) for k, v in obj.items()}
     return obj
 
 
@@ -348,8 +418,10 @@ def field_docs(cls: type, prefix: str = "") -> list[tuple[str, str, str, str]]:
             rows.extend(field_docs(item, path + "[]"))
             continue
         check = f.metadata.get("check")
-        rows.append((path, bound_phrase(check) if check is not None else type_phrase(tp, None), _default_text(f),
-                     f.metadata.get("doc", "")))
+        expected = bound_phrase(check) if check is not None else type_phrase(tp, None)
+        if check is not None and _mapping_value(inner) is not None:
+            expected = "a mapping of names to values, each " + expected + null
+        rows.append((path, expected, _default_text(f), f.metadata.get("doc", "")))
     return rows
 
 
@@ -412,6 +484,9 @@ def _json_type(tp: Any, check: Check | None) -> dict[str, Any]:
     item = _list_item(tp)
     if item is not None:
         return {"type": "array", "items": _json_type(item, None)}
+    value = _mapping_value(tp)
+    if value is not None:  # names to values, the check on each value
+        return {"type": "object", "additionalProperties": _json_type(value, check)}
     if dataclasses.is_dataclass(tp):
         return json_schema_of(tp)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):

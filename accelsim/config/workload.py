@@ -10,15 +10,17 @@ layer produces one tensor, named after it, and names the tensors it reads
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Mapping, Union
 
 from accelsim.config.schema import (  # MAX_*: the documented bounds (docs/workloads.md)
     MAX_BATCH, MAX_CHANNELS_PER_LAYER, MAX_GEMM_COUNT, MAX_GEMM_DIM, MAX_LAYERS, MAX_NAME_CHARS, MAX_NONGEMM_OPS,
     MAX_SPATIAL,
     PYTHON,
     Check,
+    FrozenMap,
     Validated,
     non_empty_string,
     non_negative_int,
@@ -318,6 +320,29 @@ class NetworkInput(Validated):
 
 
 @dataclass(frozen=True)
+class StateTensor(Validated):
+    """A tensor that exists before the step and outlives it: a decode step's KV cache.
+
+    Some layers read it (attention's right operands); ``appended_by`` names the layer whose
+    output is written into it (the new token's keys or values: a slice of the state, not a
+    tensor of its own). The residency planner places it like any tensor (docs/engine.md,
+    "Residency"): it may live on chip, for the whole step, if it fits.
+    """
+
+    name: str = spec(non_empty_string())
+    shape: tuple[int, ...] = spec(_shape_check(), parse=parse_shape, doc="per sample, e.g. [1024, 768]")
+    appended_by: str | None = spec(non_empty_string(), default=None,
+                                   doc="the layer whose output is appended to it (null: none)")
+
+
+class Phase(enum.Enum):
+    """What step of a language model's inference a workload is (``phase:``)."""
+
+    PREFILL = "prefill"  # the prompt, all tokens at once: its latency is the time to first token
+    DECODE = "decode"    # one new token per sequence: tokens per second
+
+
+@dataclass(frozen=True)
 class Workload(Validated):
     name: str = spec(non_empty_string())
     layers: tuple = spec(Check(f"a non-empty list of at most {MAX_LAYERS:,} layers", lambda v: isinstance(v, tuple) and 0 < len(v) <= MAX_LAYERS))
@@ -327,6 +352,12 @@ class Workload(Validated):
                                and len(v) <= MAX_INPUTS and all(
         isinstance(x, NetworkInput) for x in v)), default=(),
         doc="the network's inputs (default: one named input, shaped as the first layer's input)")
+    state: tuple = spec(Check("a list of state tensors", lambda v: isinstance(v, tuple) and all(
+        isinstance(x, StateTensor) for x in v)), default=(),
+        doc="tensors that exist before the step and outlive it (a KV cache)")
+    phase: Phase | None = spec(default=None, doc="prefill or decode: a language model's step (null: neither)")
+    dims: Mapping[str, int] = spec(positive_int(), default=FrozenMap(),
+                                   doc="the sizes of the dimensions its layers are written with (seq: 128)")
 
     def validate(self) -> None:
         seen: dict[str, int] = {}

@@ -17,6 +17,10 @@ nodes are read in topological order:
 - Everything else is :class:`NonGemm` with an operation count per sample
   (``NONGEMM_OPS``); operators not in that table are kept, estimated at one
   operation per output element, and listed in :attr:`OnnxImport.unsupported`.
+  ``Softmax``, ``LayerNormalization`` and ``Gelu`` are the vector ops ``softmax``,
+  ``layernorm`` and ``gelu`` (whose cost per element the hwconfig states), and GELU
+  written out with ``Erf`` (``x * 0.5 * (1 + erf(x / sqrt 2))``, five nodes) is one
+  ``gelu`` layer.
 - Nodes computed only from weights, constants and shapes are folded away,
   as every runtime does.
 - The edges are kept: a layer's ``inputs`` are the layers (or graph inputs)
@@ -45,7 +49,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from accelsim.config.schema import MAX_GEMM_DIM
+from accelsim.config.dims import parse_dims  # noqa: F401  (the --dim values; here since the first version)
 from accelsim.config.workload import Concat, Conv2d, Gemm, Layer, NetworkInput, NonGemm, Workload
 from accelsim.errors import ConfigError
 from accelsim.graph import LEGACY_INPUT, Shape, expected_input, fits, natural_input, output_shape
@@ -89,6 +93,10 @@ _NONGEMM_TABLE: tuple[tuple[str, str, str], ...] = (
 NONGEMM_OPS: dict[str, tuple[str, str]] = {
     op: (category, rule) for category, rule, ops in _NONGEMM_TABLE for op in ops.split()
 }
+
+# The op names whose vector-unit cost the hwconfig states (vector.op_cycles_per_element); other
+# operators keep their name in lower case.
+VECTOR_OPS = {"Softmax": "softmax", "LayerNormalization": "layernorm", "Gelu": "gelu"}
 
 # Always folded: their output is known once the input shapes are (every shape is static here).
 SHAPE_OPS = frozenset({"Shape", "Size"})
@@ -154,23 +162,6 @@ def import_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, i
     return read_onnx(path, batch=batch, dims=dims).workload
 
 
-def parse_dims(texts: Iterable[str], source: str = "--dim") -> dict[str, int]:
-    """``["seq=128", "x:1=4"]`` -> ``{"seq": 128, "x:1": 4}`` (command-line ``--dim`` values)."""
-    out: dict[str, int] = {}
-    for text in texts:
-        name, sep, raw = text.rpartition("=")
-        name = name.strip()
-        try:
-            value = int(raw) if len(raw) <= 40 else 0
-        except ValueError:
-            value = 0
-        if not sep or not name or not 1 <= value <= MAX_GEMM_DIM:
-            raise ConfigError(source, text, f"expected NAME=SIZE with a positive integer SIZE up to {MAX_GEMM_DIM:,}, "
-                                            f"e.g. seq=128")
-        out[name] = value
-    return out
-
-
 def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int] | None = None) -> OnnxImport:
     """Import an ONNX model and keep what the import decided (see :class:`OnnxImport`)."""
     source = str(path)
@@ -200,15 +191,26 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
     taken = set(names.values())
     network = {x: x if x not in taken else LEGACY_INPUT.format(layer=x)
                for x in (vi.name for vi in model.graph.input) if not g.is_static(x)}
+    gelus = _erf_gelus(g)  # the last node of each Erf GELU -> its input x, the nodes it replaces
+    fused = {member for _, members in gelus.values() for member in members} - set(gelus)
     for node in g.nodes:
         name = names[tuple(node.output)]
         if g.fold(node):
             folded += 1
             continue
-        layer, estimated = _layer(g, node, name)
-        reads = [held_by[x] if x in held_by else network[x] for x in node.input if x and not g.is_static(x)]
+        if id(node) in fused:  # part of an Erf GELU, which its last node stands for
+            continue
+        if id(node) in gelus:
+            x = gelus[id(node)][0]
+            layer, estimated = NonGemm(name=name, op="gelu", ops=_nongemm_ops(g, node, "output")), False
+            reads = [held_by[x] if x in held_by else network[x]]
+            nongemm["Gelu (Erf pattern)"] += 1
+        else:
+            layer, estimated = _layer(g, node, name)
+            reads = [held_by[x] if x in held_by else network[x] for x in node.input if x and not g.is_static(x)]
+            if isinstance(layer, NonGemm):
+                nongemm[_op_name(node)] += 1
         if isinstance(layer, NonGemm):
-            nongemm[_op_name(node)] += 1
             layer = replace(layer, shape=g.sample_shape(node.output[0]))
             if _joins_channels(g, node, reads):
                 plain[name], layer = layer, Concat(name=name, inputs=tuple(reads))
@@ -231,6 +233,62 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
         batch_origin=plan.batch_origin, nongemm=tuple(sorted(nongemm.items())),
         unsupported=tuple((op, tuple(names)) for op, names in sorted(unsupported.items())), own_inputs=own,
     )
+
+
+def _erf_gelus(g: _Graph) -> dict[int, tuple[str, list[int]]]:
+    """GELU as exporters write it with Erf, ``x * 0.5 * (1 + erf(x / sqrt 2))``: ``Div`` (or ``Mul``)
+    by a constant, ``Erf``, ``Add`` of a constant, and two ``Mul`` (``x`` times the sum, times 0.5,
+    or ``x`` times 0.5 first), each intermediate read only by the next. Returns, per last node
+    (by id), ``x`` and the ids of the nodes the one ``gelu`` layer replaces."""
+    static = set(g.static)
+    for node in g.nodes:  # what folding will find constant (weights, constants, shape arithmetic)
+        if not _has_subgraph(node) and (node.op_type in SHAPE_OPS or all(not x or x in static for x in node.input)):
+            static.update(node.output)
+    producer = {out: node for node in g.nodes for out in node.output if out}
+    readers: dict[str, list] = {}
+    for node in g.nodes:
+        for x in dict.fromkeys(node.input):
+            readers.setdefault(x, []).append(node)
+
+    def only(tensor: str, op: str) -> Any:
+        nodes = readers.get(tensor, [])
+        return nodes[0] if len(nodes) == 1 and nodes[0].op_type == op and nodes[0].domain in ("", "ai.onnx") else None
+
+    def other(node: Any, tensor: str) -> str | None:
+        rest = [x for x in node.input if x != tensor]
+        return rest[0] if len(rest) == 1 and len(node.input) == 2 else None
+
+    found = {}
+    for erf in g.nodes:
+        if erf.op_type != "Erf" or erf.domain not in ("", "ai.onnx"):
+            continue
+        scale = producer.get(erf.input[0])
+        if scale is None or scale.op_type not in ("Div", "Mul") or only(scale.output[0], "Erf") is not erf:
+            continue
+        xs = [x for x in scale.input if x not in static]
+        if len(xs) != 1 or (scale.op_type == "Div" and scale.input[0] != xs[0]):
+            continue
+        x = xs[0]
+        add = only(erf.output[0], "Add")
+        if add is None or other(add, erf.output[0]) not in static:
+            continue
+        times = only(add.output[0], "Mul")
+        if times is None:
+            continue
+        factor = other(times, add.output[0])
+        if factor == x:  # x * (1 + erf), then * 0.5
+            last = only(times.output[0], "Mul")
+            if last is None or other(last, times.output[0]) not in static:
+                continue
+            members = [scale, erf, add, times, last]
+        else:  # (x * 0.5) * (1 + erf)
+            half = producer.get(factor)
+            if half is None or half.op_type != "Mul" or only(factor, "Mul") is not times or \
+                    other(half, x) not in static:
+                continue
+            last, members = times, [scale, erf, add, half, times]
+        found[id(last)] = (x, [id(node) for node in members])
+    return found
 
 
 def _joins_channels(g: _Graph, node: Any, reads: list[str]) -> bool:
@@ -764,7 +822,8 @@ def _layer(g: _Graph, node: Any, name: str) -> tuple[Layer, bool]:
             raise g.error(node, f"matrix work accelsim does not map (it maps {', '.join(SUPPORTED_GEMM_OPS)}); "
                                 f"replace the operator or write its layer in the workload YAML by hand")
         if standard and op in NONGEMM_OPS:
-            return NonGemm(name=name, op=op.lower(), ops=_nongemm_ops(g, node, NONGEMM_OPS[op][1])), False
+            return NonGemm(name=name, op=VECTOR_OPS.get(op, op.lower()), ops=_nongemm_ops(g, node, NONGEMM_OPS[op][1])), \
+                False
         return NonGemm(name=name, op=op.lower(), ops=_estimate(g, node)), True
     except ConfigError as err:
         if err.source == g.source:

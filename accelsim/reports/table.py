@@ -144,6 +144,7 @@ def summary(run: RunResult) -> str:
     if note:  # the note's reason on one line, its remedy on the next (tables stay within 120 columns)
         reason, _, remedy = note.partition(" (")
         lines += [f"DRAM rate  {reason}", f"           ({remedy}"]
+    lines += _step_lines(record)
     lines.append(
         f"energy     {t['energy_per_inference_j'] * 1e3:.4g} mJ/inference   avg power {t['avg_power_w']:.3g} W   "
         f"{t['tops_per_w']:.3g} TOPS/W   {t['inferences_per_s_per_w']:.4g} inferences/s/W")
@@ -153,6 +154,18 @@ def summary(run: RunResult) -> str:
     if record["model"] != "analytical":
         lines.append(f"analytical {t['analytical_cycles']:,} cycles (simulated is {100 * t['analytical_gap']:+.1f}%)")
     return "\n".join(lines)
+
+
+def _step_lines(record: dict) -> list[str]:
+    """A language model's step: tokens per second (decode) or time to first token (prefill)."""
+    t, wl = record["total"], record["workload"]
+    dims = ", ".join(f"{k}={v}" for k, v in wl["dims"].items())
+    at = f" ({dims})" if dims else ""
+    if t["tokens_per_s"] is not None:
+        return [f"decode     {t['tokens_per_s']:.4g} tokens/s   one token per sequence, batch {wl['batch']}{at}"]
+    if t["time_to_first_token_s"] is not None:
+        return [f"prefill    time to first token {t['time_to_first_token_s'] * 1e3:.4g} ms   batch {wl['batch']}{at}"]
+    return []
 
 
 # ------------------------------------------------------------ tables for reports

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from accelsim.config import catalog
+
 onnx = pytest.importorskip("onnx")
 
 import numpy as np  # noqa: E402
@@ -95,13 +97,14 @@ def test_run_takes_an_onnx_workload(tmp_path, capsys):
     (["import", "{not_onnx}"], "{not_onnx}: not an ONNX model: cannot parse it as ONNX protobuf"),
     (["run", "--workload", "{not_onnx}"], "{not_onnx}: not an ONNX model"),
     (["run", "--workload", "resnet18", "--dim", "seq=4"],
-     "--dim: applies to ONNX models only, got resnet18"),
+     "{resnet18}: dims: expected a dimension the workload declares (none), got --dim seq=4"),
     (["import", "{lstm}"], "{lstm}: nodes[rnn] (LSTM): matrix work accelsim does not map"),
     (["import", "{dyn}", "--dim", "seq=6", "--name", " "], "--name: expected a non-empty workload name"),
 ])
 def test_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):
     paths = {"dyn": tiny_net(tmp_path / "dyn.onnx"), "not_onnx": tmp_path / "net.onnx", "lstm": tmp_path / "lstm.onnx"}
     paths["not_onnx"].write_text("name: net\n")
+    paths["resnet18"] = catalog.resolve("workloads", "resnet18")
     lstm = helper.make_graph(
         [helper.make_node("LSTM", ["x", "w", "r"], ["y"], name="rnn", hidden_size=2)], "g",
         [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [5, 1, 3])],

@@ -14,6 +14,14 @@ from accelsim.reports.files import to_json
 from conftest import DATA
 
 WORKLOADS = [name for name, path in catalog.shipped("workloads").items()]
+# The transformers at small sizes of their dims, so that the loops over every workload stay quick
+# (tests/test_transformer_runs.py runs them at full size where the size is the point).
+SMALL = {"bert_base": {"seq": 32}, "vit_b16": {"image": 64}, "gpt2_prefill": {"seq": 64},
+         "gpt2_decode": {"context": 128}}
+
+
+def shipped(name: str):
+    return load_workload(name, dims=SMALL.get(name))
 CONFIGS = list(catalog.shipped("hwconfigs"))
 IDEAL = {"dram.bandwidth_gb_per_s": math.inf, "dram.latency_ns": 0, "dma.setup_cycles": 0,
          "control.layer_overhead_cycles": 0}
@@ -24,10 +32,10 @@ IDEAL = {"dram.bandwidth_gb_per_s": math.inf, "dram.latency_ns": 0, "dma.setup_c
 def test_ideal_memory_gives_exactly_the_compute_cycles(config, dataflow):
     hw = with_overrides(load_hardware(config), {**IDEAL, "array.dataflow": dataflow.value})
     for name in WORKLOADS:
-        run = simulate(hw, load_workload(name))
+        run = simulate(hw, shipped(name))
         for layer in run.layers:
             assert layer.cycles == layer.compute_cycles, (name, layer.name)
-        assert run.cycles == analyze(hw, load_workload(name)).cycles
+        assert run.cycles == analyze(hw, shipped(name)).cycles
 
 
 def test_a_buffer_shared_by_inputs_and_weights_runs_every_workload(write):
@@ -38,9 +46,9 @@ def test_a_buffer_shared_by_inputs_and_weights_runs_every_workload(write):
     hw = load_hardware(write("shared.yaml", SHARED_SCRATCHPAD))
     ideal = with_overrides(hw, IDEAL)
     for name in WORKLOADS:
-        run = simulate(hw, load_workload(name))
+        run = simulate(hw, shipped(name))
         assert all(layer.breakdown.total == layer.cycles >= layer.compute_cycles for layer in run.layers)
-        assert all(layer.cycles == layer.compute_cycles for layer in simulate(ideal, load_workload(name)).layers)
+        assert all(layer.cycles == layer.compute_cycles for layer in simulate(ideal, shipped(name)).layers)
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -48,7 +56,7 @@ def test_every_workload_breakdown_sums_and_bounds_hold(config):
     hw = load_hardware(config)
     peak = hw.dram_bytes_per_cycle
     for name in WORKLOADS:
-        run = simulate(hw, load_workload(name))
+        run = simulate(hw, shipped(name))
         for layer in run.layers:
             assert layer.breakdown.total == layer.cycles
             assert layer.cycles >= layer.compute_cycles

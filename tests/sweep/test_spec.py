@@ -241,4 +241,6 @@ def test_an_axis_can_replace_a_whole_section():
     spec = SweepSpec(hardware="tpu_v1", workloads="alexnet", axes={"vector": [None, {"elements_per_cycle": 64}]})
     first, second = spec.points()
     assert first.hardware.vector is None and second.hardware.vector.elements_per_cycle == 64
-    assert (first.axes, second.axes) == ({"vector": None}, {"vector": {"elements_per_cycle": 64}})
+    # the section as resolved: what it gave, and the defaults of what it left out
+    assert (first.axes, second.axes) == ({"vector": None}, {"vector": {
+        "elements_per_cycle": 64, "op_cycles_per_element": {"softmax": 5, "layernorm": 4, "gelu": 4, "add_layernorm": 5}}})
