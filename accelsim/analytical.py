@@ -119,7 +119,8 @@ def layer_result(ls: LayerSchedule, hw: Hardware, breakdown: CycleBreakdown, pea
         cycles=breakdown.total, compute_cycles=compute, breakdown=breakdown,
         mapping_efficiency=ls.mapping.mapping_efficiency if ls.mapping else 0.0,
         folds=ls.total("folds"), dram=ls.traffic, compulsory=ls.compulsory, spill=ls.spill, sram=ls.sram,
-        global_buffer=ls.global_traffic, placement=_placement(ls),
+        global_buffer=ls.global_traffic, placement=_placement(ls), dram_lower_bound=ls.lower_bound,
+        gated_macs=ls.gated_macs,
         peak_dram_bytes_per_cycle=peak_bytes_per_cycle, analytical_cycles=analytical_cycles,
         roofline_cycles=roofline_cycles(compute, ls.compulsory, hw), events=events,
     )

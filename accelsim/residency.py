@@ -18,8 +18,9 @@ The policy, as docs/engine.md states it:
   produced last spills.
 * A layer's room is, per buffer, what its tiles need to bring every operand in
   only once: the whole footprint of each operand it loads into that buffer (its
-  input pixels, its weights, its partial sums), doubled when the buffer is
-  double-buffered, at most the whole buffer. So keeping a tensor on chip never
+  input pixels, its weights, its partial sums: ``tiling.operand_footprints``, the
+  measure the tiler uses to keep a tile set for the whole layer, which needs no
+  second slot), at most the whole buffer. So keeping a tensor on chip never
   makes a layer re-read data it could otherwise have kept. A vector layer's room
   is its off-chip inputs and output, at most half the buffer (it streams each
   byte once, whatever the room). Inputs are assumed on chip while they are
@@ -47,8 +48,8 @@ from accelsim.config.memory import DRAM, DataKind, MemoryLevel
 from accelsim.config.workload import Concat, Gemm, NonGemm, Workload
 from accelsim.graph import Graph, Tensor
 from accelsim.mapping.gemm import Operand
-from accelsim.mapping.tiling import WorkingSpace
-from accelsim.traffic import input_footprint_bytes, tensor_moves
+from accelsim.mapping.tiling import WorkingSpace, operand_footprints
+from accelsim.traffic import tensor_moves
 
 
 @dataclass(frozen=True)
@@ -198,14 +199,13 @@ class _Planner:
     def _footprints(self, i: int, layer) -> dict[Operand, int]:
         """Bytes of each operand of a GEMM layer, each element once (input pixels, weights,
         partial sums); a vector layer's output (its inputs: those that come in, see _room)."""
-        a, batch = self.hw.array, self.batch
         if isinstance(layer, NonGemm):
             return {Operand.OUTPUT: self.bytes[layer.name]}
+        footprint = operand_footprints(layer, self.hw, self.batch)  # the tiler's own measure
         right = right_operand(layer, self.graph, i)
-        weights = right.elements * batch * a.bytes_per_input if right is not None \
-            else layer.weight_elements(batch) * a.bytes_per_weight
-        return {Operand.INPUT: input_footprint_bytes(layer, self.hw, batch), Operand.WEIGHT: weights,
-                Operand.OUTPUT: layer.output_elements(batch) * a.bytes_per_psum}
+        if right is not None:
+            footprint[Operand.WEIGHT] = right.elements * self.batch * self.hw.array.bytes_per_input
+        return footprint
 
     # ------------------------------------------------------------ room
     def _here(self, t: Tensor, assume_on_chip: set[str]) -> bool:
@@ -240,7 +240,9 @@ class _Planner:
         return need
 
     def _room(self, i: int, level: MemoryLevel, assume_on_chip: set[str]) -> int:
-        """Bytes layer ``i``'s working tiles need in ``level`` (at most half of it)."""
+        """Bytes layer ``i``'s working tiles need in ``level``: the footprint of each operand it
+        brings in there, once (a tile set that stays for the whole layer needs no second slot), at
+        most the level (a vector layer: at most half of it)."""
         if level.shared:
             return 0
         if i not in self._footprint_cache:
@@ -255,7 +257,9 @@ class _Planner:
                 need += sum(self.bytes[t.name] for t in self.graph.inputs_of(i) if not self._here(t, assume_on_chip))
             else:
                 need += footprint[op]
-        return min(need * (2 if level.double_buffered else 1), level.size_bytes // 2 if vector else level.size_bytes)
+        if vector:
+            return min(need * (2 if level.double_buffered else 1), level.size_bytes // 2)
+        return min(need, level.size_bytes)
 
     def _live(self, level: MemoryLevel, i: int, skip: _Storage | None = None) -> int:
         return sum(s.bytes for s in self.storages if s is not skip and s.level == level.name and s.start <= i <= s.end)

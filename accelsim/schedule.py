@@ -44,12 +44,15 @@ from numba import njit
 
 from accelsim.config.hardware import Hardware
 from accelsim.config.memory import DRAM, DataKind
-from accelsim.config.workload import Conv2d, Layer, NonGemm, Workload
+from accelsim.config.sparsity import Compression, compressed_fraction
+from accelsim.config.workload import GEMM_LAYERS, Conv2d, Layer, NonGemm, Workload
 from accelsim.mapping import LayerMapping, Operand, PhaseCycles, map_layer, strategy_for, timing_for
+from accelsim.mapping.sparse import skipped_nm
 from accelsim.mapping.tiling import STEP_FIELDS, FoldTable, LayerTiler, Tiling
 from accelsim.residency import LayerPlan, Residency, plan_residency, right_operand
 from accelsim.stats import DramTraffic, SramAccesses
-from accelsim.traffic import array_sram, input_footprint_bytes, layer_traffic_classes, sram_accesses, vector_sram
+from accelsim.traffic import (array_sram, dram_lower_bound, input_footprint_bytes, layer_traffic_classes,
+                              sram_accesses, vector_sram)
 
 # Where a step's transfers come from / go to: an index into Schedule.levels, or ON_CHIP.
 LEVEL_FIELDS = ("input_from", "weight_from", "output_to")
@@ -128,6 +131,8 @@ class LayerSchedule:
     sram: SramAccesses
     plan: LayerPlan | None = None
     global_traffic: DramTraffic = DramTraffic()  # bytes moved to and from the global buffer
+    lower_bound: int = 0      # the least DRAM bytes any schedule could move (traffic.dram_lower_bound)
+    gated_macs: int = 0       # MACs with a zero operand the design gates (no MAC energy)
     macs: int = 0                                # the layer's MACs, wherever it runs
 
     @property
@@ -201,7 +206,7 @@ def _expand(ft: FoldTable) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Cut folds into their chunks; returns the rows and which rows may merge with neighbours."""
     chunks = ft.chunks
     if (chunks == 1).all() and not ft.streamed:
-        return ft.columns, np.ones(chunks.size, dtype=np.bool_)
+        return ft.columns, ~ft.barrier
     fold = np.repeat(np.arange(chunks.size), chunks)
     starts = np.cumsum(chunks) - chunks
     position = np.arange(fold.size) - starts[fold]
@@ -219,7 +224,7 @@ def _expand(ft: FoldTable) -> tuple[dict[str, np.ndarray], np.ndarray]:
             rows[name] = v
     for name, values in ft.streamed.items():
         rows[name] = rows[name] + _spread(values[fold], chunks[fold], position)
-    return rows, chunks[fold] == 1
+    return rows, (chunks[fold] == 1) & ~ft.barrier[fold]
 
 
 def _steps_of(rows: dict[str, np.ndarray], mergeable: np.ndarray, slots: dict[Operand, int]) -> np.ndarray:
@@ -297,15 +302,84 @@ def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan
     steps = _with_levels(steps, {"input_from": level_code(plan.inputs[0], levels),
                                  "weight_from": level_code(weight_level, levels),
                                  "output_to": level_code(plan.output, levels)})
+    coding = coded_fractions(index, layer, hw, workload)
+    _code(steps, coding)
     traffic, global_traffic = _traffic(steps, 0), _traffic(steps, 1) if len(levels) > 1 else DramTraffic()
     compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
     extra_stationary = (tiling.time_blocks - 1) * mapping.extents.rows * mapping.extents.cols * mapping.gemm.repeats
     on_chip = int(steps["store_output"][steps["output_to"] == ON_CHIP].sum())
     sram = array_sram(mapping, hw, _moved(steps), global_traffic, on_chip, extra_stationary,
                       weight_on_chip=Operand.WEIGHT in plan.space.on_chip)
+    resident = sum(tensor.elements * batch for tensor, level in zip(workload.graph.inputs_of(index), plan.inputs)
+                   if level != DRAM) + (layer.output_elements(batch) if plan.output != DRAM else 0)
+    must = compulsory + spill
+    must_move = sum(math.ceil(nbytes * coding[kind]) for nbytes, kind in (
+        (must.input_read, "input"), (must.weight_read, "weight"), (must.output_write, "output")))
+    bound = dram_lower_bound(mapping.gemm.macs, layer, hw, must_move, resident, min(coding.values()))
     return LayerSchedule(layer=layer, unit="array", steps=steps, mapping=mapping, tiling=tiling, traffic=traffic,
                          compulsory=compulsory, spill=spill, plan=plan, sram=sram, global_traffic=global_traffic,
+                         lower_bound=bound, gated_macs=gated_macs(layer, mapping.gemm.macs, hw, workload),
                          macs=mapping.gemm.macs)
+
+
+def _density_read_by(index: int, workload: Workload) -> float:
+    """Non-zero fraction of the tensor layer ``index`` writes, as its first array consumer states
+    for its input (through pooling and element-wise layers); 1 for a network output."""
+    graph, layers = workload.graph, workload.layers
+    seen, todo = set(), [index]
+    while todo:
+        i = todo.pop(0)
+        for consumer in graph.output_of(i).consumers:
+            if isinstance(layers[consumer], GEMM_LAYERS):
+                return 1 - workload.sparsity_of(layers[consumer]).input_zero_fraction
+            if consumer not in seen:
+                seen.add(consumer)
+                todo.append(consumer)
+    return 1.0
+
+
+def coded_fractions(index: int, layer: Layer, hw: Hardware, workload: Workload) -> dict[str, float]:
+    """Coded over raw size of the layer's DRAM transfers of inputs, weights and outputs
+    (config.sparsity: 1 when the design codes nothing)."""
+    config = hw.sparsity
+    if config is None:
+        return {"input": 1.0, "weight": 1.0, "output": 1.0}
+    a, sparsity = hw.array, workload.sparsity_of(layer)
+    nm = skipped_nm(layer, a)
+    kept = sparsity.density / (nm[0] / nm[1] if nm else 1.0)  # non-zero fraction of the weights moved
+    bits = config.run_length_bits
+    return {"input": compressed_fraction(config.activations, 1 - sparsity.input_zero_fraction,
+                                         8 * a.bytes_per_input, bits),
+            "weight": compressed_fraction(config.weights, kept, 8 * a.bytes_per_weight, bits),
+            "output": compressed_fraction(config.activations, _density_read_by(index, workload),
+                                          8 * a.bytes_per_output, bits)}
+
+
+def _code(steps: np.ndarray, coding: dict[str, float]) -> None:
+    """Scale the steps' DRAM transfers to their coded sizes, in place. A load and the release of
+    its buffer bytes scale alike (the buffer holds what came in), through their running sums, so
+    every claimed byte is still freed."""
+    columns = (("input", ("load_input", "release_input"), "input_from"),
+               ("weight", ("load_weight", "release_weight"), "weight_from"),
+               ("output", ("store_output",), "output_to"))
+    for kind, names, where in columns:
+        frac = coding[kind]
+        if frac >= 1 or not len(steps) or steps[where][0] != 0:  # raw, or not a DRAM transfer
+            continue
+        for name in names:
+            running = np.ceil(np.cumsum(steps[name]) * frac).astype(np.int64)
+            steps[name] = np.diff(running, prepend=0)
+
+
+def gated_macs(layer: Layer, macs: int, hw: Hardware, workload: Workload) -> int:
+    """MACs with a zero operand, when the design gates them: the MACs run times the chance that
+    the weight or the input is zero (independent zeros); skipped N:M zeros are not run at all."""
+    if hw.sparsity is None or not hw.sparsity.gate_zero_macs:
+        return 0
+    sparsity = workload.sparsity_of(layer)
+    nm = skipped_nm(layer, hw.array)
+    weights = sparsity.density / (nm[0] / nm[1] if nm else 1.0)
+    return round(macs * (1 - weights * (1 - sparsity.input_zero_fraction)))
 
 
 def _moved(steps: np.ndarray) -> DramTraffic:

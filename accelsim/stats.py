@@ -250,6 +250,8 @@ class LayerResult:
     spill: DramTraffic = DramTraffic()          # DRAM bytes of tensors the residency plan could not keep on chip
     global_buffer: DramTraffic = DramTraffic()  # bytes moved to and from the global buffer
     placement: tuple = ((), "")                 # (level of each input tensor, level of the output)
+    dram_lower_bound: int = 0                   # the least DRAM bytes any schedule could move (docs/metrics.md)
+    gated_macs: int = 0                         # MACs with a zero operand, gated: no MAC energy
 
     def __post_init__(self) -> None:
         if self.breakdown.total != self.cycles:
@@ -305,6 +307,14 @@ class RunResult:
         return total
 
     @property
+    def gated_macs(self) -> int:
+        return sum(layer.gated_macs for layer in self.layers)
+
+    @property
+    def dram_lower_bound(self) -> int:
+        return sum(layer.dram_lower_bound for layer in self.layers)
+
+    @property
     def global_buffer(self) -> DramTraffic:
         total = DramTraffic()
         for layer in self.layers:
@@ -327,9 +337,9 @@ class RunResult:
 
 
 def _derived(hw: Hardware, macs: int, cycles: int, breakdown: CycleBreakdown,
-             dram: DramTraffic, compulsory: DramTraffic, sram: SramAccesses) -> dict:
+             dram: DramTraffic, compulsory: DramTraffic, sram: SramAccesses, gated_macs: int = 0) -> dict:
     seconds = latency_s(cycles, hw.clock_hz)
-    energy = energy_breakdown_j(hw, macs, sram, dram.total, seconds)
+    energy = energy_breakdown_j(hw, macs - gated_macs, sram, dram.total, seconds)  # gated MACs cost nothing
     energy_j = sum(energy.values())
     return {
         "energy_j": energy_j,
@@ -351,7 +361,8 @@ def _derived(hw: Hardware, macs: int, cycles: int, breakdown: CycleBreakdown,
 
 def layer_metrics(layer: LayerResult, hw: Hardware) -> dict:
     """Derived metrics of one layer (definitions: docs/metrics.md)."""
-    out = _derived(hw, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram)
+    out = _derived(hw, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram,
+                   layer.gated_macs)
     out["bound_by"] = bound_by(layer.breakdown, layer.mapping_efficiency, layer.unit == "array")
     out["peak_dram_gb_per_s"] = layer.peak_dram_bytes_per_cycle * hw.clock_hz / 1e9
     out["analytical_gap"] = (layer.cycles - layer.analytical_cycles) / layer.analytical_cycles \
@@ -375,7 +386,7 @@ def run_metrics(run: RunResult) -> dict:
     """Derived metrics of a whole run (definitions: docs/metrics.md)."""
     hw = run.hardware
     batch = run.workload.batch
-    out = _derived(hw, run.macs, run.cycles, run.breakdown, run.dram, run.compulsory, run.sram)
+    out = _derived(hw, run.macs, run.cycles, run.breakdown, run.dram, run.compulsory, run.sram, run.gated_macs)
     out["mapping_efficiency"] = run_mapping_efficiency(run)
     out["bound_by"] = bound_by(run.breakdown, out["mapping_efficiency"], True)
     out["inferences_per_s"] = inferences_per_s(batch, out["latency_s"])

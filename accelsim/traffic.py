@@ -8,6 +8,8 @@ tiling adds on top (re-reads, partial sums); a layer's DRAM traffic is at least 
 
 from __future__ import annotations
 
+import math
+
 from accelsim.config.hardware import Hardware
 from accelsim.config.memory import DRAM, DataKind
 from accelsim.config.workload import Conv2d, Gemm, Layer, NonGemm, Workload
@@ -156,3 +158,46 @@ def vector_sram(hw: Hardware, moved: DramTraffic, global_traffic: DramTraffic) -
     from the partial-sum buffer (the vector unit's own reads and writes are not counted)."""
     return sram_accesses(hw, {Operand.OUTPUT: moved.write}, {Operand.INPUT: moved.input_read},
                          _moves(hw, moved, global_traffic, 0))
+
+
+def window_reuse(layer: Layer) -> int:
+    """The most im2col entries one input element appears in: a convolution's windows of stride
+    ``s`` overlap at most ``ceil(span / s)`` times along each axis (at most the kernel size);
+    1 for a matrix product."""
+    if not isinstance(layer, Conv2d):
+        return 1
+    per_axis = []
+    for kernel, dil, stride in ((layer.R, layer.dilation[0], layer.stride[0]), (layer.S, layer.dilation[1],
+                                                                                 layer.stride[1])):
+        span = dil * (kernel - 1) + 1
+        per_axis.append(min(kernel, -(-span // stride)))
+    return per_axis[0] * per_axis[1]
+
+
+def dram_lower_bound(macs: int, layer: Layer, hw: Hardware, must_move: int, on_chip_elements: int = 0,
+                     coded: float = 1.0) -> int:
+    """The least DRAM bytes any schedule of the layer could move with the chip's buffers: the
+    larger of the bytes it must move anyway (``must_move``: its tensors that live in DRAM, each
+    once) and a Hong-Kung I/O bound (J.-W. Hong, H. T. Kung, "I/O complexity: the red-blue pebble
+    game", STOC 1981), in the segment form of Irony, Toledo and Tiskin (J. Parallel Distrib.
+    Comput. 64(9), 2004):
+
+    with ``S`` elements of fast memory (every on-chip buffer, at the narrowest element width),
+    cut the schedule into segments of ``S`` transfers; a segment sees at most ``2S`` elements of
+    the three operands, so by the Loomis-Whitney inequality it performs at most
+    ``sqrt(rho) (2S/3)^(3/2)`` multiply-accumulates, where ``rho`` is how many im2col entries one
+    input element may stand for (:func:`window_reuse`; 1 for a matrix product). Hence at least
+    ``S (ceil(MACs / that) - 1)`` elements move. Elements already on chip (a resident input, an
+    output kept on chip) each save at most one transfer, so they are subtracted. The asymptotic
+    constant is below the tight ``2 MNK / sqrt(S)`` of Smith et al. (ICML 2019): this bound is
+    the safe one, not the tightest. A design that codes its transfers (``coded``: the smallest
+    coded over raw size of the layer's transfers, config.sparsity) may move each element in
+    that fraction of its width."""
+    a, memory = hw.array, hw.memory
+    width = min(a.bytes_per_input, a.bytes_per_weight, a.bytes_per_output)
+    capacity = sum(level.size_bytes for level in memory.levels) // width
+    if capacity <= 0 or macs <= 0:
+        return must_move
+    per_segment = math.sqrt(window_reuse(layer)) * (2 * capacity / 3) ** 1.5
+    elements = capacity * max(0, math.ceil(macs / per_segment) - 1) - on_chip_elements
+    return max(must_move, math.floor(width * coded * max(0, elements)))

@@ -32,7 +32,7 @@ def _check_record(rec, hw, batch, energies, total: bool):
     buffers = [key[: -len("_read")] for key in sram if key.endswith("_read")]
     assert buffers == [b["name"] for b in hw["config"]["buffers"]] if hw["config"]["buffers"] else \
         buffers == ["input", "weight", "output"]
-    expected = (rec["macs"] * energies["mac_pj"]
+    expected = ((rec["macs"] - rec["gated_macs"]) * energies["mac_pj"]
                 + sum(sram[f"{b}_read"] * energies[f"sram_{b}_read_pj_per_byte"]
                       + sram[f"{b}_write"] * energies[f"sram_{b}_write_pj_per_byte"] for b in buffers)
                 + (rec["dram_read_bytes"] + rec["dram_write_bytes"]) * energies["dram_pj_per_byte"]) * 1e-12 \

@@ -17,6 +17,8 @@ def test_every_claimed_byte_is_freed_and_steps_fit_their_slots(config):
             assert s["output_acquire"].sum() + s["load_psum"].sum() == s["store_release"].sum(), ls.name
             if ls.tiling is not None:  # each step's new data fits a slot of the room its tiling had
                 slots = {op.value: nbytes for op, nbytes in ls.tiling.slot_bytes}
+                # (the whole room, for an operand whose tiles stay for the whole layer)
+                slots.update({op.value: nbytes for op, nbytes in ls.tiling.room_bytes if op in ls.tiling.whole})
                 assert (s["load_input"] <= max(slots["input"], 0)).all()
                 assert (s["load_weight"] <= slots["weight"]).all()
                 assert (s["output_acquire"] + s["load_psum"] <= slots["output"]).all()

@@ -396,15 +396,18 @@ def _calibrate(hw: Hardware, workload: Workload, measured: Measured, fit_paths, 
             mape_before=mape(before_all[test], target.cycles[test]),
             mape_after=mape(predicted, target.cycles[test])))
     final = fit(ev, target.cycles, every, x_initial, lower, upper, free)
-    after_all = ev.cycles(final.x)
-    _check_schedule_reuse(ev, final.x, after_all)
+    # a parameter the fit leaves within a step of a bound is reported as stopped there: written as the bound
+    stops = [_bound(value, p, lower[i], upper[i]) if free[i] else None for i, (p, value) in enumerate(zip(params, final.x))]
+    x_final = np.array([{"lower": lower[i], "upper": upper[i]}.get(stop, v) for i, (stop, v) in enumerate(zip(stops, final.x))])
+    after_all = ev.cycles(x_final)
+    _check_schedule_reuse(ev, x_final, after_all)
     fitted = []
     for i, p in enumerate(params):
-        value = final.x[i]
+        value = x_final[i]
         fitted.append(FittedParameter(
             path=p.path, unit=p.unit, initial=float(x_initial[i]), fitted=float(value if free[i] else x_initial[i]),
             lower=float(lower[i]), upper=float(upper[i]),
-            at_bound=_bound(value, p, lower[i], upper[i]) if free[i] else None,
+            at_bound=stops[i],
             identifiable=bool(free[i]), fold_values=tuple(float(f.fitted[i]) for f in fold_results)))
     hw_after = ev.hardware(np.array([f.fitted for f in fitted]))
     predictions = {name: (float(target.cycles[i]), float(before_all[i]), float(heldout_pred[i]),

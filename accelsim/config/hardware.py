@@ -45,6 +45,7 @@ from accelsim.config.memory import (  # noqa: F401  (ActivationPlacement, DataKi
     MemoryLevel,
     OnChipBuffer,
 )
+from accelsim.config.sparsity import NM, SparsityConfig, nm_check, parse_nm  # noqa: F401
 from accelsim.errors import ConfigError
 
 KIB = 1024
@@ -73,6 +74,9 @@ class ArrayConfig(Validated):
                                                "one fold, where the dataflow allows it (WS; pipelined folds only)")
     mac_pj: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                 doc="energy of one MAC in pJ; null: Horowitz 45 nm by element widths (docs/energy.md)")
+    sparse_nm: str | None = spec(nm_check(), default=None,
+                                 doc="N:M weight structure the array skips ('2:4'): such layers map their kept "
+                                     "weights only, each with ceil(log2 M) bits of index (null: none)")
 
     @property
     def pes(self) -> int:
@@ -194,6 +198,8 @@ class Hardware(Validated):
     dram: DramConfig = spec(doc="off-chip memory")
     dma: DmaConfig = spec(default=DmaConfig(), doc="DMA engines")
     vector: VectorUnitConfig | None = spec(default=None, doc="null: pooling/element-wise fused (free)")
+    sparsity: SparsityConfig | None = spec(default=None, doc="what the design does with zeros: gating, DRAM "
+                                                             "compression (null: nothing; docs/hardware.md)")
     depthwise: DepthwiseEngineConfig | None = spec(default=None,
                                                    doc="null: depthwise convolutions run on the array")
     control: ControlConfig = spec(default=ControlConfig(), doc="fixed overheads")

@@ -17,6 +17,7 @@ import yaml
 from accelsim.config import catalog
 from accelsim.config.hardware import Hardware
 from accelsim.config.memory import DataKind
+from accelsim.config.sparsity import Sparsity
 from accelsim.config.schema import (
     MAX_CHANNELS_PER_LAYER,
     MAX_GEMM_DIM,
@@ -374,7 +375,7 @@ def workload_from_data(data: Any, source: str, dims: dict[str, int] | None = Non
     """A workload from its YAML mapping; ``dims`` sizes the dimensions it declares (``--dim``)."""
     if not isinstance(data, dict):
         raise expected(source, "", "a mapping with name, batch and layers", data)
-    allowed = ("name", "batch", "phase", "dims", "inputs", "state", "layers")
+    allowed = ("name", "batch", "phase", "dims", "inputs", "state", "sparsity", "layers")
     for key in data:
         if key not in allowed:
             raise ConfigError(source, str(key), "unknown key, expected one of: " + ", ".join(allowed))
@@ -391,12 +392,13 @@ def workload_from_data(data: Any, source: str, dims: dict[str, int] | None = Non
     if "name" not in data:
         raise ConfigError(source, "name", "missing required key, expected a non-empty string")
     name, batch = _str_field(data, "name", source), _int_field(data, "batch", source, 1)
+    sparsity = build(Sparsity, data["sparsity"], source, "sparsity") if data.get("sparsity") is not None else None
 
     def make() -> Workload:
         try:
             return Workload(name=name, batch=batch, layers=tuple(layers), inputs=inputs, state=state,
                             phase=Phase(phase) if phase is not None else None, dims=FrozenMap(sizes),
-                            source=source)
+                            source=source, sparsity=sparsity)
         except ConfigError as err:
             raise err.relocated(source) from None
 
@@ -461,6 +463,8 @@ def layer_to_data(layer: Layer) -> dict:
 
 def workload_to_yaml(workload: Workload) -> str:
     data: dict[str, Any] = {"name": workload.name, "batch": workload.batch}
+    if workload.sparsity is not None:
+        data["sparsity"] = to_data(workload.sparsity)
     if workload.phase is not None:
         data["phase"] = workload.phase.value
     if workload.dims:

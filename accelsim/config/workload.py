@@ -27,6 +27,7 @@ from accelsim.config.schema import (  # MAX_*: the documented bounds (docs/workl
     positive_int,
     spec,
 )
+from accelsim.config.sparsity import Sparsity
 from accelsim.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -149,6 +150,8 @@ class Conv2d(Validated):
     groups: int = spec(positive_int(MAX_CHANNELS_PER_LAYER), default=1,
                        doc="C and K split into groups; groups = C is depthwise")
     inputs: tuple[str, ...] | None = inputs_spec()
+    sparsity: Sparsity | None = spec(default=None, doc="zeros in its weights and inputs (null: the workload's "
+                                                       "default, docs/workloads.md)")
 
     def validate(self) -> None:
         _check_arity(self.inputs, 1, "one tensor name for a conv2d")
@@ -217,6 +220,8 @@ class Gemm(Validated):
     count: int = spec(positive_int(MAX_GEMM_COUNT), default=1, doc="independent GEMMs per sample (e.g. attention heads)")
     shared_weights: bool = spec(default=True, doc="right operand is a weight shared across the batch")
     inputs: tuple[str, ...] | None = inputs_spec()
+    sparsity: Sparsity | None = spec(default=None, doc="zeros in its weights and inputs (null: the workload's "
+                                                       "default, docs/workloads.md)")
 
     def validate(self) -> None:
         if self.shared_weights:
@@ -352,6 +357,7 @@ class Workload(Validated):
                                and len(v) <= MAX_INPUTS and all(
         isinstance(x, NetworkInput) for x in v)), default=(),
         doc="the network's inputs (default: one named input, shaped as the first layer's input)")
+    sparsity: Sparsity | None = spec(default=None, doc="default sparsity of its conv and gemm layers (null: dense)")
     state: tuple = spec(Check("a list of state tensors", lambda v: isinstance(v, tuple) and all(
         isinstance(x, StateTensor) for x in v)), default=(),
         doc="tensors that exist before the step and outlive it (a KV cache)")
@@ -377,6 +383,10 @@ class Workload(Validated):
         from accelsim.graph import build_graph  # the graph sits above config
 
         return build_graph(self)
+
+    def sparsity_of(self, layer: Layer) -> Sparsity:
+        """A layer's sparsity: its own, else the workload's default, else dense."""
+        return getattr(layer, "sparsity", None) or self.sparsity or Sparsity()
 
     def with_batch(self, batch: int) -> "Workload":
         return replace(self, batch=batch)

@@ -49,6 +49,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from accelsim.config.sparsity import Sparsity
 from accelsim.config.dims import parse_dims  # noqa: F401  (the --dim values; here since the first version)
 from accelsim.config.workload import Concat, Conv2d, Gemm, Layer, NetworkInput, NonGemm, Workload
 from accelsim.errors import ConfigError
@@ -177,6 +178,7 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
     order = _topological(graph, source)
     names = dict(zip((tuple(node.output) for node in order), _layer_names(order)))  # before any folding
     _replace(graph.node, order)  # shape inference reads the nodes in file order
+    densities = _weight_densities(graph)  # before the weights' bytes are dropped for inference
     weights = _strip_weights(onnx, graph)
     model = _infer_shapes(onnx, model, source, weights)
     g = _Graph(model.graph, source, plan.graph_batch, names, weights)
@@ -207,6 +209,7 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
             nongemm["Gelu (Erf pattern)"] += 1
         else:
             layer, estimated = _layer(g, node, name)
+            layer = _with_density(layer, node, densities)
             reads = [held_by[x] if x in held_by else network[x] for x in node.input if x and not g.is_static(x)]
             if isinstance(layer, NonGemm):
                 nongemm[_op_name(node)] += 1
@@ -233,6 +236,34 @@ def read_onnx(path: str | Path, batch: int | None = None, dims: Mapping[str, int
         batch_origin=plan.batch_origin, nongemm=tuple(sorted(nongemm.items())),
         unsupported=tuple((op, tuple(names)) for op, names in sorted(unsupported.items())), own_inputs=own,
     )
+
+
+def _weight_densities(graph: Any) -> dict[str, float]:
+    """Non-zero fraction of every initializer whose data is in the file (external data is not
+    read): a pruned model's weight density (docs/onnx.md). An initializer of zeros only is a
+    placeholder (a graph exported without its trained weights), not a pruned tensor: left out."""
+    from onnx import TensorProto, numpy_helper
+
+    out = {}
+    for t in graph.initializer:
+        if t.data_location == TensorProto.EXTERNAL or not math.prod(t.dims):
+            continue
+        try:
+            nonzero = int((numpy_helper.to_array(t) != 0).sum())
+        except (ValueError, TypeError):  # data that does not fill its dims: density unknown, dense
+            continue
+        if nonzero:
+            out[t.name] = nonzero / math.prod(t.dims)
+    return out
+
+
+def _with_density(layer: Layer, node: Any, densities: dict[str, float]) -> Layer:
+    """A conv or gemm layer whose weight initializer holds zeros gets that density
+    (``sparsity.weight_density``); a dense one is left as it is."""
+    if not isinstance(layer, (Conv2d, Gemm)) or len(node.input) < 2 or densities.get(node.input[1], 1.0) >= 1.0:
+        return layer
+    density = densities[node.input[1]]
+    return replace(layer, sparsity=Sparsity(weight_density=density))
 
 
 def _erf_gelus(g: _Graph) -> dict[int, tuple[str, list[int]]]:

@@ -66,7 +66,9 @@ def array_gemm(layer: Layer, array: ArrayConfig, batch: int) -> GemmShape | None
 
 def map_layer(layer: Layer, array: ArrayConfig, batch: int) -> LayerMapping | None:
     """The array mapping of a GEMM layer, or None for non-GEMM work."""
-    gemm = array_gemm(layer, array, batch)
+    from accelsim.mapping.sparse import sparse_gemm  # (sparse imports the config layer only)
+
+    gemm = sparse_gemm(array_gemm(layer, array, batch), layer, array)  # N:M skipping compresses K
     if gemm is None:
         return None
     strategy = strategy_for(array.dataflow)

@@ -23,35 +23,54 @@ the tiler tries a few splits of it. An operand whose data is already on chip
 never loaded and takes no room. A "slot" is half of an operand's room when its
 buffer is double-buffered, all of it otherwise.
 
-Residency rules, per operand:
+A candidate is a loop nest: time blocks outermost, then groups of the inner
+role's folds, then the outer folds, then the group's inner folds (blocking of
+the outer fold loop: several inner tiles per pass of the outer operand); or the
+outer folds, then time blocks, then the inner folds ("time inside": an outer
+tile is visited once, and one outer fold's stationary tiles may stay across the
+time blocks).
 
-* the stationary tile of every fold is loaded for that fold and must fit a
-  slot, else :class:`~accelsim.errors.MappingError`;
+Residency rules, per operand (a *run* of tiles held together counts the union
+of their footprints: neighbouring row folds share the channel a fold boundary
+splits):
+
+* an operand whose footprint (:func:`operand_footprints`) fits its whole room
+  stays for the whole layer: each part is loaded at its first use, once; such a
+  set needs no second slot (``whole``);
+* the stationary tile of every fold is loaded for that fold and time block and
+  must fit a slot, else :class:`~accelsim.errors.MappingError`; with time
+  inside, one outer fold's stationary tiles stay across its time blocks when
+  they fit a slot together;
 * a streamed-operand tile that depends on the outer fold loop stays while the
-  inner loop runs (mode ``outer``); one that depends on the inner loop stays
-  across the outer loop only if all of its tiles of the block fit one slot
-  together (``set``), else it is reloaded for every fold (``tile``);
+  group's inner folds run (``outer``; all of a block's outer tiles stay across
+  the groups when their run fits a slot); one that depends on the inner loop
+  stays across the outer loop if the run of the group's tiles fits one slot
+  (``set``), else it is reloaded for every fold (``tile``);
 * a tile larger than a slot is streamed through the buffer in chunks and
   reloaded at every use (``stream``);
 * partial sums (WS, IS: the outputs, reduced over row folds) accumulate in
-  the output buffer when the same rules keep them resident; otherwise every
-  row fold but the last writes them to DRAM and every one but the first reads
-  them back, both counted.
+  the output buffer when the same rules keep them resident for their whole
+  reduction; otherwise every visit but the last writes them to DRAM and every
+  visit but the first reads them back, both counted.
 
-Candidates considered: for each split of shared buffers, both fold orders x
-{no time block} plus, where allowed, the largest time blocks that make the
-streamed tile, the set of streamed tiles, the partial-sum tile or the set of
-partial-sum tiles fit a slot. Each candidate's traffic is computed in closed
-form and the one with the least DRAM traffic is laid out fold by fold
-(:class:`FoldTable`); ties: fewer, longer blocks, then ``cols_inner``, then
-the even split.
+Candidates considered: for each split of shared buffers (even, each operand
+favoured, in proportion to the footprints), both fold orders x {no time block}
+plus, where allowed, the largest time blocks that make the streamed tile, the
+run of a block's streamed tiles (by union, and by sum: the first tiler's
+measure) or the partial-sum tiles fit a slot, x groups {all, one, the most whose
+run fits a slot} with time outside, and time inside. Each candidate's traffic is
+computed in closed form and the one with the least DRAM traffic is laid out
+fold by fold (:class:`FoldTable`); ties: fewer, longer blocks, no grouping, time
+outside, ``cols_inner``, the even split. The first tiler's candidates are all
+in the set, each moving at most what it moved then.
 
 Convolution inputs count as their real footprint in the input feature map:
 the band of input rows under a range of output pixels (with the halo of
 overlapping windows, clipped at the borders) times the channels that a range
 of the reduction touches, not the im2col copy. The reduction is ordered
 channel by channel with each channel's R x S window positions together, so a
-fold's rows cover whole windows of few channels.
+fold's rows cover whole windows of few channels, and a run of row folds holds each
+of its channels once.
 """
 
 from __future__ import annotations
@@ -68,6 +87,7 @@ from accelsim.errors import MappingError
 from accelsim.mapping.dataflow import DataflowStrategy, strategy_for, timing_for
 from accelsim.mapping.gemm import Operand
 from accelsim.mapping.layer_mapping import array_gemm, fold_counts
+from accelsim.mapping.sparse import index_bits, skipped_nm, sparse_gemm
 
 OPERAND_DIMS = {Operand.INPUT: ("M", "K"), Operand.WEIGHT: ("K", "N"), Operand.OUTPUT: ("M", "N")}
 
@@ -114,6 +134,13 @@ def touched(lo: int, hi: int, stride: int, pad: int, span: int, size: int) -> in
 class Geometry:
     """Byte sizes of operand tiles of one GEMM layer, given index ranges of M, K, N.
 
+    Besides each tile's own bytes, :meth:`table` gives the part of a tile that is *new* along
+    some of its dims: what it holds that the tiles before it along those dims (in order, from
+    index 0) do not. A run of tiles that stay in a buffer together holds the union of their
+    footprints, which is the first tile plus the new parts of the others: neighbouring row
+    folds of a convolution share the channel a fold boundary splits, neighbouring ranges of
+    output pixels share the halo of their windows.
+
     ``packed`` > 1: the GEMM is that many groups side by side and its weights are
     block-diagonal, so a weight tile holds only its overlap with the diagonal blocks.
     """
@@ -125,6 +152,11 @@ class Geometry:
         self.bytes_psum = a.bytes_per_psum
         self.bytes_output = a.bytes_per_output
         self.conv = layer if isinstance(layer, Conv2d) else None
+        self._spatial: dict[tuple[int, int], int] = {}
+        # N:M skipping (mapping.sparse): reduction index k stands for dense index k.M/N, and every
+        # kept weight carries index bits
+        self.nm = skipped_nm(layer, a) or (1, 1)
+        self.weight_bits = 8 * a.bytes_per_weight + index_bits(layer, a)
         if self.conv is not None:
             c = self.conv
             self.window = c.R * c.S
@@ -134,7 +166,14 @@ class Geometry:
 
     def spatial(self, m0: int, m1: int) -> int:
         """Input pixels under output pixels ``[m0, m1)`` (raster order: image, row, column):
-        the input rows their windows touch (halo included) times the input columns."""
+        the input rows their windows touch (halo included) times the input columns. Memoised:
+        every table of a layer asks for the same ranges."""
+        key = (m0, m1)
+        if key not in self._spatial:
+            self._spatial[key] = self._spatial_of(m0, m1)
+        return self._spatial[key]
+
+    def _spatial_of(self, m0: int, m1: int) -> int:
         P, Q, H, W, sh, sw, pt, pl, span_h, span_w = self._shape
         plane = P * Q
         total = 0
@@ -157,17 +196,36 @@ class Geometry:
         """
         return (k1 - 1) // self.window - k0 // self.window + 1
 
-    def table(self, operand: Operand, ranges1: list, ranges2: list, psum: bool = False) -> np.ndarray:
-        """Tile bytes of ``operand`` for every pair of ranges of its two dims (OPERAND_DIMS order)."""
+    def _extent(self, dim: str, lo: int, hi: int, new: bool) -> int:
+        """The input's share of dim ``dim`` (M: pixels, K: channels) of a range, or of its new part."""
+        if dim == "M":
+            if not new or lo == 0:
+                return self.spatial(lo, hi)
+            return self.spatial(0, hi) - self.spatial(0, lo)  # beyond the earlier ranges' (monotone)
+        if not new or lo == 0:
+            return self.channels(lo, hi)
+        return (hi - 1) // self.window - (lo - 1) // self.window   # channels the earlier ranges lack
+
+    def table(self, operand: Operand, ranges1: list, ranges2: list, psum: bool = False,
+              new: tuple[bool, bool] = (False, False)) -> np.ndarray:
+        """Tile bytes of ``operand`` for every pair of ranges of its two dims (OPERAND_DIMS order);
+        ``new[i]``: only the part not held by the earlier ranges of dim ``i`` (convolution inputs:
+        other operands' tiles never overlap)."""
+        n, m = self.nm
         if operand is Operand.INPUT and self.conv is not None:
-            a = np.array([self.spatial(*r) for r in ranges1], dtype=np.int64)
-            b = np.array([self.channels(*r) for r in ranges2], dtype=np.int64)
+            a = np.array([self._extent("M", *r, new[0]) for r in ranges1], dtype=np.int64)
+            b = np.array([self._extent("K", r[0] * m // n, -(-r[1] * m // n), new[1]) for r in ranges2],
+                         dtype=np.int64)
             return np.outer(a, b) * self.bytes[operand]
         size = self.bytes.get(operand) or (self.bytes_psum if psum else self.bytes_output)
         if operand is Operand.WEIGHT and self.packed > 1:
             return self._diagonal(ranges1, ranges2) * size
         a = np.array([r[1] - r[0] for r in ranges1], dtype=np.int64)
         b = np.array([r[1] - r[0] for r in ranges2], dtype=np.int64)
+        if operand is Operand.WEIGHT and self.weight_bits % 8:  # kept weights with their index bits
+            return -(-np.outer(a, b) * self.weight_bits // 8)
+        if operand is Operand.INPUT and m > n:  # each row selects from the M inputs of its group
+            b = -(-b * m // n)
         return np.outer(a, b) * size
 
     def _diagonal(self, k_ranges: list, n_ranges: list) -> np.ndarray:
@@ -181,11 +239,29 @@ class Geometry:
         return (overlap(k_ranges, self.k_extent) @ overlap(n_ranges, self.n_extent).T).astype(np.int64)
 
 
+def operand_footprints(layer: Layer, hw: Hardware, batch: int) -> dict[Operand, int]:
+    """Bytes of each operand of a GEMM layer with every element once (all its repeats): the
+    input pixels its windows touch (halo and strided gaps accounted), the weights, the partial
+    sums. What a buffer must hold for a tile set to stay for the whole layer; the residency
+    planner reserves exactly this room (docs/engine.md), the tiler keeps an operand resident
+    for the whole layer when its share of the buffer holds it."""
+    gemm = sparse_gemm(array_gemm(layer, hw.array, batch), layer, hw.array)
+    geo = Geometry(layer, hw, gemm.packed)
+    geo.k_extent, geo.n_extent = gemm.K, gemm.N
+    whole_m, whole_k, whole_n = [(0, gemm.M)], [(0, gemm.K)], [(0, gemm.N)]
+    per_repeat = {Operand.INPUT: geo.table(Operand.INPUT, whole_m, whole_k),
+                  Operand.WEIGHT: geo.table(Operand.WEIGHT, whole_k, whole_n),
+                  Operand.OUTPUT: geo.table(Operand.OUTPUT, whole_m, whole_n, psum=True)}
+    return {op: int(t.sum()) * gemm.repeats for op, t in per_repeat.items()}
+
+
 @dataclass(frozen=True)
 class Candidate:
     order: str        # "cols_inner" (row folds outer) or "rows_inner"
     time_block: int   # streamed extent per block (T when not blocked)
     dram_bytes: int
+    group: int = 0    # inner-loop folds per pass of the outer loop (0: all of them, no blocking)
+    time_inside: bool = False  # the time-block loop inside the outer fold loop (stationary sets stay)
 
 
 @dataclass(frozen=True)
@@ -197,6 +273,10 @@ class Tiling:
     time_blocks: int
     considered: tuple[Candidate, ...]
     slot_bytes: tuple[tuple[Operand, int], ...] = ()  # each operand's slot under the chosen split
+    group: int = 0                                    # inner folds per group (0: no blocking)
+    whole: tuple[Operand, ...] = ()                   # operands resident for the whole layer
+    room_bytes: tuple[tuple[Operand, int], ...] = ()  # each operand's room (two slots when double-buffered)
+    time_inside: bool = False                         # time blocks inside the outer fold loop
 
 
 @dataclass(frozen=True)
@@ -242,6 +322,7 @@ class FoldTable:
         self.columns = {name: np.zeros(n, dtype=np.int64) for name in STEP_FIELDS}
         self.columns["folds"][:] = 1
         self.chunks = np.ones(n, dtype=np.int64)
+        self.barrier = np.zeros(n, dtype=bool)  # a fold no step may share with the folds after it
         self.streamed: dict[str, np.ndarray] = {}  # column -> bytes to spread over the chunks
 
     @property
@@ -252,12 +333,18 @@ class FoldTable:
 
 
 class LayerTiler:
-    """Evaluates the candidate tilings of one GEMM layer and lays out the chosen one."""
+    """Evaluates the candidate tilings of one GEMM layer and lays out the chosen one.
+
+    A candidate is a loop nest over the folds of one repeat: time blocks (outermost), then
+    groups of the inner role's folds, then the outer role's folds, then the inner folds of the
+    group. With one group (``group`` 0) it is the plain fold order; smaller groups block the
+    outer loop (several inner tiles per pass of the outer operand).
+    """
 
     def __init__(self, layer: Layer, hw: Hardware, batch: int, space: WorkingSpace | None = None):
         self.layer = layer
         self.hw = hw
-        self.gemm = array_gemm(layer, hw.array, batch)
+        self.gemm = sparse_gemm(array_gemm(layer, hw.array, batch), layer, hw.array)
         self.strategy: DataflowStrategy = strategy_for(hw.array.dataflow)
         self.timing = timing_for(hw.array)
         self.extents = self.strategy.extents(self.gemm)
@@ -269,16 +356,22 @@ class LayerTiler:
         self._tables: dict = {}
         self._blocks: dict = {}
         self._sizes: dict = {}
+        self._times: dict[int, list[tuple[int, int]]] = {}
         self.space = space if space is not None else WorkingSpace.whole(hw)
         self.on_chip = self.space.on_chip
         self.buffer = {op: hw.memory.buffer_for(op.kind) for op in Operand}
-        self.splits = self._slot_splits()
-        self.slots = self.splits[0]
         dims = {"row": self.strategy.row_dim, "col": self.strategy.col_dim, "time": self.strategy.time_dim}
         self.dim_role = {dim: role for role, dim in dims.items()}
+        # each operand with every element once, per repeat: what staying for the whole layer needs
+        self.footprint = {op: nbytes // self.gemm.repeats
+                          for op, nbytes in operand_footprints(layer, hw, batch).items()}
+        self.splits, self._rooms = self._slot_splits()
+        self.slots, self.room = self.splits[0], self._rooms[0]
 
-    def _slot_splits(self) -> list[dict[Operand, int]]:
-        """Each operand's slot bytes, for every split of the buffers that operands share."""
+    def _slot_splits(self) -> tuple[list[dict[Operand, int]], list[dict[Operand, int]]]:
+        """Each operand's slot bytes (and its whole room), for every split of the buffers that
+        operands share: the even split, each operand favoured, and one in proportion to the
+        operands' footprints (so that each may stay for the whole layer where the room allows)."""
         users: dict[str, list[Operand]] = {}
         for op in Operand:
             if op not in self.on_chip:
@@ -286,41 +379,61 @@ class LayerTiler:
         per_buffer = []
         for name, ops in users.items():
             level, free = self.buffer[ops[0]], self.space.free(name)
-            per_buffer.append([{op: level.slot_bytes(int(free * share)) for op, share in zip(ops, shares)}
-                               for shares in share_splits(len(ops))])
-        splits = []
+            shares = share_splits(len(ops))
+            total = sum(self.footprint[op] for op in ops)
+            if len(ops) > 1 and total:
+                shares = shares + [tuple(self.footprint[op] / total for op in ops)]
+            per_buffer.append([{op: int(free * share) for op, share in zip(ops, split_)} for split_ in shares])
+        splits, rooms = [], []
         for combo in itertools.product(*per_buffer):
-            slots = dict.fromkeys(Operand, 0)
+            room = dict.fromkeys(Operand, 0)
             for part in combo:
-                slots.update(part)
-            splits.append(slots)
-        return splits
+                room.update(part)
+            rooms.append(room)
+            splits.append({op: self.buffer[op].slot_bytes(nbytes) for op, nbytes in room.items()})
+        return splits, rooms
 
     # ------------------------------------------------------------ tile tables
     def roles(self, operand: Operand) -> tuple[str, str]:
         d1, d2 = OPERAND_DIMS[operand]
         return self.dim_role[d1], self.dim_role[d2]
 
-    def table(self, operand: Operand, parts: dict[str, list], psum: bool = False) -> dict:
-        """Tile bytes indexed by role name: ``(table, role1, role2)``. Memoised on the ranges:
+    def table(self, operand: Operand, parts: dict[str, list], psum: bool = False, new: tuple = ()) -> dict:
+        """Tile bytes indexed by role name: ``(table, role1, role2)``; ``new``: the roles along
+        which only the part not held by the earlier tiles counts. Memoised on the ranges:
         candidates and splits of the buffers ask for the same tables again and again."""
         r1, r2 = self.roles(operand)
-        key = (operand, tuple(parts[r1]), tuple(parts[r2]), psum)
+        key = (operand, tuple(parts[r1]), tuple(parts[r2]), psum, new)
         table = self._tables.get(key)
         if table is None:
-            table = self._tables[key] = self.geo.table(operand, parts[r1], parts[r2], psum)
+            table = self._tables[key] = self.geo.table(operand, parts[r1], parts[r2], psum,
+                                                       (r1 in new, r2 in new))
             table.flags.writeable = False  # shared by every caller: never changed in place
         return {"table": table, "roles": (r1, r2)}
 
-    def per_block(self, operand: Operand, parts: dict[str, list], psum: bool, fold_role: str) -> tuple:
-        """Per block of the other role: the sum and the largest of ``operand``'s tiles along
-        ``fold_role`` (memoised like the tables)."""
+    def along(self, operand: Operand, parts: dict[str, list], psum: bool, fold_role: str, new: tuple = ()):
+        """``operand``'s tiles as (time block, fold along ``fold_role``)."""
+        t = self.table(operand, parts, psum, new)
+        return t["table"] if t["roles"][0] == "time" else t["table"].T
+
+    def passes(self, operand: Operand, parts: dict[str, list], psum: bool, fold_role: str) -> tuple:
+        """Per time block: each tile along ``fold_role``, its part not in the tile before it, and
+        the running sum of those parts (a run of tiles ``a..b`` in one buffer holds
+        ``full[a] + cum[b] - cum[a]``: the union of their footprints). Memoised."""
         key = (operand, tuple(parts[fold_role]), tuple(parts["time"]), psum, fold_role)
         if key not in self._blocks:
-            t = self.table(operand, parts, psum)
-            axis = 0 if t["roles"][0] == fold_role else 1
-            self._blocks[key] = (t["table"].sum(axis=axis), t["table"].max(axis=axis))
+            full = self.along(operand, parts, psum, fold_role)
+            # neighbouring tiles share input channels along K; along M (pixels) their windows'
+            # halos are not counted as shared (the measure from index 0 is for whole-layer sets)
+            along_k = {"row": self.strategy.row_dim, "col": self.strategy.col_dim}[fold_role] == "K"
+            new = self.along(operand, parts, psum, fold_role, (fold_role,)) if along_k else full
+            self._blocks[key] = (full, new, np.cumsum(new, axis=1))
         return self._blocks[key]
+
+    @staticmethod
+    def run_bytes(full: np.ndarray, cum: np.ndarray, a: int, b: int) -> np.ndarray:
+        """Per time block, the union of tiles ``a..b-1`` (see :meth:`passes`)."""
+        return full[:, a] + cum[:, b - 1] - cum[:, a]
 
     @staticmethod
     def gather(t: dict, idx: dict[str, np.ndarray]) -> np.ndarray:
@@ -333,10 +446,16 @@ class LayerTiler:
         whole = {"row": self.rows, "col": self.cols, "time": [(0, self.extents.time)]}
         return {op: int(self.table(op, whole, psum=op is Operand.OUTPUT)["table"].max()) for op in Operand}
 
+    def whole(self, operand: Operand) -> bool:
+        """Whether every tile of ``operand`` may stay for the whole layer: its footprint fits its
+        room (a tile that never leaves needs no second slot)."""
+        return operand not in self.on_chip and self.footprint[operand] <= self.room[operand]
+
     def check_stationary(self) -> None:
-        """One fold's stationary tile must fit its buffer slot (unless it is on chip already)."""
+        """One fold's stationary tile must fit its buffer slot (unless it is on chip already, or
+        stays for the whole layer)."""
         operand = self.strategy.stationary
-        if operand in self.on_chip:
+        if operand in self.on_chip or (operand is not Operand.OUTPUT and self.whole(operand)):
             return
         parts = {"row": self.rows[:1], "col": self.cols[:1], "time": [(0, self.extents.time)]}
         need = int(self.table(operand, parts, psum=operand is Operand.OUTPUT)["table"].max())
@@ -352,6 +471,11 @@ class LayerTiler:
 
     # ------------------------------------------------------------ candidates
     def time_ranges(self, time_block: int) -> list[tuple[int, int]]:
+        if time_block not in self._times:
+            self._times[time_block] = self._time_ranges(time_block)
+        return self._times[time_block]
+
+    def _time_ranges(self, time_block: int) -> list[tuple[int, int]]:
         T, R = self.extents.time, self.hw.array.rows
         count = math.ceil(T / time_block)
         if time_block < T:
@@ -359,6 +483,10 @@ class LayerTiler:
         return balanced(T, count)
 
     def time_block_candidates(self) -> list[int]:
+        """T, and the largest blocks (binary search, at least R) that make one streamed tile, or
+        the set of a block's tiles, fit a slot; sets counted both as the union of the tiles'
+        footprints and (the first tiler's measure, kept so that its candidates stay in the set)
+        as their sum."""
         T, R = self.extents.time, self.hw.array.rows
         if not self.hw.array.pipelined_folds or self.strategy.stationary is Operand.OUTPUT or T < 2 * R:
             return [T]
@@ -366,14 +494,15 @@ class LayerTiler:
         for operand, fold_role in self.streamed():
             fold_parts = self.rows if fold_role == "row" else self.cols
             psum = operand is Operand.OUTPUT
-            for subset in (fold_parts[:1], fold_parts):
+            for subset, measure in ((fold_parts[:1], "sum"), (fold_parts, "sum"), (fold_parts, "union")):
                 def size(tb: int) -> int:
-                    key = (operand, fold_role, len(subset), tb)  # the same probes for every split
+                    key = (operand, fold_role, len(subset), measure, tb)  # the same probes for every split
                     if key not in self._sizes:
                         mid = (T - tb) // 2
                         parts = {fold_role: subset, "time": [(0, tb), (mid, mid + tb)]}
-                        per_block, _ = self.per_block(operand, parts, psum, fold_role)
-                        self._sizes[key] = int(per_block.max())
+                        full, _, cum = self.passes(operand, parts, psum, fold_role)
+                        per = full.sum(axis=1) if measure == "sum" else self.run_bytes(full, cum, 0, len(subset))
+                        self._sizes[key] = int(per.max())
                     return self._sizes[key]
                 slot = self.slots[operand]
                 if size(T) <= slot or size(R) > slot:
@@ -385,11 +514,41 @@ class LayerTiler:
                 blocks.add(lo)
         return sorted(blocks, reverse=True)
 
+    def group_candidates(self, order: str, time_block: int) -> list[int]:
+        """Inner folds per group: all (0, no blocking), one, and the most whose tiles of the
+        inner operand fit one slot together (binary search)."""
+        inner = "col" if order == "cols_inner" else "row"
+        n = self.nc if inner == "col" else self.nr
+        if n <= 1:
+            return [0]
+        groups = {0, 1}
+        operand = next((op for op, role in self.streamed() if role == inner), None)
+        if operand is not None:
+            parts = {"row": self.rows, "col": self.cols, "time": self.time_ranges(time_block)}
+            full, _, cum = self.passes(operand, parts, operand is Operand.OUTPUT, inner)
+            slot = self.slots[operand]
+            lo, hi = 1, n
+            if int(self.run_bytes(full, cum, 0, 1).max()) <= slot:
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    lo, hi = (mid, hi) if int(self.run_bytes(full, cum, 0, mid).max()) <= slot else (lo, mid)
+                groups.add(lo if lo < n else 0)
+        return sorted(groups)
+
+    def candidates(self):
+        for time_block in self.time_block_candidates():
+            for order in ("cols_inner", "rows_inner"):
+                for group in self.group_candidates(order, time_block):
+                    yield Candidate(order, time_block, self.dram_bytes(order, time_block, group), group)
+                if len(self.time_ranges(time_block)) > 1:
+                    yield Candidate(order, time_block, self.dram_bytes(order, time_block, 0, True), 0, True)
+
     def floor_bytes(self) -> int:
         """The fewest DRAM bytes any candidate can move: every operand brought in (and the
         outputs written) once, as when every tile stays resident for the whole layer."""
         whole = {"row": self.rows, "col": self.cols, "time": [(0, self.extents.time)]}
-        total = sum(int(self.table(op, whole)["table"].sum()) for op in Operand if op not in self.on_chip)
+        total = sum(self.footprint[op] if op is not Operand.OUTPUT else int(self.table(op, whole)["table"].sum())
+                    for op in Operand if op not in self.on_chip)
         return total * self.gemm.repeats
 
     def choose(self) -> tuple[Tiling, FoldTable]:
@@ -397,61 +556,158 @@ class LayerTiler:
         even first; once a split reaches :meth:`floor_bytes`, no other can do better."""
         first_error, options = None, []
         floor = self.floor_bytes() if len(self.splits) > 1 else None
-        for index, slots in enumerate(self.splits):
+        for index, (slots, room) in enumerate(zip(self.splits, self._rooms)):
             if floor is not None and options and min(option[0][0] for option in options) <= floor:
                 break
-            self.slots = slots
+            self.slots, self.room = slots, room
             try:
                 self.check_stationary()
             except MappingError as err:
                 first_error = first_error or err
                 continue
-            for c in (Candidate(order, time_block, self.dram_bytes(order, time_block))
-                      for time_block in self.time_block_candidates() for order in ("cols_inner", "rows_inner")):
-                options.append(((c.dram_bytes, -c.time_block, c.order != "cols_inner", index), c, slots))
+            for c in self.candidates():
+                options.append(((c.dram_bytes, -c.time_block, c.group != 0, c.time_inside, c.order != "cols_inner",
+                                 -c.group, index), c, slots, room))
         if not options:
             raise first_error
-        _, best, self.slots = min(options, key=lambda option: option[0])
+        _, best, self.slots, self.room = min(options, key=lambda option: option[0])
+        os_outputs = self.strategy.stationary is Operand.OUTPUT  # OS outputs live in the PEs: never 'whole'
+        whole = tuple(op for op in Operand if self.whole(op) and not (os_outputs and op is Operand.OUTPUT))
         tiling = Tiling(layer=self.layer.name, order=best.order, time_blocks=len(self.time_ranges(best.time_block)),
-                        considered=tuple(c for _, c, _ in options), slot_bytes=tuple(self.slots.items()))
-        return tiling, self.lay_out(best.order, best.time_block)
+                        considered=tuple(c for _, c, _, _ in options), slot_bytes=tuple(self.slots.items()),
+                        group=best.group, whole=whole, room_bytes=tuple(self.room.items()),
+                        time_inside=best.time_inside)
+        return tiling, self.lay_out(best.order, best.time_block, best.group, best.time_inside)
 
-    def dram_bytes(self, order: str, time_block: int) -> int:
+    def _nest(self, order: str, group: int) -> tuple[str, str, list[tuple[int, int]]]:
+        outer, inner = ("row", "col") if order == "cols_inner" else ("col", "row")
+        n_inner = self.nc if inner == "col" else self.nr
+        return outer, inner, split(n_inner, group or n_inner)
+
+    def dram_bytes(self, order: str, time_block: int, group: int = 0, time_inside: bool = False) -> int:
         """DRAM bytes of a candidate, in closed form: what :meth:`lay_out` would move."""
+        if time_inside:
+            return self._dram_bytes_time_inside(order, time_block)
         times = self.time_ranges(time_block)
         parts = {"row": self.rows, "col": self.cols, "time": times}
-        outer = "row" if order == "cols_inner" else "col"
-        trips = {"row": self.nr, "col": self.nc}
-        S = self.strategy.stationary
-        total = 0
-        if S not in self.on_chip:
-            total = int(self.table(S, parts)["table"].sum()) * (1 if S is Operand.OUTPUT else len(times))
+        outer, inner, groups = self._nest(order, group)
+        n = {"row": self.nr, "col": self.nc}
+        total = self._stationary_bytes(parts, len(times), None)
         for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
-            per_block, largest = self.per_block(operand, parts, psum, fold_role)
-            fits = largest <= self.slots[operand]
-            resident = fits if fold_role == outer else fits & (per_block <= self.slots[operand])
+            full, _, cum = self.passes(operand, parts, psum, fold_role)
+            whole = self.whole(operand)
+            if psum:
+                total += int(self.table(Operand.OUTPUT, parts)["table"].sum())  # the outputs, once
+                if whole or self.nr == 1:
+                    continue
+            elif whole:
+                total += self.footprint[operand]
+                continue
+            slot = self.slots[operand]
+            if fold_role == outer:
+                run = self.run_bytes(full, cum, 0, full.shape[1])
+                fits, kept = full.max(axis=1) <= slot, run <= slot
+                if psum:  # spilled between groups (or, streamed, between folds) unless all stay
+                    passes = np.where(fits, len(groups), self.nr)
+                    total += int((2 * (passes - 1) * full.sum(axis=1))[~kept].sum())
+                else:
+                    total += int(np.where(kept, run, np.where(fits, len(groups) * run,
+                                                              n[inner] * full.sum(axis=1))).sum())
+                continue
+            starts, stops = self._group_bounds(groups)  # per group at once: (time block, group)
+            run = full[:, starts] + cum[:, stops - 1] - cum[:, starts]
+            fits, kept = np.maximum.reduceat(full, starts, axis=1) <= slot, run <= slot
+            sums = np.add.reduceat(full, starts, axis=1)
+            if psum:
+                total += int((2 * (self.nr - 1) * sums)[~kept].sum())
+            else:
+                total += int(np.where(kept, run, n[outer] * np.where(fits, run, sums)).sum())
+        return total * self.gemm.repeats
+
+    @staticmethod
+    def _group_bounds(groups: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([a for a, _ in groups]), np.array([b for _, b in groups])
+
+    def _stationary_bytes(self, parts: dict, n_time: int, outer: str | None) -> int:
+        """The stationary operand's DRAM bytes: once when every tile stays for the whole layer
+        or (time blocks inside the outer loop) when one outer fold's tiles fit a slot together;
+        else once per time block."""
+        S = self.strategy.stationary
+        if S in self.on_chip:
+            return 0
+        table = self.table(S, parts)["table"]
+        if S is Operand.OUTPUT:
+            return int(table.sum())
+        if self.whole(S):
+            return self.footprint[S]
+        if outer is not None and self._stationary_sets(parts, outer).all():
+            return int(table.sum())
+        return int(table.sum()) * n_time
+
+    def _stationary_sets(self, parts: dict, outer: str) -> np.ndarray:
+        """Per outer fold: whether its stationary tiles fit one slot together."""
+        t = self.table(self.strategy.stationary, parts)
+        per_outer = t["table"].sum(axis=1 if t["roles"][0] == outer else 0)
+        return per_outer <= self.slots[self.strategy.stationary]
+
+    def _dram_bytes_time_inside(self, order: str, time_block: int) -> int:
+        """The nest outer fold, time block, inner fold: a tile of the outer loop is visited once;
+        one of the inner loop once per outer fold."""
+        times = self.time_ranges(time_block)
+        parts = {"row": self.rows, "col": self.cols, "time": times}
+        outer, inner, _ = self._nest(order, 0)
+        n = {"row": self.nr, "col": self.nc}
+        total = self._stationary_bytes(parts, len(times), outer)
+        for operand, fold_role in self.streamed():
+            psum = operand is Operand.OUTPUT
+            full, _, cum = self.passes(operand, parts, psum, fold_role)
+            whole, slot = self.whole(operand), self.slots[operand]
+            fits = full.max(axis=1) <= slot
             if psum:
                 total += int(self.table(Operand.OUTPUT, parts)["table"].sum())
-                if self.nr > 1:
-                    total += 2 * (self.nr - 1) * int(per_block[~resident].sum())
+                if whole or self.nr == 1:
+                    continue
+                passes = np.where(fits, 1, self.nr) if fold_role == outer else self.nr
+                total += int((2 * (passes - 1) * full.sum(axis=1)).sum())
+            elif whole:
+                total += self.footprint[operand]
+            elif fold_role == outer:
+                total += int(np.where(fits, full.sum(axis=1), n[inner] * full.sum(axis=1)).sum())
             else:
-                other = "col" if fold_role == "row" else "row"
-                total += int(np.where(resident, per_block, per_block * trips[other]).sum())
+                run = self.run_bytes(full, cum, 0, full.shape[1])
+                total += int(np.where(fits, n[outer] * run, n[outer] * full.sum(axis=1)).sum())
         return total * self.gemm.repeats
 
     # ------------------------------------------------------------ layout
-    def lay_out(self, order: str, time_block: int) -> FoldTable:
+    def lay_out(self, order: str, time_block: int, group: int = 0, time_inside: bool = False) -> FoldTable:
         """Every fold of one group in execution order, with the bytes it moves."""
         times = self.time_ranges(time_block)
         parts = {"row": self.rows, "col": self.cols, "time": times}
-        outer, inner = ("row", "col") if order == "cols_inner" else ("col", "row")
+        outer, inner, groups = self._nest(order, group)
         n = {"row": self.nr, "col": self.nc, "time": len(times)}
-        t_idx, o_idx, i_idx = (a.ravel() for a in np.indices((n["time"], n[outer], n[inner])))
+        if time_inside:  # outer fold, then time block, then inner fold
+            o_idx = np.repeat(np.arange(n[outer]), n["time"] * n[inner])
+            t_idx = np.tile(np.repeat(np.arange(n["time"]), n[inner]), n[outer])
+            i_idx = np.tile(np.arange(n[inner]), n[outer] * n["time"])
+            g_idx, g_start, g_stop = np.zeros_like(i_idx), np.zeros_like(i_idx), np.full_like(i_idx, n[inner])
+        else:  # per time block: per group, the outer folds, each with the group's inner folds
+            o_blk = np.concatenate([np.repeat(np.arange(n[outer]), b - a) for a, b in groups])
+            i_blk = np.concatenate([np.tile(np.arange(a, b), n[outer]) for a, b in groups])
+            g_blk = np.concatenate([np.full(n[outer] * (b - a), g) for g, (a, b) in enumerate(groups)])
+            start_blk = np.array([a for a, _ in groups])[g_blk]
+            stop_blk = np.array([b for _, b in groups])[g_blk]
+            per = o_blk.size
+            t_idx = np.repeat(np.arange(n["time"]), per)
+            o_idx, i_idx, g_idx = np.tile(o_blk, n["time"]), np.tile(i_blk, n["time"]), np.tile(g_blk, n["time"])
+            g_start, g_stop = np.tile(start_blk, n["time"]), np.tile(stop_blk, n["time"])
         idx = {"time": t_idx, outer: o_idx, inner: i_idx}
-        first_inner, last_inner = i_idx == 0, i_idx == n[inner] - 1
-        first_outer = o_idx == 0
-        block_end = last_inner & (o_idx == n[outer] - 1)
+        first_inner, last_inner = i_idx == g_start, i_idx == g_stop - 1
+        first_outer, last_outer = o_idx == 0, o_idx == n[outer] - 1
+        first_group, last_group = g_idx == 0, g_idx == len(groups) - 1
+        block_end = last_inner & last_outer & last_group
+        if time_inside:  # a time block's tiles may be used again by the next outer fold
+            block_end = np.arange(t_idx.size) == t_idx.size - 1
         ft = FoldTable(t_idx.size)
         col = ft.columns
         field = {Operand.INPUT: ("load_input", "release_input"), Operand.WEIGHT: ("load_weight", "release_weight")}
@@ -461,7 +717,8 @@ class LayerTiler:
         for phase in ("stream", "fill_drain", "preload"):
             col[phase][:] = np.array([getattr(share, phase) for share in shares], dtype=np.int64)[t_idx]
 
-        # the stationary tile: loaded for every fold (OS: claimed, then stored as outputs)
+        # the stationary tile: loaded for every fold (OS: claimed, then stored as outputs), or,
+        # when all of them stay for the whole layer, for the first time block only
         S = self.strategy.stationary
         if S in self.on_chip:
             pass  # read from its buffer in place
@@ -470,6 +727,10 @@ class LayerTiler:
             col["output_acquire"] += claim
             col["store_output"] += self.gather(self.table(S, parts), idx)
             col["store_release"] += claim
+        elif self.whole(S) or time_inside and self._stationary_sets(parts, outer).all():
+            size = self.gather(self.table(S, parts, new=("row", "col") if self.whole(S) else ()), idx)
+            col[field[S][0]] += np.where(t_idx == 0, size, 0)
+            col[field[S][1]] += np.where(t_idx == n["time"] - 1, size, 0)
         else:
             size = self.gather(self.table(S, parts), idx)
             col[field[S][0]] += size
@@ -477,50 +738,116 @@ class LayerTiler:
 
         for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
-            t = self.table(operand, parts, psum=psum)
-            size = self.gather(t, idx)
-            # per block: the biggest tile and the sum of the block's tiles along the fold role
-            axis = 0 if t["roles"][0] == fold_role else 1
-            per_block_max = t["table"].max(axis=axis)[t_idx]
-            per_block_set = t["table"].sum(axis=axis)[t_idx]
+            full, new, cum = self.passes(operand, parts, psum, fold_role)
+            f_idx = idx[fold_role]
+            size = full[t_idx, f_idx]
             slot = self.slots[operand]
-            fits = per_block_max <= slot
+            whole = self.whole(operand)
+            if time_inside:
+                self._time_inside(ft, operand, fold_role, outer, parts, idx, (full, new), block_end)
+                continue
             if fold_role == outer:
-                resident = fits
+                run = self.run_bytes(full, cum, 0, full.shape[1])[t_idx]
+                fits, kept = full.max(axis=1)[t_idx] <= slot, run <= slot
+                passes = (first_inner, last_inner, first_group, last_group)  # a visit: one group's inner folds
+                joined = np.where(f_idx == 0, size, new[t_idx, f_idx])  # shares what the tile before it held
+                if psum and len(groups) == 1:
+                    kept = kept | fits  # one pass: the tile stays for its whole reduction
             else:
-                resident = fits & (per_block_set <= slot)
-            stream = ~fits
+                run = full[t_idx, g_start] + cum[t_idx, g_stop - 1] - cum[t_idx, g_start]
+                g_max = np.maximum.reduceat(full, self._group_bounds(groups)[0], axis=1)  # (time, group)
+                fits, kept = g_max[t_idx, g_idx] <= slot, run <= slot
+                every = np.ones(t_idx.size, dtype=bool)
+                passes = (every, every, first_outer, last_outer)  # a visit: one fold of the outer loop
+                joined = np.where(f_idx == g_start, size, new[t_idx, f_idx])
             if psum:
-                self._psums(ft, idx, size, resident, stream, parts)
+                in_place = (kept | (self.nr == 1)) & fits | whole
+                self._psums(ft, idx, size, in_place, ~fits & ~in_place, parts, passes)
                 continue
             load, release = field[operand]
-            if fold_role == outer:  # "outer": with the first inner fold, kept for the inner loop
-                keep = resident
-                col[load] += np.where(keep & first_inner, size, 0)
-                col[release] += np.where(keep & last_inner, size, 0)
-            else:  # "set": every tile once per block, all freed at the block's end
-                keep = resident
-                col[load] += np.where(keep & first_outer, size, 0)
-                col[release] += np.where(keep & block_end, per_block_set, 0)
-            tile_mode = ~keep & fits  # reloaded for every fold
-            col[load] += np.where(tile_mode, size, 0)
-            col[release] += np.where(tile_mode, size, 0)
-            self._stream(ft, load, np.where(stream, size, 0), slot, operand)
+            if whole:  # each part at its first use, every part kept until its time block ends
+                first_use = (first_group & first_inner) if fold_role == outer else first_outer
+                part = self.along(operand, parts, psum, fold_role, ("time", fold_role))[t_idx, f_idx]
+                col[load] += np.where(first_use, part, 0)
+                col[release] += np.where(block_end, np.bincount(t_idx, np.where(first_use, part, 0),
+                                                                n["time"]).astype(np.int64)[t_idx], 0)
+                continue
+            if fold_role == outer:
+                kept_all = kept  # every outer tile of the block stays across the groups
+                col[load] += np.where(kept_all & first_group & first_inner, joined, 0)
+                col[release] += np.where(kept_all & block_end, run, 0)
+                per_group = ~kept_all & fits  # "outer": kept while the group's inner folds run
+                col[load] += np.where(per_group & first_inner, joined, 0)
+                col[release] += np.where(per_group & last_inner, joined, 0)
+            else:
+                group_end = last_outer & last_inner
+                col[load] += np.where(kept & first_outer, joined, 0)    # "set": the group's tiles stay
+                col[release] += np.where(kept & group_end, run, 0)
+                tile_mode = ~kept & fits                                # reloaded for every outer fold
+                col[load] += np.where(tile_mode, joined, 0)
+                col[release] += np.where(tile_mode, joined, 0)
+            self._stream(ft, load, np.where(~fits, size, 0), slot, operand)
+        # a set larger than a slot that stays for the whole layer is freed at its end: the next
+        # repeat's loads must not share a step with that (they would claim before it is freed)
+        ft.barrier[-1] = any(self.whole(op) and self.footprint[op] > self.slots[op] for op in Operand)
         return ft
 
-    def _psums(self, ft: FoldTable, idx, size, resident, stream, parts) -> None:
-        """Partial sums (WS, IS), reduced over the row folds: in place, spilled, or streamed."""
+    def _time_inside(self, ft: FoldTable, operand: Operand, fold_role: str, outer: str, parts: dict, idx: dict,
+                     tiles: tuple, layer_end: np.ndarray) -> None:
+        """A streamed operand in the nest outer fold, time block, inner fold."""
+        full, new = tiles
+        t_idx, f_idx = idx["time"], idx[fold_role]
+        size = full[t_idx, f_idx]
+        slot, whole, psum = self.slots[operand], self.whole(operand), operand is Operand.OUTPUT
+        fits = full.max(axis=1)[t_idx] <= slot
+        inner_first = idx[fold_role] == 0 if fold_role != outer else None
+        o_first = idx[outer] == 0
+        o_last = idx[outer] == (self.nr if outer == "row" else self.nc) - 1
+        inner = "col" if outer == "row" else "row"
+        i_first, i_last = idx[inner] == 0, idx[inner] == (self.nr if inner == "row" else self.nc) - 1
         col = ft.columns
+        if psum:
+            every = np.ones(t_idx.size, dtype=bool)
+            if fold_role == outer:  # visited once, for its whole reduction
+                in_place, passes = fits | whole, (i_first, i_last, every, every)
+            else:
+                in_place, passes = whole | (self.nr == 1) & fits, (every, every, o_first, o_last)
+            self._psums(ft, idx, size, in_place, ~fits & ~in_place, parts, passes)
+            return
+        load, release = {Operand.INPUT: ("load_input", "release_input"),
+                         Operand.WEIGHT: ("load_weight", "release_weight")}[operand]
+        if whole:  # each part at its first use, all kept to the layer's end
+            first_use = i_first if fold_role == outer else o_first
+            part = np.where(first_use, self.along(operand, parts, False, fold_role, ("time", fold_role))[t_idx, f_idx], 0)
+            col[load] += part
+            col[release] += np.where(layer_end, int(part.sum()), 0)
+            return
+        if fold_role == outer:  # loaded for its one visit
+            col[load] += np.where(fits & i_first, size, 0)
+            col[release] += np.where(fits & i_last, size, 0)
+        else:  # reloaded for every outer fold, sharing with the tile before it
+            joined = np.where(inner_first, size, new[t_idx, f_idx])
+            col[load] += np.where(fits, joined, 0)
+            col[release] += np.where(fits, joined, 0)
+        self._stream(ft, load, np.where(~fits, size, 0), slot, operand)
+
+    def _psums(self, ft: FoldTable, idx, size, in_place, stream, parts, passes) -> None:
+        """Partial sums (WS, IS), reduced over the row folds: in place, spilled, or streamed.
+
+        ``passes``: where a visit of a psum tile starts and ends, and which visit is its first
+        and its last (a tile of the inner loop is visited once per outer fold; one of the outer
+        loop once per group of inner folds)."""
+        col = ft.columns
+        starts, ends, first_pass, last_pass = passes
         r = idx["row"]
         first, last = r == 0, r == self.nr - 1
         final = self.gather(self.table(Operand.OUTPUT, parts), idx)
-        in_place = (resident | (self.nr == 1)) & ~stream
         spill = ~in_place & ~stream
         col["output_acquire"] += np.where((in_place | spill) & first, size, 0)
-        col["load_psum"] += np.where(spill & ~first, size, 0)
+        col["load_psum"] += np.where(spill & ~first_pass & starts, size, 0)
         col["store_output"] += np.where(~stream & last, final, 0)
-        col["store_psum"] += np.where(spill & ~last, size, 0)
-        col["store_release"] += np.where((in_place & last) | spill, size, 0)
+        col["store_psum"] += np.where(spill & ~last_pass & ends, size, 0)
+        col["store_release"] += np.where((in_place & last) | (spill & ends), size, 0)
         # streamed partial sums: every chunk claims (or reads back) and stores its piece
         streamed = np.where(stream, size, 0)
         out = Operand.OUTPUT

@@ -146,7 +146,7 @@ LAYER = "name: n\nlayers:\n  - {name: c1, type: conv2d, H: 8, W: 8, C: 4, K: 8, 
     (("S: 3", "S: 3, colour: red"), "layers[0].colour: unknown key, expected one of: name, H, W, C, K, R, S"),
     (("name: n\n", ""), "name: missing required key"),
     (("name: n\n", "name: n\nbatch: 0\n"), "batch: expected a positive integer, got 0"),
-    (("name: n\n", "name: n\nowner: me\n"), "owner: unknown key, expected one of: name, batch, phase, dims, inputs, state, layers"),
+    (("name: n\n", "name: n\nowner: me\n"), "owner: unknown key, expected one of: name, batch, phase, dims, inputs, state, sparsity, layers"),
     (("  - {name: c1", "  - {name: c1, type: fc, in_features: 4, out_features: 0}\n  - {name: c2"),
      "layers[0].out_features: expected a positive integer, got 0"),
 ])

@@ -124,3 +124,22 @@ def test_weights_in_an_external_data_file_are_not_needed(tmp_path):
     assert import_onnx(tmp_path / "ext.onnx").macs() == CONV_STACK_MACS
     (tmp_path / "ext.data").unlink()  # shapes are in the model file; only values would be read
     assert import_onnx(tmp_path / "ext.onnx").macs() == CONV_STACK_MACS
+
+
+def test_weight_density_is_read_from_the_initializers(tmp_path):
+    # a 4 -> 8 1x1 conv whose 32 weights hold 8 non-zeros (density 0.25) and a gemm with dense
+    # weights: only the pruned one gets a sparsity
+    import numpy as np
+    from onnx import numpy_helper
+
+    pruned = np.zeros((8, 4, 1, 1), dtype=np.float32)
+    pruned[:, 0] = 1.0
+    dense = np.ones((8, 2), dtype=np.float32)
+    path = save(tmp_path / "pruned.onnx",
+                [node("Conv", ["x", "w"], ["y"], "conv"), node("Flatten", ["y"], ["f"], "flat"),
+                 node("Gemm", ["f", "g"], ["z"], "fc")],
+                [value("x", [1, 4, 1, 1])], [value("z", [1, 2])],
+                [numpy_helper.from_array(pruned, "w"), numpy_helper.from_array(dense, "g")])
+    layers = {layer.name: layer for layer in import_onnx(path).layers}
+    assert layers["conv"].sparsity.weight_density == 0.25
+    assert layers["fc"].sparsity is None

@@ -14,7 +14,7 @@ import pytest
 TINY = """\
 name: tiny
 layers:
-  - {name: fc1, type: gemm, M: 64, K: 256, N: 256}
+  - {name: fc1, type: gemm, M: 64, K: 512, N: 256}
   - {name: relu1, type: eltwise, op: relu, elements: 16384}
   - {name: fc2, type: gemm, M: 64, K: 256, N: 128}
 """
@@ -25,7 +25,7 @@ RECORD_DATASETS = ("spec", "points", "axes", "config", "hardware", "status", "er
 
 @pytest.fixture
 def tiny(tmp_path):
-    """A three-layer workload (two GEMMs with full 256 x 256 weight tiles): milliseconds per point."""
+    """A three-layer workload (two GEMMs with full 256 x 256 weight tiles; fc1's 128 KiB of weights fit no 64 KiB weight buffer): milliseconds per point."""
     path = tmp_path / "tiny.yaml"
     path.write_text(TINY)
     return path
