@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from accelsim import analytical, limits
+from accelsim import limits
 from accelsim.config import Hardware, Workload
 from accelsim.errors import ConfigError
 from accelsim.stats import RunResult
@@ -33,6 +33,8 @@ def simulate(hw: Hardware, workload: Workload, timeline: Timeline | None = None)
 
 def analyze(hw: Hardware, workload: Workload) -> RunResult:
     """The closed-form model of a whole workload, over the same schedule as the engine."""
+    from accelsim import analytical  # (imported on use: the CLI lists the models without building any)
+
     limits.check_mapping(hw, workload)
     return analytical.analyze(hw, workload)
 

@@ -12,7 +12,6 @@ import sys
 import time
 from typing import Callable, TextIO
 
-from tqdm import tqdm
 
 
 class Progress:
@@ -28,6 +27,8 @@ class Progress:
         self.start = clock()
         self.ran = self.failed = self.errors = 0
         self.every = every if enabled and not self.tty else None
+        from tqdm import tqdm  # (imported on use: the CLI's start-up does not need it)
+
         self.bar = tqdm(total=total, initial=stored, desc=desc, unit=unit, file=self.stream, dynamic_ncols=True,
                         disable=not (enabled and self.tty), leave=True, mininterval=0.1)
 
@@ -46,6 +47,8 @@ class Progress:
     def line(self) -> str:
         """The state as one line (tqdm's format): count, failures, rate, time left."""
         elapsed = max(self.clock() - self.start, 1e-9)
+        from tqdm import tqdm
+
         text = tqdm.format_meter(self.stored + self.ran, self.total, elapsed, unit=self.unit, ncols=0,
                                  rate=self.ran / elapsed, initial=self.stored)
         if self.failed or self.errors:

@@ -40,7 +40,6 @@ from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 
 import numpy as np
-from numba import njit
 
 from accelsim.config.hardware import Hardware
 from accelsim.config.memory import DRAM, DataKind
@@ -168,27 +167,31 @@ class Schedule:
         return sum(len(layer.steps) for layer in self.layers)
 
 
-@njit(cache=True)
-def _segments(load_input, load_weight, output_claim, mergeable, slot_input, slot_weight, slot_output):
-    """Greedy merge of consecutive folds into steps while each buffer's new data fits a slot."""
+def _segments(load_input: np.ndarray, load_weight: np.ndarray, output_claim: np.ndarray, mergeable: np.ndarray,
+              slot_input: int, slot_weight: int, slot_output: int) -> np.ndarray:
+    """Greedy merge of consecutive folds into steps while each buffer's new data fits a slot.
+
+    A step starting at fold ``i`` takes ``i`` and then each following mergeable fold while the
+    sums of the three loads stay within their slots. Every fold's reach (where a step starting
+    there would end) is found at once on the running sums, which only grow (loads are not
+    negative); the steps are then the chain ``0, reach[0], reach[reach[0]], ...``: one Python
+    operation per step, not per fold, and no compiled kernel."""
     n = load_input.size
-    starts = np.empty(n, dtype=np.int64)
-    count = 0
-    i = 0
+    index = np.arange(n, dtype=np.int64)
+    reach = np.full(n, n, dtype=np.int64)
+    for load, slot in ((load_input, slot_input), (load_weight, slot_weight), (output_claim, slot_output)):
+        running = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(load, out=running[1:])
+        room = min(int(slot), int(running[-1]))  # no overflow for a huge slot
+        reach = np.minimum(reach, np.searchsorted(running, running[:-1] + room, side="right") - 1)
+    blocked = np.append(np.flatnonzero(~mergeable), n)   # a step never takes an unmergeable fold after its first
+    run_end = blocked[np.searchsorted(blocked, index, side="right")]
+    after = np.where(mergeable, np.maximum(index + 1, np.minimum(reach, run_end)), index + 1).tolist()
+    starts, i = [], 0
     while i < n:
-        starts[count] = i
-        count += 1
-        a, b, c = load_input[i], load_weight[i], output_claim[i]
-        i += 1
-        if not mergeable[i - 1]:
-            continue
-        while i < n and mergeable[i]:
-            a2, b2, c2 = a + load_input[i], b + load_weight[i], c + output_claim[i]
-            if a2 > slot_input or b2 > slot_weight or c2 > slot_output:
-                break
-            a, b, c = a2, b2, c2
-            i += 1
-    return starts[:count]
+        starts.append(i)
+        i = after[i]
+    return np.array(starts, dtype=np.int64)
 
 
 # Where a fold's non-streamed quantities go when its stream is cut into chunks.

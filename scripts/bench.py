@@ -132,7 +132,7 @@ def main() -> int:
         return against(args.against, args.hw, args.workload, args.repeat)
 
     print(f"accelsim {accelsim.__version__}, Python {platform.python_version()}, {platform.machine()}")
-    # warm up: imports and numba's compiled kernels, so the first case is not charged for them
+    # warm up: imports, so the first case is not charged for them
     simulate(accelsim.load_hardware("gemmini"), accelsim.load_workload("alexnet"))
     header = (f"{'hardware':17s} {'workload':13s} {'engine s':>9s} {'analyt. s':>9s} {'ratio':>6s} "
               f"{'events':>8s} {'steps':>6s} {'peak MB':>8s} {'cycles':>13s} {'util':>6s}")

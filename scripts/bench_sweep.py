@@ -7,8 +7,8 @@
 2. A 100-point ResNet-50 sweep with the default options (every core): wall time, against the
    target of 60 s on a 2-core machine.
 3. Warm workers: the first point each pool worker runs against the median. Workers fork from a
-   server that has loaded numba's cached kernels (accelsim/sweep/_warm.py), so the first point
-   should cost what the others do, not the ~2-3 s numba needs on its first call in a process.
+   server that has already run a tiny simulation (accelsim/sweep/_warm.py), so the first point
+   should cost what the others do, not the imports of a fresh process.
 
 Absolute times depend on the machine and its load; the 1- and 2-worker runs are measured in one
 invocation so their ratio is meaningful.

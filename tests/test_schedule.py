@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from accelsim import load_hardware, load_workload
@@ -35,3 +36,33 @@ def test_step_view():
     ls = build_schedule(load_hardware("gemmini"), load_workload("alexnet")).layers[0]
     step = ls.step(0)
     assert step.load_input > 0 and step.compute_cycles == step.stream + step.fill_drain + step.preload
+
+
+def _greedy_steps(load_input, load_weight, output_claim, mergeable, slot_input, slot_weight, slot_output):
+    """The merge rule written fold by fold, as the first version's compiled kernel ran it."""
+    starts, i, n = [], 0, len(load_input)
+    while i < n:
+        starts.append(i)
+        a, b, c = load_input[i], load_weight[i], output_claim[i]
+        i += 1
+        if not mergeable[i - 1]:
+            continue
+        while i < n and mergeable[i]:
+            a, b, c = a + load_input[i], b + load_weight[i], c + output_claim[i]
+            if a > slot_input or b > slot_weight or c > slot_output:
+                break
+            i += 1
+    return starts
+
+
+def test_steps_merge_folds_as_the_fold_by_fold_rule_does():
+    # random fold loads (zeros included), mergeable flags and slots (tiny to unbounded)
+    from accelsim.schedule import _segments
+
+    rng = np.random.default_rng(7)
+    for _ in range(2000):
+        n = int(rng.integers(0, 50))
+        loads = [np.where(rng.random(n) < 0.3, 0, rng.integers(0, 60, n)).astype(np.int64) for _ in range(3)]
+        mergeable = rng.random(n) < rng.random()
+        slots = [int(rng.integers(0, 250)) if rng.random() < 0.9 else 2 ** 62 for _ in range(3)]
+        assert _segments(*loads, mergeable, *slots).tolist() == _greedy_steps(*loads, mergeable, *slots)

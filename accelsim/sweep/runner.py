@@ -77,7 +77,7 @@ def run_sweep_point(point: SweepPoint) -> Outcome:
 
 
 def warm_up() -> None:
-    """Load numba's cached kernels and the modules a simulation imports on first use.
+    """Import the modules a simulation loads on first use, by running a tiny one.
 
     Never raises: it runs in the workers' fork server, which an exception would stop (and with it
     the pool); a warm-up that fails only costs each worker that time on its first point.
@@ -127,7 +127,7 @@ class SerialExecutor:
 
     def __init__(self, task=run_sweep_point) -> None:
         self.task = task
-        warm_up()  # numba's first-call cost is start-up, not the first point's simulation time
+        warm_up()  # the first-call imports are start-up, not the first point's simulation time
 
     def run(self, points: list) -> Iterator[tuple]:
         for point in points:
