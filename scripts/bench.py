@@ -2,8 +2,8 @@
 """Benchmark: full-network simulations in one process.
 
 For each (hardware, workload): wall time of the engine (best of ``--repeat``),
-SimPy events, peak Python memory (tracemalloc, a separate run so it does not
-slow the timed one), the analytical model's time and the ratio between them,
+SimPy events, peak Python heap (tracemalloc, a separate run so it does not
+slow the timed one; ``--process`` gives the whole process's peak RSS), the analytical model's time and the ratio between them,
 and events per layer against the layer's steps (tiles), DRAM chunks and cycles,
 which shows that the cost follows tiles and transfers, not cycles or MACs.
 
@@ -14,6 +14,11 @@ Absolute times are noisy; compare ratios measured in one run. Targets on a
     python scripts/bench.py --all-configs         # ResNet-50 on every shipped config
     python scripts/bench.py --hw gemmini --workload vgg16 --layers
     python scripts/bench.py --all-configs --against HEAD~1   # engine time, this tree / that commit
+
+``--process`` runs whole ``accelsim`` commands as child processes (start-up included) and
+reports their wall time and peak resident memory (the process's, not the Python heap) beside
+those of a bare ``python -c "import numpy, yaml, simpy"`` measured in the same run, alternating,
+best of ``--repeat``; the ratios are what to compare across machines.
 
 ``--against REV`` times every case (CPU time, less disturbed by other load than wall time) in both
 trees in child processes (each tree loads its own
@@ -117,6 +122,49 @@ def against(revision: str, hws: list[str], workloads: list[str], repeat: int) ->
     return 0
 
 
+BASELINE = ["-c", "import numpy, yaml, simpy"]
+# Whole-process cases: what a user types (issue 15's targets in the comments).
+PROCESS_CASES = [
+    ("accelsim --help", ["-m", "accelsim", "--help"]),                                    # <= 1.5x baseline
+    ("run tpu_v1 resnet50", ["-m", "accelsim", "run", "--hw", "tpu_v1"]),               # <= 2.0x, 80 MiB
+    ("run nvdla_small resnet50", ["-m", "accelsim", "run", "--hw", "nvdla_small"]),     # <= 2.5x, 80 MiB
+    ("run nvdla_small batch 64", ["-m", "accelsim", "run", "--hw", "nvdla_small", "--batch", "64"]),  # <= 3 s, 400 MB
+    ("run gemmini batch 256", ["-m", "accelsim", "run", "--hw", "gemmini", "--batch", "256"]),        # <= 3 s, 400 MB
+]
+
+
+def child_cost(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one child Python process running ``args``."""
+    import os
+    import subprocess
+
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(args)} exited with {proc.returncode}")
+    return wall, usage.ru_maxrss / 1024  # Linux: KiB
+
+
+def whole_process(repeat: int) -> int:
+    """Each case and the baseline alternately, best of ``repeat``: wall time, peak RSS, ratios."""
+    base_wall, base_rss = math.inf, 0.0
+    best = {name: (math.inf, 0.0) for name, _ in PROCESS_CASES}
+    for _ in range(repeat):
+        for name, args in PROCESS_CASES:
+            wall, rss = child_cost(BASELINE)
+            base_wall, base_rss = min(base_wall, wall), max(base_rss, rss)
+            wall, rss = child_cost(args)
+            best[name] = (min(best[name][0], wall), max(best[name][1], rss))
+    print(f"baseline: python -c \"import numpy, yaml, simpy\": {base_wall:.3f} s, {base_rss:.0f} MiB peak RSS")
+    print(f"{'command':26s} {'wall s':>7s} {'x base':>7s} {'peak RSS MiB':>13s}")
+    for name, (wall, rss) in best.items():
+        print(f"{name:26s} {wall:7.3f} {wall / base_wall:7.2f} {rss:13.0f}")
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hw", nargs="+", default=STANDARD_HW)
@@ -125,7 +173,11 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=3, help="timed runs per case (the best is kept)")
     p.add_argument("--layers", action="store_true", help="print events per layer")
     p.add_argument("--against", metavar="REV", help="also time each case at git revision REV and print ratios")
+    p.add_argument("--process", action="store_true",
+                   help="whole accelsim commands as child processes: wall time, peak RSS, x the bare import baseline")
     args = p.parse_args()
+    if args.process:
+        return whole_process(args.repeat)
     if args.all_configs:
         args.hw, args.workload = list(catalog.shipped("hwconfigs")), ["resnet50"]
     if args.against:
@@ -135,7 +187,7 @@ def main() -> int:
     # warm up: imports, so the first case is not charged for them
     simulate(accelsim.load_hardware("gemmini"), accelsim.load_workload("alexnet"))
     header = (f"{'hardware':17s} {'workload':13s} {'engine s':>9s} {'analyt. s':>9s} {'ratio':>6s} "
-              f"{'events':>8s} {'steps':>6s} {'peak MB':>8s} {'cycles':>13s} {'util':>6s}")
+              f"{'events':>8s} {'steps':>6s} {'heap MB':>8s} {'cycles':>13s} {'util':>6s}")
     print(header)
     print("-" * len(header))
     worst = 0.0

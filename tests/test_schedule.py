@@ -55,10 +55,15 @@ def _greedy_steps(load_input, load_weight, output_claim, mergeable, slot_input, 
     return starts
 
 
-def test_steps_merge_folds_as_the_fold_by_fold_rule_does():
-    # random fold loads (zeros included), mergeable flags and slots (tiny to unbounded)
+@pytest.mark.parametrize("form", ["numpy", "compiled"])
+def test_steps_merge_folds_as_the_fold_by_fold_rule_does(form):
+    # random fold loads (zeros included), mergeable flags and slots (tiny to unbounded), in the
+    # numpy form (small runs) and the compiled one (large runs)
+    from accelsim._compiled import segments
     from accelsim.schedule import _segments
 
+    if form == "compiled":
+        _segments = segments  # noqa: F811
     rng = np.random.default_rng(7)
     for _ in range(2000):
         n = int(rng.integers(0, 50))
