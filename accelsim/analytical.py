@@ -5,13 +5,17 @@ them up instead of simulating them. Per layer on the array::
 
     compute cycles = the sum of the steps' compute cycles (the mapping's fold formula)
     memory cycles  = max(DRAM bytes / achievable bytes per cycle,
-                         per DMA engine: descriptors x dma.setup_cycles + its bytes / that rate)
+                         per buffer with a DRAM port: its DRAM bytes / dram_port_bytes_per_cycle,
+                         per DMA engine: descriptors x dma.setup_cycles + its bytes / their rates)
     cycles         = max(compute + issue, memory) + control.layer_overhead_cycles
     issue          = per step, control.step_overhead_cycles + control.descriptor_overhead_cycles
                      x its DMA descriptors (the controller's cost, serial with compute)
 
 The achievable rate is ``min(peak x dram.efficiency, max_outstanding x
-burst_bytes / latency)`` (Little's law), the rate the engine's DRAM serves at.
+burst_bytes / latency)`` (Little's law), the rate the engine's DRAM serves at. A
+buffer with its own DRAM port moves its bytes at the port's rate (or the slower
+of port and DRAM, when the ports share it); with ``dram.ports_independent`` the
+DRAM term counts only the bytes of buffers without a port.
 When memory wins, the excess is charged to the stall categories in proportion
 to the bytes of each operand (inputs -> stall_input, weights -> stall_weight,
 partial sums and outputs -> stall_output). Non-GEMM layers take their
@@ -26,7 +30,8 @@ import numpy as np
 
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
-from accelsim.schedule import DMA_COLUMNS, DMA_LEVEL, LayerSchedule, build_schedule, dma_engine, issue_cycles
+from accelsim.schedule import (DMA_COLUMNS, DMA_LEVEL, DMA_OPERAND, LayerSchedule, build_schedule, dma_engine,
+                               issue_cycles)
 from accelsim.stats import CycleBreakdown, DramTraffic, LayerResult, RunResult
 
 
@@ -46,27 +51,50 @@ def level_rates(hw: Hardware) -> tuple[float, ...]:
 
 
 def transfer_cycles(ls: LayerSchedule, hw: Hardware) -> int:
-    """Cycles the layer's transfers need: every level's bytes at its rate, and no DMA engine
-    faster than its descriptors' setup plus its own bytes at their levels' rates."""
+    """Cycles the layer's transfers need: every level's bytes at its rate, every buffer port's
+    bytes at its rate, and no DMA engine faster than its descriptors' setup plus its own bytes
+    at the rates they move at.
+
+    A DRAM transfer moves between DRAM and the buffer of its operand (``DMA_OPERAND``); through
+    that buffer's own port when it has one (``Hardware.dram_port_rate``: the port's rate, or the
+    slower of port and DRAM when they share it). The DRAM's bound counts every DRAM byte unless
+    the ports are independent (``dram.ports_independent``), then only the bytes of buffers
+    without a port.
+    """
     rates = level_rates(hw)
+    memory = hw.memory
+    lane_rate: dict = {code: rate for code, rate in enumerate(rates)}  # lane: a level code, or a ported buffer
     engines: dict[int, list] = {}
+    per_lane: dict = {}  # bytes through each lane, all engines
     steps = ls.steps
     for kind, columns in DMA_COLUMNS.items():
-        busy = engines.setdefault(dma_engine(kind, hw.dma.engines), [0, [0] * len(rates)])
+        busy = engines.setdefault(dma_engine(kind, hw.dma.engines), [0, {}])
+        buffer = memory.buffer_for(DMA_OPERAND[kind].kind)
+        dram_lane = 0 if buffer.dram_port_bytes_per_cycle is None else buffer.name
+        lane_rate[dram_lane] = hw.dram_port_rate(buffer) if dram_lane else rates[0]
         for column in columns:
             moved, where = steps[column], DMA_LEVEL[column]
             if where is None:  # always DRAM
+                by_code = {0: int(moved.sum())}
                 busy[0] += int(np.count_nonzero(moved))
-                busy[1][0] += int(moved.sum())
-                continue
-            levels = steps[where]
-            busy[0] += int(np.count_nonzero(moved[levels >= 0]))
-            for code in range(len(rates)):
-                busy[1][code] += int(moved[levels == code].sum())
-    slowest = max((n * hw.dma.setup_cycles + sum(_cycles_at(b, r) for b, r in zip(moved, rates))
+            else:
+                levels = steps[where]
+                busy[0] += int(np.count_nonzero(moved[levels >= 0]))
+                by_code = {code: int(moved[levels == code].sum()) for code in range(len(rates))}
+            for code, nbytes in by_code.items():
+                lane = dram_lane if code == 0 else code
+                busy[1][lane] = busy[1].get(lane, 0) + nbytes
+                per_lane[lane] = per_lane.get(lane, 0) + nbytes
+    slowest = max((n * hw.dma.setup_cycles + sum(_cycles_at(b, lane_rate[lane]) for lane, b in moved.items())
                    for n, moved in engines.values()), default=0)
-    level_bound = max(_cycles_at(ls.traffic.total, rates[0]),
-                      _cycles_at(ls.global_traffic.total, rates[1]) if len(rates) > 1 else 0)
+    ported = [lane for lane in per_lane if isinstance(lane, str)]
+    shared_dram = ls.traffic.total
+    if hw.dram.ports_independent:
+        shared_dram -= sum(per_lane[lane] for lane in ported)
+    port_bound = max((_cycles_at(per_lane[lane], memory.level(lane).dram_port_bytes_per_cycle) for lane in ported),
+                     default=0)
+    level_bound = max(_cycles_at(shared_dram, rates[0]),
+                      _cycles_at(ls.global_traffic.total, rates[1]) if len(rates) > 1 else 0, port_bound)
     return max(level_bound, slowest)
 
 

@@ -62,6 +62,8 @@ STEP_DTYPE = np.dtype([(name, np.int64) for name in STEP_FIELDS + LEVEL_FIELDS])
 DMA_ENGINE = {"input": 0, "weight": 1, "psum": 2, "store": 2}
 DMA_COLUMNS = {"input": ("load_input",), "weight": ("load_weight",), "psum": ("load_psum",),
                "store": ("store_output", "store_psum")}
+# The operand whose buffer each kind of transfer fills or drains (its port to DRAM, if it has one).
+DMA_OPERAND = {"input": Operand.INPUT, "weight": Operand.WEIGHT, "psum": Operand.OUTPUT, "store": Operand.OUTPUT}
 # The level column saying where each moved column's bytes come from or go to (None: DRAM).
 DMA_LEVEL = {"load_input": "input_from", "load_weight": "weight_from", "load_psum": None,
              "store_output": "output_to", "store_psum": None}

@@ -38,6 +38,7 @@ from accelsim.config.schema import (  # noqa: F401  (MAX_*: the documented bound
 )
 from accelsim.config.memory import (  # noqa: F401  (ActivationPlacement, DataKind: re-exported)
     DRAM,
+    DRAM_PORT_DOC,
     ActivationPlacement,
     DataKind,
     GlobalBufferConfig,
@@ -87,6 +88,8 @@ class ArrayConfig(Validated):
 class BufferConfig(Validated):
     size_kib: float = spec(finite_positive_number(MAX_BUFFER_KIB), doc="capacity in KiB (1024 bytes)")
     double_buffered: bool = spec(default=True, doc="split into two slots so loads overlap compute")
+    dram_port_bytes_per_cycle: float | None = spec(positive_number(MAX_DRAM_GB_PER_S), default=None,
+                                                   doc=DRAM_PORT_DOC)
     read_pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                           doc="energy per byte read in pJ; null: Horowitz 45 nm by size (docs/energy.md)")
     write_pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
@@ -113,6 +116,7 @@ class SramConfig(Validated):
     def buffers(self) -> tuple[OnChipBuffer, ...]:
         kinds = {"input": DataKind.ACTIVATIONS, "weight": DataKind.WEIGHTS, "output": DataKind.PSUMS}
         return tuple(OnChipBuffer(name=name, size_kib=b.size_kib, holds=(kind,), double_buffered=b.double_buffered,
+                                  dram_port_bytes_per_cycle=b.dram_port_bytes_per_cycle,
                                   read_pj_per_byte=b.read_pj_per_byte, write_pj_per_byte=b.write_pj_per_byte)
                      for name, kind in kinds.items() for b in (getattr(self, name),))
 
@@ -125,6 +129,10 @@ class DramConfig(Validated):
     channels: int = spec(positive_int(MAX_CHANNELS), default=1, doc="independent channels sharing the peak")
     max_outstanding: int = spec(positive_int(MAX_OUTSTANDING), default=32, doc="requests in flight (all channels)")
     efficiency: float = spec(fraction(), default=1.0, doc="achievable fraction of peak bandwidth")
+    ports_independent: bool = spec(default=False,
+                                   doc="buffers with a dram_port_bytes_per_cycle: false, their transfers take the "
+                                       "slower of their port and the DRAM they share; true, only their port (each "
+                                       "port its own memory, as SCALE-Sim's USER bandwidth)")
     pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                      doc="energy per byte read or written in pJ; null: Horowitz 45 nm DRAM (docs/energy.md)")
 
@@ -235,6 +243,9 @@ class Hardware(Validated):
             if len(holders) != 1:
                 found = "none" if not holders else ", ".join(holders)
                 raise ConfigError(PYTHON, where, f"expected exactly one buffer holding {kind.value}, got {found}")
+        if self.dram.ports_independent and all(b.dram_port_bytes_per_cycle is None for b in buffers):
+            raise ConfigError(PYTHON, "dram.ports_independent",
+                              "expected false when no buffer has a dram_port_bytes_per_cycle, got true")
 
     @property
     def on_chip_buffers(self) -> tuple[OnChipBuffer, ...]:
@@ -247,6 +258,7 @@ class Hardware(Validated):
         local = tuple(MemoryLevel(name=b.name, size_kib=b.size_kib, holds=frozenset(b.holds),
                                   double_buffered=b.double_buffered,
                                   bandwidth_bytes_per_cycle=b.bandwidth_bytes_per_cycle,
+                                  dram_port_bytes_per_cycle=b.dram_port_bytes_per_cycle,
                                   read_pj_per_byte=b.read_pj_per_byte, write_pj_per_byte=b.write_pj_per_byte)
                       for b in self.on_chip_buffers)
         g = self.global_buffer
@@ -279,6 +291,15 @@ class Hardware(Validated):
         """What the DRAM actually delivers: ``min(peak x efficiency, max_outstanding x
         burst_bytes / latency)`` (Little's law: requests in flight cap a long-latency memory)."""
         return min(self.dram_bytes_per_cycle * self.dram.efficiency, self.request_limited_bytes_per_cycle)
+
+    def dram_port_rate(self, level: MemoryLevel) -> float:
+        """Bytes per cycle a transfer between the per-core buffer ``level`` and DRAM moves at:
+        the achievable DRAM rate without a port of its own; with one, its port's rate, or the
+        slower of port and DRAM when the ports share the DRAM (``dram.ports_independent: false``)."""
+        port = level.dram_port_bytes_per_cycle
+        if port is None:
+            return self.achievable_dram_bytes_per_cycle
+        return port if self.dram.ports_independent else min(port, self.achievable_dram_bytes_per_cycle)
 
     @property
     def request_limited_bytes_per_cycle(self) -> float:

@@ -36,6 +36,9 @@ from accelsim.config.schema import (
 )
 
 KIB = 1024
+DRAM_PORT_DOC = ("bytes per cycle of this buffer's own port to DRAM: its loads from and stores to DRAM "
+                 "move at most this fast (.inf: unlimited); null: no port of its own, the DRAM's bandwidth "
+                 "is shared with the other buffers (dram.ports_independent says whether ports share it too)")
 DRAM = "dram"  # the name of the off-chip level (reserved: no buffer may take it)
 
 
@@ -70,6 +73,8 @@ class OnChipBuffer(Validated):
     bandwidth_bytes_per_cycle: float | None = spec(positive_number(MAX_DRAM_GB_PER_S), default=None,
                                                    doc="bytes per cycle to and from the array; null: as fast as "
                                                        "the array needs (never a bottleneck)")
+    dram_port_bytes_per_cycle: float | None = spec(positive_number(MAX_DRAM_GB_PER_S), default=None,
+                                                   doc=DRAM_PORT_DOC)
     read_pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
                                           doc="energy per byte read in pJ; null: Horowitz 45 nm by size (docs/energy.md)")
     write_pj_per_byte: float | None = spec(non_negative_number(MAX_ENERGY_PJ), default=None,
@@ -107,6 +112,7 @@ class MemoryLevel:
     bandwidth_bytes_per_cycle: float | None = None
     latency_cycles: int = 0
     shared: bool = False              # the global buffer (one for all cores)
+    dram_port_bytes_per_cycle: float | None = None  # its own port to DRAM; None: shares the DRAM
     read_pj_per_byte: float | None = None
     write_pj_per_byte: float | None = None
 
@@ -151,6 +157,11 @@ class MemoryHierarchy:
             if level.name == name:
                 return level
         raise LookupError(name)
+
+    @property
+    def ported(self) -> tuple[MemoryLevel, ...]:
+        """The per-core buffers with a DRAM port of their own (``dram_port_bytes_per_cycle``)."""
+        return tuple(level for level in self.local if level.dram_port_bytes_per_cycle is not None)
 
     @property
     def activations_on_chip(self) -> bool:

@@ -17,11 +17,19 @@ What SCALE-Sim 3.0.0 does, and therefore what this loader does:
   layer with one filter (``mobilenet.csv``) or ``C = K = 1`` stay as written.
 * A GEMM topology (header ``Layer, M, N, K``) gives one GEMM per row.
 * The ``.cfg`` gives array shape, dataflow, SRAM sizes in KiB (SCALE-Sim's kB
-  is 1024 bytes) and, with ``InterfaceBandwidth: USER``, the DRAM bandwidth in
+  is 1024 bytes) and, with ``InterfaceBandwidth: USER``, the bandwidth in
   words per cycle. SCALE-Sim has no clock and uses one-byte words, so the
   hwconfig gets ``clock_mhz: 1000`` (bytes per cycle = GB/s), one byte per
-  element and SCALE-Sim's fold timing (``pipelined_folds: false``). ``CALC``
-  bandwidth (SCALE-Sim sizes it so nothing stalls) becomes an ideal memory.
+  element and SCALE-Sim's fold timing (``pipelined_folds: false``).
+* USER bandwidth is per buffer: SCALE-Sim gives the ifmap, filter and ofmap
+  buffers each its own backing port at that many words per cycle
+  (``single_layer_sim.py``; the ifmap and filter ports take ``[layout]``'s
+  ``IfmapSRAMBankBandwidth`` / ``FilterSRAMBankBandwidth`` when the cfg has
+  them). So each of the three buffers gets ``dram_port_bytes_per_cycle`` =
+  words per cycle x the one-byte word, with ``dram.ports_independent: true``
+  (no port waits for another), and the DRAM's bandwidth is the three ports'
+  sum. ``CALC`` bandwidth (SCALE-Sim sizes it so nothing stalls) becomes an
+  ideal memory, without ports.
 * SCALE-Sim moves every layer's inputs and outputs through DRAM: the hwconfig says
   ``activations: dram`` (no tensor stays on chip between layers).
 """
@@ -47,6 +55,7 @@ from accelsim.config.workload import Conv2d, Gemm, Workload
 from accelsim.errors import ConfigError, expected
 
 SCALESIM_CLOCK_MHZ = 1000.0
+SCALESIM_WORD_BYTES = 1  # SCALE-Sim 3.0.0's word size (single_layer_sim.py: ``word_size = 1``)
 
 
 def _option(cp: configparser.ConfigParser, source: str, section: str, key: str) -> str:
@@ -72,6 +81,19 @@ def _positive(cp: configparser.ConfigParser, source: str, section: str, key: str
     return value
 
 
+def _words_per_cycle(cp: configparser.ConfigParser, source: str, section: str, key: str) -> float:
+    """A positive bandwidth in words per cycle, at most the hwconfig's documented bound."""
+    raw = _option(cp, source, section, key).split(",")[0].strip()
+    try:
+        words_per_cycle = float(raw)
+    except (ValueError, OverflowError):
+        raise expected(source, f"{section}.{key}", "a positive number of words per cycle", raw) from None
+    if not 0 < words_per_cycle <= MAX_DRAM_GB_PER_S:
+        raise expected(source, f"{section}.{key}",
+                       f"a positive number of words per cycle, at most {MAX_DRAM_GB_PER_S:,}", raw)
+    return words_per_cycle
+
+
 def load_scalesim_cfg(path: str | Path) -> Hardware:
     """A SCALE-Sim ``.cfg`` as a Hardware in SCALE-Sim compatible mode."""
     source = str(path)
@@ -89,17 +111,17 @@ def load_scalesim_cfg(path: str | Path) -> Hardware:
         raise expected(source, f"{arch}.Dataflow", "one of os, ws, is", dataflow_raw) from None
     mode = cp.get("run_presets", "InterfaceBandwidth", fallback="CALC").strip().upper()
     if mode == "USER":
-        raw = _option(cp, source, arch, "Bandwidth").split(",")[0].strip()
-        try:
-            words_per_cycle = float(raw)
-        except (ValueError, OverflowError):
-            raise expected(source, f"{arch}.Bandwidth", "a positive number of words per cycle", raw) from None
-        if not 0 < words_per_cycle <= MAX_DRAM_GB_PER_S:
-            raise expected(source, f"{arch}.Bandwidth",
-                           f"a positive number of words per cycle, at most {MAX_DRAM_GB_PER_S:,}", raw)
-        bandwidth = words_per_cycle * SCALESIM_CLOCK_MHZ / 1000  # 1-byte words at 1 GHz -> GB/s
+        words_per_cycle = _words_per_cycle(cp, source, arch, "Bandwidth")
+        # SCALE-Sim 3.0.0 (single_layer_sim.py) sets the ifmap and filter ports from [layout] when
+        # the cfg has those keys, the ofmap port from Bandwidth
+        ports = tuple(_words_per_cycle(cp, source, "layout", key) if cp.has_option("layout", key) else words_per_cycle
+                      for key in ("IfmapSRAMBankBandwidth", "FilterSRAMBankBandwidth")) + (words_per_cycle,)
+        port_bytes = tuple(w * SCALESIM_WORD_BYTES for w in ports)
+        # each buffer its own port, none sharing a DRAM; the DRAM's bandwidth is their sum (the
+        # aggregate, for the roofline and the reports: no transfer is limited by it)
+        bandwidth = sum(port_bytes) * SCALESIM_CLOCK_MHZ / 1000  # bytes per cycle at 1 GHz -> GB/s
     elif mode == "CALC":
-        bandwidth = math.inf
+        bandwidth, port_bytes = math.inf, (None, None, None)
     else:
         raise expected(source, "run_presets.InterfaceBandwidth", "USER or CALC", mode)
     name = cp.get("general", "run_name", fallback=Path(path).stem).strip() or Path(path).stem
@@ -107,8 +129,9 @@ def load_scalesim_cfg(path: str | Path) -> Hardware:
         raise ConfigError(source, "general.run_name", f"expected at most {MAX_NAME_CHARS:,} characters, "
                                                       f"got {len(name):,}")
 
-    def buffer(key: str) -> BufferConfig:
-        return BufferConfig(size_kib=float(_positive(cp, source, arch, key, MAX_BUFFER_KIB)), double_buffered=True)
+    def buffer(key: str, port: float | None) -> BufferConfig:
+        return BufferConfig(size_kib=float(_positive(cp, source, arch, key, MAX_BUFFER_KIB)), double_buffered=True,
+                            dram_port_bytes_per_cycle=port)
 
     return Hardware(
         name=name,
@@ -120,9 +143,9 @@ def load_scalesim_cfg(path: str | Path) -> Hardware:
             bytes_per_input=1, bytes_per_weight=1, bytes_per_psum=1, bytes_per_output=1,
             pipelined_folds=False,
         ),
-        sram=SramConfig(input=buffer("IfmapSramSzkB"), weight=buffer("FilterSramSzkB"),
-                        output=buffer("OfmapSramSzkB")),
-        dram=DramConfig(bandwidth_gb_per_s=bandwidth, latency_ns=0.0),
+        sram=SramConfig(input=buffer("IfmapSramSzkB", port_bytes[0]), weight=buffer("FilterSramSzkB", port_bytes[1]),
+                        output=buffer("OfmapSramSzkB", port_bytes[2])),
+        dram=DramConfig(bandwidth_gb_per_s=bandwidth, latency_ns=0.0, ports_independent=mode == "USER"),
         activations=ActivationPlacement.DRAM,
     )
 

@@ -102,7 +102,8 @@ class Array:
 
     def __init__(self, env: simpy.Environment, layers: list, issue: list, ordinals: list, residents: list,
                  loads: dict[str, Loads], pools: dict[Operand, BufferPool], store_engine: DmaEngine, ports: list,
-                 overhead_cycles: int, layer_started: list, progress, events, shift: tuple[int | None, int]):
+                 overhead_cycles: int, layer_started: list, progress, events, shift: tuple[int | None, int],
+                 store_port=None):
         self.env = env
         # (the load column of the operand that shifts into the PEs (WS weights, IS inputs; None for OS),
         #  the rows R): a stationary tile that arrives late is shifted in after it arrives
@@ -116,6 +117,7 @@ class Array:
         self.pools = pools                # operand -> the pool of its buffer
         self.store_engine = store_engine
         self.ports = ports                # levels a store may go to (schedule.levels order)
+        self.store_port = store_port      # the output buffer's way to DRAM (None: the shared DRAM)
         self.overhead = overhead_cycles
         self.layer_started = layer_started
         self.progress = progress          # told when the output space of a step is claimed
@@ -159,7 +161,7 @@ class Array:
         self.pending_stores += 1
         done = self._stored(row[STORE_RELEASE], parts)
         if dram:
-            self.store_engine.submit(dram, done, ("store", li, si))
+            self.store_engine.submit(dram, done, ("store", li, si), self.store_port)
         if other:
             self.store_engine.submit(other, done, ("store", li, si), self.ports[to])
 

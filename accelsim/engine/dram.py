@@ -6,7 +6,9 @@ channel achieves is further limited by requests in flight (Little's law):
 memory, so a long-latency memory is slower even at the same peak. A chunk
 occupies a channel for ``ceil(bytes / channel rate)`` cycles and its data
 arrives ``latency`` cycles after that (latency overlaps with later chunks:
-requests are pipelined).
+requests are pipelined). A buffer with a port of its own
+(``dram_port_bytes_per_cycle``) moves its chunks through that port
+(``BufferPort``), which is shared by nobody else.
 """
 
 from __future__ import annotations
@@ -35,16 +37,57 @@ class Port:
     def service_cycles(self, nbytes: int) -> int:
         return 0 if math.isinf(self.channel_rate) else math.ceil(nbytes / self.channel_rate)
 
-    def reserve(self, earliest: int, nbytes: int) -> tuple[int, int]:
-        """Book the first channel to free up for a chunk; returns (start, end of transfer)."""
+    def first_free(self) -> int:
+        """The channel that frees up first."""
         free = self.channel_free
-        channel = min(range(len(free)), key=free.__getitem__) if len(free) > 1 else 0
-        start = max(earliest, free[channel])
-        end = start + self.service_cycles(nbytes)
-        free[channel] = end
+        return min(range(len(free)), key=free.__getitem__) if len(free) > 1 else 0
+
+    def record(self, start: int, end: int, nbytes: int) -> None:
         self.starts.append(start)
         self.ends.append(end)
         self.sizes.append(nbytes)
+
+    def reserve(self, earliest: int, nbytes: int) -> tuple[int, int]:
+        """Book the first channel to free up for a chunk; returns (start, end of transfer)."""
+        free = self.channel_free
+        channel = self.first_free()
+        start = max(earliest, free[channel])
+        end = start + self.service_cycles(nbytes)
+        free[channel] = end
+        self.record(start, end, nbytes)
+        return start, end
+
+
+class BufferPort(Port):
+    """A per-core buffer's own port to DRAM (``dram_port_bytes_per_cycle``).
+
+    A chunk between the buffer and DRAM occupies the port for ``ceil(bytes / port rate)``
+    cycles; unless the ports are independent (``dram.ports_independent``) it occupies a DRAM
+    channel too, for the DRAM's service time, from the same start (the later of the two being
+    free). Its transfer ends when the slower of the two has finished, and its data arrives the
+    DRAM's latency after that. Every chunk is recorded on the DRAM, whose trace counts all
+    DRAM bytes.
+    """
+
+    def __init__(self, name: str, rate_bytes_per_cycle: float, dram: Port, independent: bool):
+        super().__init__(name, rate_bytes_per_cycle, 1, dram.latency)
+        self.dram = dram
+        self.independent = independent
+
+    def reserve(self, earliest: int, nbytes: int) -> tuple[int, int]:
+        start = max(earliest, self.channel_free[0])
+        port_end = start + self.service_cycles(nbytes)
+        end = port_end
+        if not self.independent:
+            dram = self.dram
+            channel = dram.first_free()
+            start = max(start, dram.channel_free[channel])
+            port_end = start + self.service_cycles(nbytes)
+            dram_end = start + dram.service_cycles(nbytes)
+            dram.channel_free[channel] = dram_end
+            end = max(port_end, dram_end)
+        self.channel_free[0] = port_end
+        self.dram.record(start, end, nbytes)
         return start, end
 
 
@@ -62,6 +105,15 @@ def ports(hw: Hardware) -> list[Port]:
     if g is not None:
         out.append(Port(g.name, g.bandwidth_bytes_per_cycle, 1, g.latency_cycles))
     return out
+
+
+def buffer_ports(hw: Hardware, dram: Port) -> dict[str, Port]:
+    """The DRAM port of every per-core buffer, by buffer name: its own (``BufferPort``) where
+    it has a ``dram_port_bytes_per_cycle``, else the shared ``dram``."""
+    independent = hw.dram.ports_independent
+    return {level.name: dram if level.dram_port_bytes_per_cycle is None else
+            BufferPort(f"{level.name}.dram_port", level.dram_port_bytes_per_cycle, dram, independent)
+            for level in hw.memory.local}
 
 
 class Trace:

@@ -28,9 +28,10 @@ from accelsim.engine.array import (
     Loads,
 )
 from accelsim.engine.dma import DmaEngine
-from accelsim.engine.dram import Trace, ports
+from accelsim.engine.dram import Trace, buffer_ports, ports
 from accelsim.engine.sram import BufferPool
 from accelsim.engine.timeline import Timeline
+from accelsim.mapping import Operand
 from accelsim.schedule import Schedule, build_schedule, dma_engine, issue_cycles
 from accelsim.stats import RunResult
 
@@ -43,7 +44,7 @@ LOADS = (("input", LOAD_INPUT, INPUT_FROM), ("weight", LOAD_WEIGHT, WEIGHT_FROM)
 def shift_of(hw: Hardware) -> tuple[int | None, int]:
     """The load column of the operand a fold shifts into the PEs (WS weights, IS inputs; None for
     OS, whose outputs stay) and the array's rows, for the array's late-shift accounting."""
-    from accelsim.mapping import Operand, strategy_for
+    from accelsim.mapping import strategy_for
 
     stationary = strategy_for(hw.array.dataflow).stationary
     column = {Operand.WEIGHT: LOAD_WEIGHT, Operand.INPUT: LOAD_INPUT}.get(stationary)
@@ -92,6 +93,9 @@ class Simulation:
         # the pool each claim column (CLAIMS order) books bytes in: its operand's buffer
         self.pool_of_claim = tuple(pools[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS)
         self.pool_of = {operand: pools[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS}
+        # the port each operand's DRAM transfers go through: its buffer's own, else the shared DRAM
+        by_buffer = buffer_ports(hw, self.dram)
+        self.dram_port_of = {operand: by_buffer[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS}
         self.layers = [(ls.unit, ls.steps.tolist()) for ls in schedule.layers]
         self.issue = [issue_cycles(ls.steps, hw).tolist() for ls in schedule.layers]
         plans = [ls.plan for ls in schedule.layers]
@@ -108,7 +112,8 @@ class Simulation:
         self.claim_waiter = None  # (step, event) a partial-sum load waits on
         self.array = Array(env, self.layers, self.issue, self.ordinals, resident, self.loads, self.pool_of,
                            self.engines[store_engine], self.ports, hw.control.layer_overhead_cycles,
-                           self.layer_started, self._claimed, lambda: self.events, shift_of(hw))
+                           self.layer_started, self._claimed, lambda: self.events, shift_of(hw),
+                           self.dram_port_of[Operand.OUTPUT])
         if timeline is not None:  # record steps and descriptors (off by default: no cost)
             timeline.engines, timeline.store_engine = len(self.engines), store_engine
             self.array.timeline = timeline
@@ -132,6 +137,7 @@ class Simulation:
         env, levels = self.env, self.ports
         slot = [c for c, _ in CLAIMS].index(f"load_{name}")
         pool = self.pool_of_claim[slot]
+        via = self.dram_port_of[CLAIMS[slot][1]]  # this operand's way to DRAM
         loads = self.loads[name]
         for li, (_, rows) in enumerate(self.layers):
             ordinals = self.ordinals[li]
@@ -154,8 +160,9 @@ class Simulation:
                 claim = pool.claim(ordinals[si][slot], nbytes)
                 if claim is not None:
                     yield claim
+                level = row[source] if source is not None else 0
                 engine.submit(nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival), (name, li, si),
-                              levels[row[source]] if source is not None else None)
+                              via if level == 0 else levels[level])
 
     def run(self) -> list[LayerTimes]:
         step = self.env.step

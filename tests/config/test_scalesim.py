@@ -34,13 +34,32 @@ def test_cfg_loads_with_scalesim_semantics(write):
     assert (hw.array.rows, hw.array.cols, hw.array.dataflow) == (32, 16, Dataflow.IS)
     assert hw.array.pipelined_folds is False  # always SCALE-Sim fold timing for .cfg input
     assert (hw.sram.input.size_bytes, hw.sram.weight.size_bytes, hw.sram.output.size_bytes) == (65536, 32768, 16384)
-    assert hw.dram_bytes_per_cycle == pytest.approx(10.0)  # words (1 byte) per cycle
     assert hw.array.bytes_per_psum == 1
+
+
+def test_cfg_user_bandwidth_is_one_port_per_buffer(write):
+    # SCALE-Sim 3.0.0 USER mode: the ifmap, filter and ofmap buffers each read or write their own
+    # backing store at Bandwidth words per cycle (single_layer_sim.py), words of one byte
+    hw = load_hardware(write("a.cfg", CFG))
+    assert [b.dram_port_bytes_per_cycle for b in (hw.sram.input, hw.sram.weight, hw.sram.output)] == [10.0] * 3
+    assert hw.dram.ports_independent is True
+    assert hw.dram_bytes_per_cycle == pytest.approx(30.0)  # the aggregate of the three ports
+    assert [hw.dram_port_rate(level) for level in hw.memory.local] == [10.0] * 3
+
+
+def test_cfg_user_bandwidth_takes_scalesim_layout_keys(write):
+    # with a [layout] section, SCALE-Sim 3.0.0 takes the ifmap and filter ports from it
+    layout = "\n[layout]\nIfmapSRAMBankBandwidth = 4\nFilterSRAMBankBandwidth = 6\n"
+    hw = load_hardware(write("a.cfg", CFG + layout))
+    assert [b.dram_port_bytes_per_cycle for b in (hw.sram.input, hw.sram.weight, hw.sram.output)] == [4.0, 6.0, 10.0]
+    assert hw.dram_bytes_per_cycle == pytest.approx(20.0)
 
 
 def test_cfg_calc_bandwidth_is_ideal(write):
     hw = load_hardware(write("a.cfg", CFG.replace("USER", "CALC")))
     assert math.isinf(hw.dram_bytes_per_cycle)
+    assert all(b.dram_port_bytes_per_cycle is None for b in hw.on_chip_buffers)
+    assert hw.dram.ports_independent is False
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -48,6 +67,10 @@ def test_cfg_calc_bandwidth_is_ideal(write):
     (("ArrayWidth:     16", "ArrayWidth: -3"), "architecture_presets.ArrayWidth: expected a positive integer, got -3"),
     (("ArrayHeight:    32\n", ""), "architecture_presets.ArrayHeight: missing required key"),
     (("USER", "SOMETIMES"), "run_presets.InterfaceBandwidth: expected USER or CALC, got 'SOMETIMES'"),
+    (("Bandwidth : 10", "Bandwidth : 0"), "architecture_presets.Bandwidth: expected a positive number of words per "
+                                          "cycle, at most 1,000,000, got '0'"),
+    (("Dataflow : is", "Dataflow : is\n[layout]\nIfmapSRAMBankBandwidth = fast"),
+     "layout.IfmapSRAMBankBandwidth: expected a positive number of words per cycle, got 'fast'"),
 ])
 def test_cfg_errors(write, edit, message):
     path = write("a.cfg", CFG.replace(*edit))
