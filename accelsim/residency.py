@@ -144,7 +144,9 @@ class _Planner:
         """On-chip levels a tensor may live in, nearest first."""
         if not self.memory.activations_on_chip:
             return []
-        levels = [self.memory.buffer_for(DataKind.ACTIVATIONS)]
+        # several cores split every layer their own way, so a tensor between layers lives where
+        # every core reaches it: the global buffer or DRAM, never one core's buffer
+        levels = [self.memory.buffer_for(DataKind.ACTIVATIONS)] if self.hw.cores == 1 else []
         g = self.memory.global_buffer
         if g is not None and g.may_hold(DataKind.ACTIVATIONS):
             levels.append(g)
