@@ -141,11 +141,12 @@ def layer_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
 
 
 def mapping_efficiency(ls: LayerSchedule) -> float:
-    """The layer's mapping efficiency; split between cores, the cores' averaged over their folds."""
+    """The layer's mapping efficiency; split between cores, the cores' weighted by their streaming
+    (computing) cycles, as a run weights its layers (``stats.run_mapping_efficiency``)."""
     if ls.cores:
-        folds = [(part.mapping.mapping_efficiency if part.mapping else 0.0, part.total("folds")) for part in ls.cores]
-        total = sum(n for _, n in folds)
-        return sum(e * n for e, n in folds) / total if total else 0.0
+        cores = [(part.mapping.mapping_efficiency if part.mapping else 0.0, part.total("stream")) for part in ls.cores]
+        total = sum(n for _, n in cores)
+        return sum(e * n for e, n in cores) / total if total else 0.0
     return ls.mapping.mapping_efficiency if ls.mapping else 0.0
 
 

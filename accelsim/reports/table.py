@@ -161,10 +161,12 @@ def summary(run: RunResult) -> str:
         f"energy     {t['energy_per_inference_j'] * 1e3:.4g} mJ/inference   avg power {t['avg_power_w']:.3g} W   "
         f"{t['tops_per_w']:.3g} TOPS/W   {t['inferences_per_s_per_w']:.4g} inferences/s/W")
     total = t["cycles"] or 1
-    parts = [f"{BREAKDOWN_SHORT[k]} {_pct(v / total)}" for k, v in t["breakdown"].items() if v]
+    parts = [f"{BREAKDOWN_SHORT[k]} {_pct(v / total)}" for k, v in t["breakdown"].items()
+             if v and k != "load_imbalance"]
     lines.append("breakdown  " + "  ".join(parts))
-    if run.hardware.cores > 1:
-        lines.append(f"cores      {run.hardware.cores}, busy % by core: {_core_busy(t['core_busy_fraction'])}")
+    if run.hardware.cores > 1:  # the breakdown's load imbalance on its own line, beside each core's busy share
+        lines.append(f"cores      {run.hardware.cores}, load imbalance {_pct(t['breakdown']['load_imbalance'] / total)}"
+                     f"   busy % by core: {_core_busy(t['core_busy_fraction'])}")
     if record["model"] != "analytical":
         lines.append(f"analytical {t['analytical_cycles']:,} cycles (simulated is {100 * t['analytical_gap']:+.1f}%)")
     return "\n".join(lines)
@@ -258,6 +260,7 @@ _M = "docs/metrics.md"
 LEGEND: dict[str, str] = {
     "split": f"`partition`: how the layer was split between cores (channels, pixels, batch, elements, single; {_M})",
     "core busy": f"`core_busy_fraction` of each core, in %, core 0 first ({_M})",
+    "cores": "`cores`: the arrays on the chip, each with its own buffers (docs/hardware.md)",
     # accelsim run
     "layer": "the layer's name in the workload (cut to fit the width, ending in ~; --wide shows it whole)",
     "kind": "conv, pwconv (1x1), dwconv (depthwise), gconv (grouped), gemm, or the non-GEMM op; (vector) or (fused): "
