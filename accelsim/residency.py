@@ -287,7 +287,7 @@ class _Planner:
         if s.output:
             return DRAM, "network output"
         if not self.candidates:
-            return DRAM, "activations: dram"
+            return DRAM, "activations: dram" if not self.memory.activations_on_chip else "cores without a global buffer"
         blocked = ""
         for level in self.candidates:
             s.level = level.name  # tried here; _live skips it
