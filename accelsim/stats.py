@@ -408,6 +408,15 @@ def core_breakdowns(layers, cores: int) -> tuple[CycleBreakdown, ...]:
     return tuple(totals)
 
 
+def core_macs(layers, cores: int) -> tuple[int, ...]:
+    """Per core, the MACs it computed over ``layers`` (one core: all of them)."""
+    totals = [0] * cores
+    for layer in layers:
+        for i, m in enumerate([c.macs for c in layer.cores] if layer.cores else [layer.macs]):
+            totals[i] += m
+    return tuple(totals)
+
+
 def layer_metrics(layer: LayerResult, hw: Hardware) -> dict:
     """Derived metrics of one layer (definitions: docs/metrics.md)."""
     out = _derived(hw, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram)
@@ -416,6 +425,7 @@ def layer_metrics(layer: LayerResult, hw: Hardware) -> dict:
     out["analytical_gap"] = (layer.cycles - layer.analytical_cycles) / layer.analytical_cycles \
         if layer.analytical_cycles else 0.0
     out["core_busy_fraction"] = [core_busy_fraction(b, layer.cycles) for b in core_breakdowns((layer,), hw.cores)]
+    out["core_utilization"] = [utilization(m, hw.array.pes, layer.cycles) for m in core_macs((layer,), hw.cores)]
     return out
 
 
@@ -452,4 +462,5 @@ def run_metrics(run: RunResult) -> dict:
     out["analytical_cycles"] = analytical
     out["analytical_gap"] = (run.cycles - analytical) / analytical if analytical else 0.0
     out["core_busy_fraction"] = [core_busy_fraction(b, run.cycles) for b in run.core_breakdowns()]
+    out["core_utilization"] = [utilization(m, hw.array.pes, run.cycles) for m in core_macs(run.layers, hw.cores)]
     return out

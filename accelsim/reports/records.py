@@ -71,6 +71,7 @@ def layer_record(layer: LayerResult, run: RunResult) -> dict:
         "dominant_stall": m["dominant_stall"],
         "partition": layer.partition or None,
         "core_busy_fraction": _by_core(m["core_busy_fraction"]),
+        "core_utilization": _by_core(m["core_utilization"]),
         "core_breakdown": _by_core([asdict(c.breakdown) for c in layer.cores] or [asdict(layer.breakdown)]),
     })
 
@@ -127,6 +128,7 @@ def total_record(run: RunResult) -> dict:
         "dominant_stall": m["dominant_stall"],
         "cores": run.hardware.cores,
         "core_busy_fraction": _by_core(m["core_busy_fraction"]),
+        "core_utilization": _by_core(m["core_utilization"]),
         "core_breakdown": _by_core([asdict(b) for b in run.core_breakdowns()]),
     })
 

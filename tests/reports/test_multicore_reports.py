@@ -3,6 +3,8 @@ busy share in the tables and JSON, the cores column of ``accelsim list`` and ``b
 
 import json
 
+import pytest
+
 from accelsim import load_hardware, load_workload
 from accelsim.bench import macro
 from accelsim.cli import main
@@ -38,6 +40,10 @@ def test_json_and_table_report_the_split_and_each_core(capsys):
     conv = next(layer for layer in doc["layers"] if layer["kind"] == "conv")
     assert conv["partition"] in ("channels", "pixels", "batch")
     assert all(sum(b.values()) == conv["cycles"] for b in conv["core_breakdown"].values())
+    # the cores' mean utilization is the chip's
+    for rec in (conv, doc["total"]):
+        per_core = list(rec["core_utilization"].values())
+        assert sum(per_core) / 2 == pytest.approx(rec["utilization"], rel=1e-12)
     assert main(["run", "--hw", "edge_example_2core", "--workload", "resnet18", "--model", "analytical"]) == 0
     out = capsys.readouterr().out
     assert "split" in out and "core busy" in out and "cores      2, load imbalance" in out
