@@ -11,6 +11,12 @@ them up instead of simulating them. Per layer on the array::
     issue          = per step, control.step_overhead_cycles + control.descriptor_overhead_cycles
                      x its DMA descriptors (the controller's cost, serial with compute)
 
+With several cores (``split_breakdowns``) each core's share is costed so, then no core is faster
+than the shared levels allow: ``shared = max(all cores' DRAM bytes / achievable rate, all cores'
+global-buffer bytes / its rate) + control.layer_overhead_cycles``, the excess over a core's own
+cycles charged to its stalls by its bytes; the layer takes the slowest core's cycles and every
+other core's difference is its ``load_imbalance``.
+
 The achievable rate is ``min(peak x dram.efficiency, max_outstanding x
 burst_bytes / latency)`` (Little's law), the rate the engine's DRAM serves at. A
 buffer with its own DRAM port moves its bytes at the port's rate (or the slower
@@ -25,6 +31,7 @@ vector-unit cycles, or nothing when fused.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -32,7 +39,7 @@ from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
 from accelsim.schedule import (DMA_COLUMNS, DMA_LEVEL, DMA_OPERAND, LayerSchedule, build_schedule, dma_engine,
                                issue_cycles)
-from accelsim.stats import CycleBreakdown, DramTraffic, LayerResult, RunResult
+from accelsim.stats import CoreResult, CycleBreakdown, DramTraffic, LayerResult, RunResult, mean_breakdown
 
 
 def memory_cycles(dram_bytes: int, hw: Hardware) -> int:
@@ -136,16 +143,53 @@ def analytical_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
                           stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out, overhead=overhead)
 
 
+def split_breakdowns(ls: LayerSchedule, hw: Hardware) -> tuple[CycleBreakdown, tuple[CycleBreakdown, ...]]:
+    """The closed-form cycles of a layer split between cores: (the layer's breakdown, the mean of
+    its cores', ``stats.mean_breakdown``; each core's). See the module docstring."""
+    rates = level_rates(hw)
+    shared = max(_cycles_at(ls.traffic.total, rates[0]),
+                 _cycles_at(ls.global_traffic.total, rates[1]) if len(rates) > 1 else 0)
+    if shared and ls.unit != "fused":
+        shared += hw.control.layer_overhead_cycles
+    cores = []
+    for part in ls.cores:
+        b = analytical_breakdown(part, hw)
+        stall_in, stall_w, stall_out = split_stall(shared - b.total, part.traffic + part.global_traffic)
+        cores.append(replace(b, stall_input=b.stall_input + stall_in, stall_weight=b.stall_weight + stall_w,
+                             stall_output=b.stall_output + stall_out))
+    slowest = max(b.total for b in cores)
+    cores = tuple(replace(b, load_imbalance=slowest - b.total) for b in cores)
+    return mean_breakdown(cores), cores
+
+
+def layer_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
+    """The closed-form cycles of a scheduled layer, on one core or several."""
+    return split_breakdowns(ls, hw)[0] if ls.cores else analytical_breakdown(ls, hw)
+
+
+def mapping_efficiency(ls: LayerSchedule) -> float:
+    """The layer's mapping efficiency; split between cores, the cores' weighted by their streaming
+    (computing) cycles, as a run weights its layers (``stats.run_mapping_efficiency``)."""
+    if ls.cores:
+        cores = [(part.mapping.mapping_efficiency if part.mapping else 0.0, part.total("stream")) for part in ls.cores]
+        total = sum(n for _, n in cores)
+        return sum(e * n for e, n in cores) / total if total else 0.0
+    return ls.mapping.mapping_efficiency if ls.mapping else 0.0
+
+
 def layer_result(ls: LayerSchedule, hw: Hardware, breakdown: CycleBreakdown, peak_bytes_per_cycle: float,
-                 analytical_cycles: int, events: int = 0) -> LayerResult:
-    """A LayerResult of a scheduled layer under some model's cycle breakdown."""
+                 analytical_cycles: int, events: int = 0,
+                 cores: tuple[CycleBreakdown, ...] = ()) -> LayerResult:
+    """A LayerResult of a scheduled layer under some model's cycle breakdown (``cores``: each
+    core's, when the layer is split between cores)."""
     layer = ls.layer
     compute = ls.compute_cycles
     return LayerResult(
         name=layer.name, kind=getattr(layer, "op", None) or layer.kind, unit=ls.unit,
         macs=ls.macs,
         cycles=breakdown.total, compute_cycles=compute, breakdown=breakdown,
-        mapping_efficiency=ls.mapping.mapping_efficiency if ls.mapping else 0.0,
+        mapping_efficiency=mapping_efficiency(ls), partition=ls.partition,
+        cores=tuple(CoreResult(macs=part.macs, breakdown=b) for part, b in zip(ls.cores, cores)),
         folds=ls.total("folds"), dram=ls.traffic, compulsory=ls.compulsory, spill=ls.spill, sram=ls.sram,
         global_buffer=ls.global_traffic, placement=_placement(ls), dram_lower_bound=ls.lower_bound,
         gated_macs=ls.gated_macs,
@@ -162,10 +206,10 @@ def _placement(ls: LayerSchedule) -> tuple[tuple[str, ...], str]:
 
 
 def analyze_layer(ls: LayerSchedule, hw: Hardware) -> LayerResult:
-    breakdown = analytical_breakdown(ls, hw)
+    breakdown, cores = split_breakdowns(ls, hw) if ls.cores else (analytical_breakdown(ls, hw), ())
     busy = breakdown.total - breakdown.overhead
     peak = ls.traffic.total / busy if busy else 0.0
-    return layer_result(ls, hw, breakdown, peak, breakdown.total)
+    return layer_result(ls, hw, breakdown, peak, breakdown.total, cores=cores)
 
 
 def analyze(hw: Hardware, workload: Workload) -> RunResult:

@@ -145,7 +145,9 @@ class _Planner:
         """On-chip levels a tensor may live in, nearest first."""
         if not self.memory.activations_on_chip:
             return []
-        levels = [self.memory.buffer_for(DataKind.ACTIVATIONS)]
+        # several cores split every layer their own way, so a tensor between layers lives where
+        # every core reaches it: the global buffer or DRAM, never one core's buffer
+        levels = [self.memory.buffer_for(DataKind.ACTIVATIONS)] if self.hw.cores == 1 else []
         g = self.memory.global_buffer
         if g is not None and g.may_hold(DataKind.ACTIVATIONS):
             levels.append(g)
@@ -289,7 +291,7 @@ class _Planner:
         if s.output:
             return DRAM, "network output"
         if not self.candidates:
-            return DRAM, "activations: dram"
+            return DRAM, "activations: dram" if not self.memory.activations_on_chip else "cores without a global buffer"
         blocked = ""
         for level in self.candidates:
             s.level = level.name  # tried here; _live skips it

@@ -135,6 +135,11 @@ class LayerSchedule:
     lower_bound: int = 0      # the least DRAM bytes any schedule could move (traffic.dram_lower_bound)
     gated_macs: int = 0       # MACs with a zero operand the design gates (no MAC energy)
     macs: int = 0                                # the layer's MACs, wherever it runs
+    # cores > 1: each core's share, scheduled as a layer of its own (``accelsim.partition``); then
+    # ``steps`` are the shares' steps one after another (for totals) and traffic, SRAM accesses and
+    # MACs are their sums, while compulsory and spilled bytes are the whole layer's
+    cores: tuple["LayerSchedule", ...] = ()
+    partition: str = ""                          # the split's name ("": one core)
 
     @property
     def name(self) -> str:
@@ -153,7 +158,14 @@ class LayerSchedule:
 
     @property
     def compute_cycles(self) -> int:
+        """The compute bound: the steps' compute cycles (cores > 1: the busiest core's)."""
+        if self.cores:
+            return max(part.compute_cycles for part in self.cores)
         return self.compute.total + self.total("vector")
+
+    def core(self, c: int) -> "LayerSchedule":
+        """What core ``c`` runs of this layer (one core: the layer)."""
+        return self.cores[c] if self.cores else self
 
 
 @dataclass(frozen=True, eq=False)
@@ -506,12 +518,84 @@ def _vector_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, pl
 
 
 def build_schedule(hw: Hardware, workload: Workload) -> Schedule:
-    """Place the tensors, then map, tile and schedule every layer of a workload on a hardware."""
+    """Place the tensors, then map, tile and schedule every layer of a workload on a hardware
+    (with several cores: split every layer between them, ``accelsim.partition``)."""
     residency = plan_residency(hw, workload)
     levels = transfer_levels(hw)
     layers, memo = [], {}
+    batches: dict[int, Workload] = {workload.batch: workload}
     for index, layer in enumerate(workload.layers):
         plan = residency.layers[index]
-        build = _vector_layer if isinstance(layer, NonGemm) or on_depthwise_engine(layer, hw) else _gemm_layer
-        layers.append(build(index, layer, hw, workload, plan, levels, memo))
+        off_array = isinstance(layer, NonGemm) or on_depthwise_engine(layer, hw)
+        build = _vector_layer if off_array else _gemm_layer
+        if hw.cores == 1:
+            layers.append(build(index, layer, hw, workload, plan, levels, memo))
+        elif off_array:
+            layers.append(split_elements(build(index, layer, hw, workload, plan, levels, memo), hw, levels))
+        else:
+            layers.append(_split_gemm_layer(index, layer, hw, workload, plan, levels, memo, batches))
     return Schedule(hardware=hw, workload=workload, layers=tuple(layers), residency=residency, levels=levels)
+
+
+def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
+                      levels: tuple[str, ...], memo: dict, batches: dict) -> LayerSchedule:
+    """An array layer split between the cores: every legal split (``partition.candidates``) is
+    scheduled, share by share, and the one with the fewest analytical cycles is kept (ties: the
+    earlier of channels, pixels, batch)."""
+    from accelsim.analytical import split_breakdowns  # the closed form sits above the schedule
+    from accelsim.partition import candidates
+
+    compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
+    best, best_cycles = None, None
+    for name, shares in candidates(layer, workload.batch, hw.cores, hw.partition):
+        parts = []
+        for share in shares:
+            if share.batch not in batches:
+                batches[share.batch] = replace(workload, batch=share.batch)
+            parts.append(_gemm_layer(index, share.layer, hw, batches[share.batch], plan, levels, memo))
+        idle = [_idle(parts[0]) for _ in range(hw.cores - len(parts))]
+        merged = merge_cores(layer, tuple(parts + idle), compulsory, spill, plan, name, "array")
+        cycles = split_breakdowns(merged, hw)[0].total
+        if best_cycles is None or cycles < best_cycles:
+            best, best_cycles = merged, cycles
+    return best
+
+
+def _idle(like: LayerSchedule) -> LayerSchedule:
+    """A core with nothing to do in a layer (the whole layer runs on core 0)."""
+    return replace(like, steps=np.zeros(0, dtype=STEP_DTYPE), traffic=DramTraffic(), global_traffic=DramTraffic(),
+                   sram=SramAccesses(tuple((n, 0, 0) for n, _, _ in like.sram.buffers)), macs=0)
+
+
+def merge_cores(layer: Layer, parts: tuple[LayerSchedule, ...], compulsory: DramTraffic, spill: DramTraffic,
+                plan: LayerPlan, partition: str, unit: str) -> LayerSchedule:
+    """One layer made of its cores' shares: the shares' steps in core order, their traffic, SRAM
+    accesses and MACs summed; the whole layer's compulsory and spilled bytes."""
+    def total(attr: str, zero):
+        out = zero
+        for p in parts:
+            out = out + getattr(p, attr)
+        return out
+    return LayerSchedule(layer=layer, unit=unit, steps=np.concatenate([p.steps for p in parts]),
+                         mapping=parts[0].mapping, tiling=parts[0].tiling, traffic=total("traffic", DramTraffic()),
+                         compulsory=compulsory, spill=spill, sram=total("sram", SramAccesses()), plan=plan,
+                         global_traffic=total("global_traffic", DramTraffic()), macs=sum(p.macs for p in parts),
+                         cores=parts, partition=partition)
+
+
+def split_elements(ls: LayerSchedule, hw: Hardware, levels: tuple[str, ...]) -> LayerSchedule:
+    """A layer off the array (vector unit, depthwise engine, fused) split element-wise: each core
+    takes a near-equal integer share of every step's bytes and cycles (``_spread``; the level
+    columns are copied), so nothing is replicated."""
+    cores = hw.cores
+    parts = []
+    n = np.full(len(ls.steps), cores)
+    for c in range(cores):
+        steps = ls.steps.copy()
+        for name in STEP_FIELDS:
+            steps[name] = _spread(ls.steps[name], n, np.full(len(ls.steps), c))
+        traffic, global_traffic = _traffic(steps, 0), _traffic(steps, 1) if len(levels) > 1 else DramTraffic()
+        sram = ls.sram if ls.unit == "fused" else vector_sram(hw, _moved(steps), global_traffic)
+        parts.append(replace(ls, steps=steps, traffic=traffic, global_traffic=global_traffic, sram=sram,
+                             macs=ls.macs // cores + (c < ls.macs % cores)))
+    return merge_cores(ls.layer, tuple(parts), ls.compulsory, ls.spill, ls.plan, "elements", ls.unit)

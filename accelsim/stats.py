@@ -24,7 +24,7 @@ UNDERFILLED_MAPPING_EFFICIENCY = 0.25
 # "bound by": the dominant breakdown part, in words (and "under-filled" for a nearly empty array).
 BOUND_BY = {"computing": "compute", "fill_drain": "fill/drain", "preload": "preload", "stall_input": "inputs",
             "stall_weight": "weights", "stall_output": "outputs", "vector": "vector", "overhead": "overhead",
-            "none": "none"}
+            "load_imbalance": "load imbalance", "none": "none"}
 
 
 # ------------------------------------------------------------ metric formulas
@@ -138,6 +138,7 @@ class CycleBreakdown:
     stall_output: int = 0  # array idle, waiting for outputs to drain (output buffer full)
     vector: int = 0        # pooling / element-wise work on the vector unit
     overhead: int = 0      # fixed per-layer control overhead
+    load_imbalance: int = 0  # a core done with its share, waiting for the layer's last core (cores > 1)
 
     @property
     def total(self) -> int:
@@ -222,6 +223,44 @@ class SramAccesses:
                                   for n in names))
 
 
+def mean_breakdown(parts: "tuple[CycleBreakdown, ...]") -> "CycleBreakdown":
+    """A layer's breakdown over several cores: each part the mean of the cores' (each core's
+    parts sum to the layer's cycles), rounded to integers by largest remainder (ties: the earlier
+    field) so that the parts still sum exactly to the cycles. One core: its own breakdown."""
+    if len(parts) == 1:
+        return parts[0]
+    n = len(parts)
+    names = [f.name for f in fields(CycleBreakdown)]
+    sums = [sum(getattr(p, name) for p in parts) for name in names]
+    total = parts[0].total
+    base = [s // n for s in sums]
+    order = sorted(range(len(names)), key=lambda i: (-(sums[i] % n), i))
+    for i in order[: total - sum(base)]:
+        base[i] += 1
+    return CycleBreakdown(*base)
+
+
+def load_imbalance(core_cycles: "tuple[int, ...]") -> "tuple[int, ...]":
+    """Each core's wait for the layer's last core: the layer ends when its slowest core ends."""
+    end = max(core_cycles, default=0)
+    return tuple(end - c for c in core_cycles)
+
+
+def core_busy_fraction(breakdown: "CycleBreakdown", cycles: int) -> float:
+    """A core's array-busy cycles (computing, fill/drain, preload) and vector cycles over the
+    layer's (or run's) cycles."""
+    return (breakdown.array_busy + breakdown.vector) / cycles if cycles else 0.0
+
+
+@dataclass(frozen=True)
+class CoreResult:
+    """One core's share of a layer (cores > 1): its MACs and its breakdown, which sums to the
+    layer's cycles (its wait for the slowest core is ``load_imbalance``)."""
+
+    macs: int
+    breakdown: CycleBreakdown
+
+
 @dataclass(frozen=True)
 class LayerResult:
     """One layer of one run. ``cycles`` == ``breakdown.total``.
@@ -252,11 +291,17 @@ class LayerResult:
     placement: tuple = ((), "")                 # (level of each input tensor, level of the output)
     dram_lower_bound: int = 0                   # the least DRAM bytes any schedule could move (docs/metrics.md)
     gated_macs: int = 0                         # MACs with a zero operand, gated: no MAC energy
+    partition: str = ""                         # how the layer was split between cores ("": one core)
+    cores: tuple[CoreResult, ...] = ()          # per core (cores > 1; empty for one core)
 
     def __post_init__(self) -> None:
         if self.breakdown.total != self.cycles:
             raise ValueError(f"layer {self.name}: breakdown sums to {self.breakdown.total}, "
                              f"not {self.cycles} cycles")
+        for i, core in enumerate(self.cores):
+            if core.breakdown.total != self.cycles:
+                raise ValueError(f"layer {self.name}: core {i}'s breakdown sums to {core.breakdown.total}, "
+                                 f"not {self.cycles} cycles")
 
 
 @dataclass(frozen=True)
@@ -284,6 +329,10 @@ class RunResult:
         for layer in self.layers:
             total = total + layer.breakdown
         return total
+
+    def core_breakdowns(self) -> tuple[CycleBreakdown, ...]:
+        """Each core's breakdown summed over the layers (one core: the run's)."""
+        return core_breakdowns(self.layers, self.hardware.cores)
 
     @property
     def dram(self) -> DramTraffic:
@@ -359,6 +408,25 @@ def _derived(hw: Hardware, macs: int, cycles: int, breakdown: CycleBreakdown,
     }
 
 
+def core_breakdowns(layers, cores: int) -> tuple[CycleBreakdown, ...]:
+    """Per core, the sum of its breakdowns over ``layers`` (a layer without per-core results
+    counts as the same breakdown on every core)."""
+    totals = [CycleBreakdown()] * cores
+    for layer in layers:
+        parts = [c.breakdown for c in layer.cores] if layer.cores else [layer.breakdown] * cores
+        totals = [t + p for t, p in zip(totals, parts)]
+    return tuple(totals)
+
+
+def core_macs(layers, cores: int) -> tuple[int, ...]:
+    """Per core, the MACs it computed over ``layers`` (one core: all of them)."""
+    totals = [0] * cores
+    for layer in layers:
+        for i, m in enumerate([c.macs for c in layer.cores] if layer.cores else [layer.macs]):
+            totals[i] += m
+    return tuple(totals)
+
+
 def layer_metrics(layer: LayerResult, hw: Hardware) -> dict:
     """Derived metrics of one layer (definitions: docs/metrics.md)."""
     out = _derived(hw, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram,
@@ -367,6 +435,8 @@ def layer_metrics(layer: LayerResult, hw: Hardware) -> dict:
     out["peak_dram_gb_per_s"] = layer.peak_dram_bytes_per_cycle * hw.clock_hz / 1e9
     out["analytical_gap"] = (layer.cycles - layer.analytical_cycles) / layer.analytical_cycles \
         if layer.analytical_cycles else 0.0
+    out["core_busy_fraction"] = [core_busy_fraction(b, layer.cycles) for b in core_breakdowns((layer,), hw.cores)]
+    out["core_utilization"] = [utilization(m, hw.array.pes, layer.cycles) for m in core_macs((layer,), hw.cores)]
     return out
 
 
@@ -402,4 +472,6 @@ def run_metrics(run: RunResult) -> dict:
     analytical = sum(layer.analytical_cycles for layer in run.layers)
     out["analytical_cycles"] = analytical
     out["analytical_gap"] = (run.cycles - analytical) / analytical if analytical else 0.0
+    out["core_busy_fraction"] = [core_busy_fraction(b, run.cycles) for b in run.core_breakdowns()]
+    out["core_utilization"] = [utilization(m, hw.array.pes, run.cycles) for m in core_macs(run.layers, hw.cores)]
     return out

@@ -40,7 +40,7 @@ from accelsim.config import catalog
 from accelsim.engine import simulate
 from accelsim.schedule import build_schedule
 
-STANDARD_HW = ["tpu_v1", "gemmini", "scalesim_32x32"]
+STANDARD_HW = ["tpu_v1", "gemmini", "scalesim_32x32", "tpu_v4i"]  # tpu_v4i: four cores
 STANDARD_WORKLOADS = ["resnet50", "mobilenet_v2", "vgg16"]
 
 

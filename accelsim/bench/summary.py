@@ -43,13 +43,16 @@ def summary_row(outcome: Outcome) -> dict:
            "batch": outcome.case.batch}
     if outcome.run is None:
         row.update({key: None for key in METRICS})
-        row.update({"dominant_stall_fraction": None, "error": outcome.error})
+        row.update({"dominant_stall_fraction": None, "cores": None, "core_busy_fraction": None,
+                    "error": outcome.error})
         return row
     total = total_record(outcome.run)
     row.update({key: total[key] for key in METRICS})
     stall = total["dominant_stall"]
     row["dominant_stall_fraction"] = total["breakdown"][stall] / total["cycles"] \
         if stall != "none" and total["cycles"] else 0.0
+    row["cores"] = total["cores"]
+    row["core_busy_fraction"] = list(total["core_busy_fraction"].values())
     row["error"] = ""
     return row
 

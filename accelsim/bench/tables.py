@@ -30,6 +30,11 @@ def _stall(row: dict) -> str:
     return "none" if stall == "none" else f"{STALL_SHORT[stall]} {100 * row['dominant_stall_fraction']:.0f}%"
 
 
+def core_busy_text(fractions: list | None) -> str:
+    """Per-core busy fractions in %, core 0 first (``98/97/97/60``); ``-`` when the case failed."""
+    return "/".join(f"{100 * f:.0f}" for f in fractions) if fractions else "-"
+
+
 def _ms(x: float | None) -> str:
     return "-" if x is None else f"{x * 1e3:.4g}"
 
@@ -106,6 +111,12 @@ def macro_tables(rows: list[dict], batch: int, rank_by: str = "inferences_per_s"
                          many["mapping_efficiency"], many["energy_per_inference_j"],
                          many["inferences_per_s_per_w"], many["tops_per_w"], _stall(many)])
     formats = [None, None, _ms, number, number, pct, pct, pct, pct, _mj, number, number, None]
+    if any((r.get("cores") or 1) > 1 for r in rows):  # several cores: how many, and each one's busy fraction
+        headers[2:2] = ["cores", f"core busy (b{batch})"]
+        formats[2:2] = [None, None]
+        for line, (n, d) in zip(body, [(n, d) for n in networks for d in designs]):
+            many = by[(d, n, batch)]
+            line[2:2] = [str(many["cores"] or "-"), core_busy_text(many["core_busy_fraction"])]
     per_network = Table("Latency, throughput, utilization and energy per network and design", headers, body, formats,
                         note=f"b1: batch 1 (latency); b{batch}: the throughput batch. Energy from the hwconfigs' "
                              f"per-action energies (docs/energy.md).", name="networks")
@@ -138,6 +149,11 @@ def workload_tables(rows: list[dict], layer_records: dict[str, list[dict]]) -> l
           r["tops_per_w"], r["bound_by"] or "failed", _stall(r)] for r in rows],
         [None, _ms, number, pct, pct, pct, number, _mj, number, number, None, None],
         note=f"batch {batch}", name="designs")
+    if any((r.get("cores") or 1) > 1 for r in rows):  # several cores: how many, and each one's busy fraction
+        per_design.headers[1:1] = ["cores", "core busy"]
+        per_design.formats[1:1] = [None, None]
+        for line, r in zip(per_design.rows, rows):
+            line[1:1] = [str(r["cores"] or "-"), core_busy_text(r["core_busy_fraction"])]
     designs = [d for d in designs_of(rows) if d in layer_records]
     headers = ["layer", "kind"]
     for d in designs:

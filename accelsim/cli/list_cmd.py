@@ -18,10 +18,11 @@ def main(args: argparse.Namespace) -> int:
     for name, path in catalog.shipped("hwconfigs").items():
         hw = load_hardware(path)
         a = hw.array
-        rows.append([name, f"{a.rows}x{a.cols}", a.dataflow.value, f"{hw.clock_mhz:g}", f"{hw.peak_tops:.3g}",
+        rows.append([name, str(hw.cores), f"{a.rows}x{a.cols}", a.dataflow.value, f"{hw.clock_mhz:g}", f"{hw.peak_tops:.3g}",
                      f"{hw.dram.bandwidth_gb_per_s:g}", "pipelined" if a.pipelined_folds else "scalesim"])
     print("Hardware (--hw NAME):")
-    print(render_table(["name", "array", "dataflow", "MHz", "peak TOPS", "DRAM GB/s", "fold timing"], rows, "llrrrrl"))
+    print(render_table(["name", "cores", "array", "dataflow", "MHz", "peak TOPS", "DRAM GB/s", "fold timing"], rows,
+                       "lrlrrrrl"))
     rows = []
     for name, path in catalog.shipped("workloads").items():
         wl = load_workload(path)

@@ -142,7 +142,8 @@ def _designs_table(outcomes):
         if hw is None:
             continue
         a, e = hw.array, action_energies(hw)
-        body.append([hw.name, f"{a.rows}x{a.cols} {a.dataflow.value.upper()}", hw.clock_mhz, hw.peak_tops,
+        cores = f"{hw.cores} x " if hw.cores > 1 else ""  # several cores: each its own array
+        body.append([hw.name, f"{cores}{a.rows}x{a.cols} {a.dataflow.value.upper()}", hw.clock_mhz, hw.peak_tops,
                      hw.dram.bandwidth_gb_per_s,
                      ", ".join(f"{level.name} {level.size_kib:g}" for level in hw.memory.levels),
                      e.mac_pj, e.dram_pj_per_byte, e.static_mw, hw.area_mm2])

@@ -9,6 +9,7 @@ from accelsim.config.hardware import (
     DmaConfig,
     DramConfig,
     Hardware,
+    Partition,
     SramConfig,
     VectorUnitConfig,
 )
@@ -26,7 +27,7 @@ from accelsim.config.workload import Concat, Conv2d, Gemm, Layer, NetworkInput, 
 __all__ = [
     "ActivationPlacement", "DataKind", "GlobalBufferConfig", "MemoryHierarchy", "MemoryLevel", "OnChipBuffer",
     "ArrayConfig", "BufferConfig", "Concat", "ControlConfig", "Conv2d", "Dataflow", "DmaConfig", "DramConfig",
-    "Gemm", "Hardware", "Layer", "NetworkInput", "NonGemm", "SramConfig", "VectorUnitConfig", "Workload",
+    "Gemm", "Hardware", "Layer", "Partition", "NetworkInput", "NonGemm", "SramConfig", "VectorUnitConfig", "Workload",
     "hardware_from_data", "hardware_to_yaml", "load_hardware", "load_workload", "workload_from_data",
     "workload_to_yaml",
 ]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from accelsim.config.schema import (  # noqa: F401  (MAX_*: the documented bounds, docs/hardware.md)
-    MAX_ARRAY_SIDE, MAX_AREA_MM2, MAX_BUFFER_KIB, MAX_BURST_BYTES, MAX_CHANNELS, MAX_CHUNK_BYTES, MAX_CLOCK_MHZ,
+    MAX_ARRAY_SIDE, MAX_AREA_MM2, MAX_CORES, MAX_BUFFER_KIB, MAX_BURST_BYTES, MAX_CHANNELS, MAX_CHUNK_BYTES, MAX_CLOCK_MHZ,
     MAX_COST_USD, MAX_DMA_ENGINES, MAX_DRAM_GB_PER_S, MAX_DRAM_LATENCY_NS, MAX_ELEMENT_BYTES, MAX_ENERGY_PJ,
     MAX_OUTSTANDING, MAX_OVERHEAD_CYCLES, MAX_SETUP_CYCLES, MAX_STATIC_MW, MAX_VECTOR_ELEMENTS,
     PYTHON,
@@ -51,6 +51,15 @@ from accelsim.errors import ConfigError
 
 KIB = 1024
 GB = 10**9  # "GB/s" in hwconfigs is decimal: 10^9 bytes per second
+
+
+class Partition(enum.Enum):
+    """How a layer's work is split between cores (docs/hardware.md, "Cores"; accelsim.partition)."""
+
+    AUTO = "auto"          # the legal split with the least analytical cycles, per layer
+    CHANNELS = "channels"  # output channels (filters, GEMM columns): inputs replicated to every core
+    PIXELS = "pixels"      # output rows / GEMM rows: weights replicated, halo rows for kernels > 1
+    BATCH = "batch"        # samples: weights replicated
 
 
 class Dataflow(enum.Enum):
@@ -195,6 +204,12 @@ class Hardware(Validated):
     name: str = spec(non_empty_string(), doc="design name")
     clock_mhz: float = spec(finite_positive_number(MAX_CLOCK_MHZ), doc="accelerator clock; 1 cycle = 1/clock")
     array: ArrayConfig = spec(doc="the systolic array")
+    cores: int = spec(positive_int(MAX_CORES), default=1,
+                      doc="cores on the chip, each an array with its own buffers (as described here), "
+                          "sharing DRAM and the global buffer")
+    partition: Partition = spec(default=Partition.AUTO,
+                                doc="how a layer is split between cores: auto (least analytical cycles "
+                                    "per layer), channels, pixels or batch (docs/hardware.md, \"Cores\")")
     sram: SramConfig | None = spec(default=None, doc="on-chip buffers, three-buffer form (or give buffers)")
     buffers: tuple[OnChipBuffer, ...] | None = spec(
         default=None, doc="on-chip buffers of a core, as a list (or give sram); each kind of data held by exactly one")
@@ -270,7 +285,8 @@ class Hardware(Validated):
 
     @property
     def peak_macs_per_cycle(self) -> int:
-        return self.array.pes
+        """Every PE of every core."""
+        return self.array.pes * self.cores
 
     @property
     def clock_hz(self) -> float:

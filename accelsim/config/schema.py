@@ -61,6 +61,7 @@ MAX_BURST_BYTES = 2**20
 MAX_CHANNELS = 1_024
 MAX_OUTSTANDING = 2**20
 MAX_DMA_ENGINES = 1_024
+MAX_CORES = 64                     # cores on one chip (each an array with its own buffers)
 MAX_SETUP_CYCLES = 1_000_000
 MAX_CHUNK_BYTES = 2**30
 MAX_VECTOR_ELEMENTS = 2**20        # vector unit elements per cycle

@@ -126,6 +126,15 @@ class Array:
         self.pending_stores = 0
         self.drained: simpy.Event | None = None
         self.timeline = None  # an engine.timeline.Timeline to record steps in, or None
+        self.barrier = None   # cores > 1: the simulator's LayerBarrier (a layer ends when its last core ends)
+
+    def _sync(self, li: int):
+        """Wait for every core to finish layer ``li``; the wait is this core's load imbalance."""
+        before = self.env.now
+        yield from self.barrier.wait(li)
+        t = self.times[li]
+        t.parts["load_imbalance"] += self.env.now - before
+        t.end = self.env.now
 
     def _stored(self, release: int, parts: int = 1):
         """The callback of a step's store descriptors (``parts`` of them): the last to arrive frees
@@ -172,6 +181,8 @@ class Array:
         waits = [(self.loads[name], column, cause) for name, column, cause in WAIT_CAUSE]
         timeline = self.timeline
         for li, (unit, rows) in enumerate(self.layers):
+            if self.barrier is not None and li:
+                yield from self._sync(li - 1)
             t = self.times[li]
             t.start = env.now
             first_event = self.events()
@@ -244,3 +255,5 @@ class Array:
             t.end = env.now
             t.events = self.events() - first_event
             t.parts["stall_output"] += t.end - t.start - t.accounted  # the last stores draining
+        if self.barrier is not None and self.layers:
+            yield from self._sync(len(self.layers) - 1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from accelsim.analytical import analytical_breakdown, layer_result
+from accelsim.analytical import analytical_breakdown, layer_breakdown, layer_result
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
 from accelsim.engine.array import (
@@ -33,7 +33,7 @@ from accelsim.engine.sram import BufferPool
 from accelsim.engine.timeline import Timeline
 from accelsim.mapping import Operand
 from accelsim.schedule import Schedule, build_schedule, dma_engine, issue_cycles
-from accelsim.stats import RunResult
+from accelsim.stats import RunResult, mean_breakdown
 
 BANDWIDTH_WINDOW_CYCLES = 1000  # peak DRAM bandwidth is the best average over windows this long
 
@@ -76,32 +76,51 @@ def claim_ordinals(layers: list, pool_of_claim: tuple, residents: list) -> tuple
     return out, resident_out
 
 
-class Simulation:
-    """The parts of one simulated accelerator, wired together (no state outlives it)."""
+class LayerBarrier:
+    """Cores > 1: a core that has finished layer ``i`` waits here until every core has; the wait
+    is charged to layer ``i``'s ``load_imbalance`` on that core, and the layer ends, on every core,
+    when its last core ends."""
 
-    def __init__(self, schedule: Schedule, timeline: Timeline | None = None):
-        hw = schedule.hardware
-        self.schedule = schedule
-        self.env = env = simpy.Environment()
-        self.events = 0
-        self.ports = ports(hw)  # schedule.levels order: DRAM, then the global buffer
-        self.dram = self.ports[0]
-        self.engines = [DmaEngine(env, self.dram, hw.dma.setup_cycles, hw.dma.chunk_bytes, f"dma{i}")
+    def __init__(self, env: simpy.Environment, cores: int, layers: int):
+        self.env, self.cores = env, cores
+        self.arrived = [0] * layers
+        self.done = [env.event() for _ in range(layers)]
+
+    def wait(self, layer: int):
+        self.arrived[layer] += 1
+        if self.arrived[layer] == self.cores:
+            self.done[layer].succeed()
+        else:
+            yield self.done[layer]
+
+
+class Core:
+    """One core: its DMA engines, its buffers, its array and the loaders that feed them, in the
+    simulation's environment, moving chunks through the shared levels (``sim.ports``)."""
+
+    def __init__(self, sim: "Simulation", index: int, layers: list, shared_pools: dict, barrier: LayerBarrier | None,
+                 timeline: Timeline | None):
+        hw = sim.schedule.hardware
+        self.env = env = sim.env
+        self.ports = sim.ports
+        self.engines = [DmaEngine(env, sim.dram, hw.dma.setup_cycles, hw.dma.chunk_bytes, f"dma{i}")
                         for i in range(hw.dma.engines)]
         memory = hw.memory
-        pools = {level.name: BufferPool(env, level.name, level.size_bytes) for level in memory.levels}
+        pools = dict(shared_pools)
+        pools.update({level.name: BufferPool(env, level.name, level.size_bytes) for level in memory.local})
         # the pool each claim column (CLAIMS order) books bytes in: its operand's buffer
         self.pool_of_claim = tuple(pools[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS)
         self.pool_of = {operand: pools[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS}
         # the port each operand's DRAM transfers go through: its buffer's own, else the shared DRAM
-        by_buffer = buffer_ports(hw, self.dram)
+        by_buffer = buffer_ports(hw, sim.dram)
         self.dram_port_of = {operand: by_buffer[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS}
-        self.layers = [(ls.unit, ls.steps.tolist()) for ls in schedule.layers]
-        self.issue = [issue_cycles(ls.steps, hw).tolist() for ls in schedule.layers]
-        plans = [ls.plan for ls in schedule.layers]
+        self.layers = [(ls.unit, ls.steps.tolist()) for ls in layers]
+        self.issue = [issue_cycles(ls.steps, hw).tolist() for ls in layers]
+        # the tensors the plan keeps on chip live in shared levels when cores > 1: core 0 books them
+        plans = [ls.plan if index == 0 else None for ls in layers]
         residents = [[(pools[level], nbytes) for level, nbytes in p.claims] if p else [] for p in plans]
         releases = [[(pools[level], nbytes) for level, nbytes in p.releases] if p else [] for p in plans]
-        self.ordinals, resident_ordinals = claim_ordinals([(ls.unit, ls.steps) for ls in schedule.layers],
+        self.ordinals, resident_ordinals = claim_ordinals([(ls.unit, ls.steps) for ls in layers],
                                                           self.pool_of_claim, residents)
         resident = [([(pool, ordinal, nbytes) for (pool, nbytes), ordinal in zip(claims, ords)], frees)
                     for claims, ords, frees in zip(residents, resident_ordinals, releases)]
@@ -112,8 +131,9 @@ class Simulation:
         self.claim_waiter = None  # (step, event) a partial-sum load waits on
         self.array = Array(env, self.layers, self.issue, self.ordinals, resident, self.loads, self.pool_of,
                            self.engines[store_engine], self.ports, hw.control.layer_overhead_cycles,
-                           self.layer_started, self._claimed, lambda: self.events, shift_of(hw),
+                           self.layer_started, self._claimed, lambda: sim.events, shift_of(hw),
                            self.dram_port_of[Operand.OUTPUT])
+        self.array.barrier = barrier
         if timeline is not None:  # record steps and descriptors (off by default: no cost)
             timeline.engines, timeline.store_engine = len(self.engines), store_engine
             self.array.timeline = timeline
@@ -164,7 +184,29 @@ class Simulation:
                 engine.submit(nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival), (name, li, si),
                               via if level == 0 else levels[level])
 
-    def run(self) -> list[LayerTimes]:
+
+class Simulation:
+    """The parts of one simulated accelerator, wired together (no state outlives it): the shared
+    levels (DRAM, the global buffer) and one ``Core`` per core, in one environment."""
+
+    def __init__(self, schedule: Schedule, timeline: Timeline | None = None):
+        hw = schedule.hardware
+        self.schedule = schedule
+        self.env = env = simpy.Environment()
+        self.events = 0
+        self.ports = ports(hw)  # schedule.levels order: DRAM, then the global buffer
+        self.dram = self.ports[0]
+        shared = {level.name: BufferPool(env, level.name, level.size_bytes) for level in hw.memory.levels
+                  if level.shared}
+        barrier = LayerBarrier(env, hw.cores, len(schedule.layers)) if hw.cores > 1 else None
+        timelines = [timeline] + [None] * (hw.cores - 1) if timeline is None or hw.cores == 1 else \
+            [timeline] + [timeline.core(c) for c in range(1, hw.cores)]
+        self.cores = [Core(self, c, [ls.core(c) for ls in schedule.layers], shared, barrier, timelines[c])
+                      for c in range(hw.cores)]
+        self.array = self.cores[0].array
+
+    def run(self) -> list[list[LayerTimes]]:
+        """Run to the end; per core, what its array observed per layer."""
         step = self.env.step
         try:
             while True:  # env.run(), counting the events processed (the engine's cost)
@@ -172,26 +214,35 @@ class Simulation:
                 self.events += 1
         except simpy.core.EmptySchedule:
             pass
-        if self.array_process.is_alive:  # nothing left to happen, yet the array is still waiting
-            from accelsim.errors import SimulationError
+        for core in self.cores:
+            if core.array_process.is_alive:  # nothing left to happen, yet an array is still waiting
+                from accelsim.errors import SimulationError
 
-            stuck = next(ls.name for ls, t in zip(self.schedule.layers, self.array.times) if not t.end)
-            raise SimulationError(f"simulation deadlocked in layer {stuck} (schedule error)")
-        return self.array.times
+                stuck = next(ls.name for ls, t in zip(self.schedule.layers, core.array.times) if not t.end)
+                raise SimulationError(f"simulation deadlocked in layer {stuck} (schedule error)")
+        return [core.array.times for core in self.cores]
 
 
 def simulate_schedule(schedule: Schedule, timeline: Timeline | None = None) -> RunResult:
     hw = schedule.hardware
     sim = Simulation(schedule, timeline)
-    times = sim.run()
+    per_core = sim.run()
+    times = per_core[0]
     trace = Trace(sim.dram)
     if timeline is not None:
         timeline.layers, timeline.schedule, timeline.dram = times, schedule, trace
+        for c, core_times in enumerate(per_core[1:], start=1):
+            timeline.core(c).layers = core_times
     layers = []
-    for ls, t in zip(schedule.layers, times):
-        breakdown = t.breakdown()
+    for li, (ls, t) in enumerate(zip(schedule.layers, times)):
         peak = trace.peak_bytes_per_cycle(t.start, t.end, BANDWIDTH_WINDOW_CYCLES)
-        layers.append(layer_result(ls, hw, breakdown, peak, analytical_breakdown(ls, hw).total, events=t.events))
+        if hw.cores == 1:
+            layers.append(layer_result(ls, hw, t.breakdown(), peak, analytical_breakdown(ls, hw).total,
+                                       events=t.events))
+            continue
+        cores = tuple(core_times[li].breakdown() for core_times in per_core)
+        layers.append(layer_result(ls, hw, mean_breakdown(cores), peak, layer_breakdown(ls, hw).total,
+                                   events=t.events, cores=cores))
     return RunResult(hardware=hw, workload=schedule.workload, model="engine", layers=tuple(layers),
                      events=sim.events, residency=schedule.residency)
 

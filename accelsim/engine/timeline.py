@@ -33,3 +33,12 @@ class Timeline:
     dram: Any = None                              # engine.dram.Trace, for bandwidth over time
     engines: int = 0
     store_engine: int = 0
+    cores: dict = field(default_factory=dict)    # cores > 1: core index (from 1) -> its own Timeline
+
+    def core(self, c: int) -> "Timeline":
+        """Core ``c``'s record (core 0's is this one)."""
+        if c == 0:
+            return self
+        if c not in self.cores:
+            self.cores[c] = Timeline()
+        return self.cores[c]

@@ -18,7 +18,8 @@ from accelsim.stats import CycleBreakdown
 DPI = 90
 PARTS = [f for f in CycleBreakdown.__dataclass_fields__]  # computing, fill_drain, ..., overhead
 PART_COLORS = {"computing": "#2ca02c", "fill_drain": "#98df8a", "preload": "#bcbd22", "stall_input": "#1f77b4",
-               "stall_weight": "#ff7f0e", "stall_output": "#d62728", "vector": "#9467bd", "overhead": "#7f7f7f"}
+               "stall_weight": "#ff7f0e", "stall_output": "#d62728", "vector": "#9467bd", "overhead": "#7f7f7f",
+               "load_imbalance": "#e377c2"}
 MARKERS = "o^sDvP*X"
 
 

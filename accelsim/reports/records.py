@@ -71,7 +71,16 @@ def layer_record(layer: LayerResult, run: RunResult) -> dict:
         "avg_power_w": m["avg_power_w"],
         "tops_per_w": m["tops_per_w"],
         "dominant_stall": m["dominant_stall"],
+        "partition": layer.partition or None,
+        "core_busy_fraction": _by_core(m["core_busy_fraction"]),
+        "core_utilization": _by_core(m["core_utilization"]),
+        "core_breakdown": _by_core([asdict(c.breakdown) for c in layer.cores] or [asdict(layer.breakdown)]),
     })
+
+
+def _by_core(values: list) -> dict:
+    """Per-core values keyed ``core0``, ``core1``, ... (CSV columns ``...core0``)."""
+    return {f"core{i}": v for i, v in enumerate(values)}
 
 
 def total_record(run: RunResult) -> dict:
@@ -121,6 +130,10 @@ def total_record(run: RunResult) -> dict:
         "inferences_per_s_per_mm2": m["inferences_per_s_per_mm2"],
         "inferences_per_s_per_usd": m["inferences_per_s_per_usd"],
         "dominant_stall": m["dominant_stall"],
+        "cores": run.hardware.cores,
+        "core_busy_fraction": _by_core(m["core_busy_fraction"]),
+        "core_utilization": _by_core(m["core_utilization"]),
+        "core_breakdown": _by_core([asdict(b) for b in run.core_breakdowns()]),
     })
 
 

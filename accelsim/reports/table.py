@@ -17,6 +17,7 @@ from accelsim.stats import RunResult
 BREAKDOWN_SHORT = {
     "computing": "compute", "fill_drain": "fill/drain", "preload": "preload", "stall_input": "stall:in",
     "stall_weight": "stall:wt", "stall_output": "stall:out", "vector": "vector", "overhead": "overhead",
+    "load_imbalance": "imbalance",
 }
 
 
@@ -118,7 +119,17 @@ def layer_table(run: RunResult) -> str:
             _si(layer["dram_read_bytes"]) + "B", _si(layer["dram_write_bytes"]) + "B",
             layer["bound_by"],
         ])
+    if run.hardware.cores > 1:  # how each layer was split, and each core's busy fraction
+        headers += ["split", "core busy"]
+        for row, layer in zip(rows, record["layers"]):
+            row += [layer["partition"] or "-", _core_busy(layer["core_busy_fraction"])]
+        return render_table(headers, rows, "llrrrrrrlll")
     return render_table(headers, rows, "llrrrrrrl")
+
+
+def _core_busy(fractions: dict) -> str:
+    """Per-core busy fractions as percentages, core 0 first: ``98/97/97/60``."""
+    return "/".join(f"{100 * f:.0f}" for f in fractions.values())
 
 
 def summary(run: RunResult) -> str:
@@ -128,7 +139,8 @@ def summary(run: RunResult) -> str:
     arr = run.hardware.array
     lines = [
         f"hardware   {hw['name']}: {arr.rows}x{arr.cols} {arr.dataflow.value.upper()} at "
-        f"{run.hardware.clock_mhz:g} MHz, peak {t['peak_tops']:.3g} TOPS",
+        f"{run.hardware.clock_mhz:g} MHz, peak {t['peak_tops']:.3g} TOPS"
+        + (f" ({run.hardware.cores} cores)" if run.hardware.cores > 1 else ""),
         f"workload   {record['workload']['name']}, batch {record['workload']['batch']}, "
         f"{record['workload']['layers']} layers, {_si(t['macs'])} MACs",
         f"model      {record['model']}",
@@ -149,8 +161,12 @@ def summary(run: RunResult) -> str:
         f"energy     {t['energy_per_inference_j'] * 1e3:.4g} mJ/inference   avg power {t['avg_power_w']:.3g} W   "
         f"{t['tops_per_w']:.3g} TOPS/W   {t['inferences_per_s_per_w']:.4g} inferences/s/W")
     total = t["cycles"] or 1
-    parts = [f"{BREAKDOWN_SHORT[k]} {_pct(v / total)}" for k, v in t["breakdown"].items() if v]
+    parts = [f"{BREAKDOWN_SHORT[k]} {_pct(v / total)}" for k, v in t["breakdown"].items()
+             if v and k != "load_imbalance"]
     lines.append("breakdown  " + "  ".join(parts))
+    if run.hardware.cores > 1:  # the breakdown's load imbalance on its own line, beside each core's busy share
+        lines.append(f"cores      {run.hardware.cores}, load imbalance {_pct(t['breakdown']['load_imbalance'] / total)}"
+                     f"   busy % by core: {_core_busy(t['core_busy_fraction'])}")
     if record["model"] != "analytical":
         lines.append(f"analytical {t['analytical_cycles']:,} cycles (simulated is {100 * t['analytical_gap']:+.1f}%)")
     return "\n".join(lines)
@@ -242,6 +258,9 @@ def _plain(value: Any) -> str:
 
 _M = "docs/metrics.md"
 LEGEND: dict[str, str] = {
+    "split": f"`partition`: how the layer was split between cores (channels, pixels, batch, elements, single; {_M})",
+    "core busy": f"`core_busy_fraction` of each core, in %, core 0 first ({_M})",
+    "cores": "`cores`: the arrays on the chip, each with its own buffers (docs/hardware.md)",
     # accelsim run
     "layer": "the layer's name in the workload (cut to fit the width, ending in ~; --wide shows it whole)",
     "kind": "conv, pwconv (1x1), dwconv (depthwise), gconv (grouped), gemm, or the non-GEMM op; (vector) or (fused): "

@@ -1,7 +1,10 @@
 """A simulation's timeline as Chrome trace-event JSON (opens in Perfetto and chrome://tracing).
 
 One process per run; one track (thread) for the array, one per DMA engine's
-loads, one for the store path, and a DRAM bandwidth counter. Spans are B/E
+loads, one for the store path, and a DRAM bandwidth counter. With several cores
+each core has its own tracks (``core1 array``, ``core1 dma0 loads``, ...; thread
+ids offset by ``CORE_TID`` per core), and a core's wait for the layer's slowest
+core is a ``load_imbalance`` span at the end of its layer. Spans are B/E
 pairs, written per track in time order and properly nested (layer spans
 contain their steps), so every begin has its end. Times are microseconds
 (cycles / clock_mhz); every span also carries its cycles in ``args``.
@@ -32,6 +35,7 @@ PID = 1
 ARRAY_TID = 1
 DMA_TID = 10       # + engine index
 STORE_TID = 100
+CORE_TID = 1000    # thread ids of core c: the above + c x CORE_TID
 MAX_COUNTER_SAMPLES = 5000
 
 
@@ -53,13 +57,14 @@ def _span_events(spans: list[tuple], tid: int, us) -> list[dict]:
     return [event for _, event in keyed]
 
 
-def _array_spans(run: RunResult, timeline: Timeline) -> list[tuple]:
+def _array_spans(run: RunResult, timeline: Timeline, core: int = 0) -> list[tuple]:
     spans = []
     schedule = timeline.schedule
+    record = timeline.core(core)
     steps_by_layer: dict[int, list] = {}
-    for record in timeline.steps:
-        steps_by_layer.setdefault(record[0], []).append(record)
-    for li, (layer, times) in enumerate(zip(run.layers, timeline.layers)):
+    for step in record.steps:
+        steps_by_layer.setdefault(step[0], []).append(step)
+    for li, (layer, times) in enumerate(zip(run.layers, record.layers)):
         if times.end <= times.start:
             continue
         spans.append((times.start, times.end, 0, layer.name, "layer",
@@ -69,7 +74,7 @@ def _array_spans(run: RunResult, timeline: Timeline) -> list[tuple]:
             spans.append((times.start, times.start + times.overhead, 1, "overhead", "overhead",
                           {"cycles": times.overhead}))
         last = times.start + times.overhead
-        rows = schedule.layers[li].steps
+        rows = schedule.layers[li].core(core).steps
         for _, si, waited_from, start, end, cause in steps_by_layer.get(li, []):
             if cause is not None and start > waited_from:
                 spans.append((waited_from, start, 1, cause, "stall", {"step": si, "cycles": start - waited_from}))
@@ -80,8 +85,12 @@ def _array_spans(run: RunResult, timeline: Timeline) -> list[tuple]:
                            "stream": int(row["stream"]), "fill_drain": int(row["fill_drain"]),
                            "preload": int(row["preload"])}))
             last = end
-        if times.end > last:
-            spans.append((last, times.end, 1, "stall_output", "stall", {"cycles": times.end - last, "tail": True}))
+        waited = times.parts.get("load_imbalance", 0)
+        if times.end - waited > last:
+            spans.append((last, times.end - waited, 1, "stall_output", "stall",
+                          {"cycles": times.end - waited - last, "tail": True}))
+        if waited:
+            spans.append((times.end - waited, times.end, 1, "load_imbalance", "stall", {"cycles": waited}))
     return spans
 
 
@@ -132,18 +141,23 @@ def trace_events(run: RunResult, timeline: Timeline) -> dict:
         meta.append({"ph": "M", "pid": PID, "tid": tid, "name": "thread_sort_index", "args": {"sort_index": order}})
 
     events = []
-    thread(ARRAY_TID, "array", 0)
-    events += _span_events(_array_spans(run, timeline), ARRAY_TID, us)
-    loads: dict[int, list] = {i: [] for i in range(timeline.engines)}
-    stores = []
-    for record in timeline.transfers:
-        (stores if record[1][0] == "store" else loads[record[0]]).append(record)
-    for engine, records in loads.items():
-        kinds = sorted({r[1][0] for r in records})
-        thread(DMA_TID + engine, f"dma{engine} loads" + (f" ({', '.join(kinds)})" if kinds else ""), 1 + engine)
-        events += _span_events(_transfer_spans(records, names), DMA_TID + engine, us)
-    thread(STORE_TID, f"store path (dma{timeline.store_engine})", 1 + timeline.engines)
-    events += _span_events(_transfer_spans(stores, names), STORE_TID, us)
+    for core in range(hw.cores):
+        record = timeline.core(core)
+        prefix, base = (f"core{core} " if hw.cores > 1 else ""), core * CORE_TID
+        order = core * (record.engines + 2)
+        thread(base + ARRAY_TID, f"{prefix}array", order)
+        events += _span_events(_array_spans(run, timeline, core), base + ARRAY_TID, us)
+        loads: dict[int, list] = {i: [] for i in range(record.engines)}
+        stores = []
+        for transfer in record.transfers:
+            (stores if transfer[1][0] == "store" else loads[transfer[0]]).append(transfer)
+        for engine, records in loads.items():
+            kinds = sorted({r[1][0] for r in records})
+            thread(base + DMA_TID + engine, f"{prefix}dma{engine} loads" + (f" ({', '.join(kinds)})" if kinds else ""),
+                   order + 1 + engine)
+            events += _span_events(_transfer_spans(records, names), base + DMA_TID + engine, us)
+        thread(base + STORE_TID, f"{prefix}store path (dma{record.store_engine})", order + 1 + record.engines)
+        events += _span_events(_transfer_spans(stores, names), base + STORE_TID, us)
     events += _bandwidth_counter(run, timeline, us)
     return {
         "traceEvents": meta + events,

@@ -23,7 +23,7 @@ dram: {bandwidth_gb_per_s: 16, latency_ns: 100}
 @pytest.mark.parametrize("name", list(catalog.shipped("hwconfigs")))
 def test_every_shipped_config_loads_and_round_trips(name, write):
     hw = load_hardware(name)
-    assert hw.peak_macs_per_cycle == hw.array.rows * hw.array.cols
+    assert hw.peak_macs_per_cycle == hw.array.rows * hw.array.cols * hw.cores
     again = load_hardware(write("again.yaml", hardware_to_yaml(hw)))
     assert again == hw
 
