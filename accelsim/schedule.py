@@ -335,16 +335,26 @@ def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan
     on_chip = int(steps["store_output"][steps["output_to"] == ON_CHIP].sum())
     sram = array_sram(mapping, hw, _moved(steps), global_traffic, on_chip, extra_stationary,
                       weight_on_chip=Operand.WEIGHT in plan.space.on_chip)
-    resident = sum(tensor.elements * batch for tensor, level in zip(workload.graph.inputs_of(index), plan.inputs)
-                   if level != DRAM) + (layer.output_elements(batch) if plan.output != DRAM else 0)
-    must = compulsory + spill
-    must_move = sum(math.ceil(nbytes * coding[kind]) for nbytes, kind in (
-        (must.input_read, "input"), (must.weight_read, "weight"), (must.output_write, "output")))
-    bound = dram_lower_bound(mapping.gemm.macs, layer, hw, must_move, resident, min(coding.values()))
+    bound = layer_lower_bound(index, layer, hw, workload, plan, mapping.gemm.macs)
     return LayerSchedule(layer=layer, unit="array", steps=steps, mapping=mapping, tiling=tiling, traffic=traffic,
                          compulsory=compulsory, spill=spill, plan=plan, sram=sram, global_traffic=global_traffic,
                          lower_bound=bound, gated_macs=gated_macs(layer, mapping.gemm.macs, hw, workload),
                          macs=mapping.gemm.macs)
+
+
+def layer_lower_bound(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan, macs: int) -> int:
+    """``traffic.dram_lower_bound`` of a whole array layer (all of its cores' shares): what it
+    must move anyway (its DRAM tensors once, as coded) and the Hong-Kung bound on the chip's
+    on-chip capacity, less what is resident."""
+    batch = workload.batch
+    coding = coded_fractions(index, layer, hw, workload)
+    compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
+    must = compulsory + spill
+    must_move = sum(math.ceil(nbytes * coding[kind]) for nbytes, kind in (
+        (must.input_read, "input"), (must.weight_read, "weight"), (must.output_write, "output")))
+    resident = sum(tensor.elements * batch for tensor, level in zip(workload.graph.inputs_of(index), plan.inputs)
+                   if level != DRAM) + (layer.output_elements(batch) if plan.output != DRAM else 0)
+    return dram_lower_bound(macs, layer, hw, must_move, resident, min(coding.values()))
 
 
 def _density_read_by(index: int, workload: Workload) -> float:
@@ -558,13 +568,13 @@ def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload
         cycles = split_breakdowns(merged, hw)[0].total
         if best_cycles is None or cycles < best_cycles:
             best, best_cycles = merged, cycles
-    return best
+    return replace(best, lower_bound=layer_lower_bound(index, layer, hw, workload, plan, best.macs))
 
 
 def _idle(like: LayerSchedule) -> LayerSchedule:
     """A core with nothing to do in a layer (the whole layer runs on core 0)."""
     return replace(like, steps=np.zeros(0, dtype=STEP_DTYPE), traffic=DramTraffic(), global_traffic=DramTraffic(),
-                   sram=SramAccesses(tuple((n, 0, 0) for n, _, _ in like.sram.buffers)), macs=0)
+                   sram=SramAccesses(tuple((n, 0, 0) for n, _, _ in like.sram.buffers)), macs=0, gated_macs=0)
 
 
 def merge_cores(layer: Layer, parts: tuple[LayerSchedule, ...], compulsory: DramTraffic, spill: DramTraffic,
@@ -580,7 +590,7 @@ def merge_cores(layer: Layer, parts: tuple[LayerSchedule, ...], compulsory: Dram
                          mapping=parts[0].mapping, tiling=parts[0].tiling, traffic=total("traffic", DramTraffic()),
                          compulsory=compulsory, spill=spill, sram=total("sram", SramAccesses()), plan=plan,
                          global_traffic=total("global_traffic", DramTraffic()), macs=sum(p.macs for p in parts),
-                         cores=parts, partition=partition)
+                         gated_macs=sum(p.gated_macs for p in parts), cores=parts, partition=partition)
 
 
 def split_elements(ls: LayerSchedule, hw: Hardware, levels: tuple[str, ...]) -> LayerSchedule:

@@ -182,7 +182,8 @@ def dram_lower_bound(macs: int, layer: Layer, hw: Hardware, must_move: int, on_c
     game", STOC 1981), in the segment form of Irony, Toledo and Tiskin (J. Parallel Distrib.
     Comput. 64(9), 2004):
 
-    with ``S`` elements of fast memory (every on-chip buffer, at the narrowest element width),
+    with ``S`` elements of fast memory (every on-chip buffer of every core and the global buffer,
+    at the narrowest element width),
     cut the schedule into segments of ``S`` transfers; a segment sees at most ``2S`` elements of
     the three operands, so by the Loomis-Whitney inequality it performs at most
     ``sqrt(rho) (2S/3)^(3/2)`` multiply-accumulates, where ``rho`` is how many im2col entries one
@@ -195,7 +196,7 @@ def dram_lower_bound(macs: int, layer: Layer, hw: Hardware, must_move: int, on_c
     that fraction of its width."""
     a, memory = hw.array, hw.memory
     width = min(a.bytes_per_input, a.bytes_per_weight, a.bytes_per_output)
-    capacity = sum(level.size_bytes for level in memory.levels) // width
+    capacity = sum(level.size_bytes * (1 if level.shared else hw.cores) for level in memory.levels) // width
     if capacity <= 0 or macs <= 0:
         return must_move
     per_segment = math.sqrt(window_reuse(layer)) * (2 * capacity / 3) ** 1.5

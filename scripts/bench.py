@@ -111,8 +111,12 @@ def against(revision: str, hws: list[str], workloads: list[str], repeat: int) ->
             worst = 0.0
             for hw in hws:
                 for wl in workloads:
-                    mine, theirs = min(timed(root, hw, wl), timed(root, hw, wl)), 0.0
-                    theirs = min(timed(other, hw, wl), timed(other, hw, wl))
+                    mine = min(timed(root, hw, wl), timed(root, hw, wl))
+                    try:
+                        theirs = min(timed(other, hw, wl), timed(other, hw, wl))
+                    except subprocess.CalledProcessError:  # a config or workload that revision lacks
+                        print(f"{hw:17s} {wl:13s} {mine:8.3f} {'(absent)':>12s} {'-':>6s}")
+                        continue
                     worst = max(worst, mine / theirs)
                     print(f"{hw:17s} {wl:13s} {mine:8.3f} {theirs:12.3f} {mine / theirs:6.2f}")
             print(f"\nworst ratio (this tree / {revision}): {worst:.2f}")
