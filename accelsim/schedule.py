@@ -335,21 +335,19 @@ def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan
     on_chip = int(steps["store_output"][steps["output_to"] == ON_CHIP].sum())
     sram = array_sram(mapping, hw, _moved(steps), global_traffic, on_chip, extra_stationary,
                       weight_on_chip=Operand.WEIGHT in plan.space.on_chip)
-    bound = layer_lower_bound(index, layer, hw, workload, plan, mapping.gemm.macs)
+    bound = layer_lower_bound(index, layer, hw, workload, plan, mapping.gemm.macs, compulsory + spill, coding)
     return LayerSchedule(layer=layer, unit="array", steps=steps, mapping=mapping, tiling=tiling, traffic=traffic,
                          compulsory=compulsory, spill=spill, plan=plan, sram=sram, global_traffic=global_traffic,
                          lower_bound=bound, gated_macs=gated_macs(layer, mapping.gemm.macs, hw, workload),
                          macs=mapping.gemm.macs)
 
 
-def layer_lower_bound(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan, macs: int) -> int:
+def layer_lower_bound(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan, macs: int,
+                      must: DramTraffic, coding: dict[str, float]) -> int:
     """``traffic.dram_lower_bound`` of a whole array layer (all of its cores' shares): what it
-    must move anyway (its DRAM tensors once, as coded) and the Hong-Kung bound on the chip's
-    on-chip capacity, less what is resident."""
+    must move anyway (``must``: its compulsory and spilled bytes, each as ``coding`` codes it)
+    and the Hong-Kung bound on the chip's on-chip capacity, less what is resident."""
     batch = workload.batch
-    coding = coded_fractions(index, layer, hw, workload)
-    compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
-    must = compulsory + spill
     must_move = sum(math.ceil(nbytes * coding[kind]) for nbytes, kind in (
         (must.input_read, "input"), (must.weight_read, "weight"), (must.output_write, "output")))
     resident = sum(tensor.elements * batch for tensor, level in zip(workload.graph.inputs_of(index), plan.inputs)
@@ -568,7 +566,9 @@ def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload
         cycles = split_breakdowns(merged, hw)[0].total
         if best_cycles is None or cycles < best_cycles:
             best, best_cycles = merged, cycles
-    return replace(best, lower_bound=layer_lower_bound(index, layer, hw, workload, plan, best.macs))
+    coding = coded_fractions(index, layer, hw, workload)
+    return replace(best, lower_bound=layer_lower_bound(index, layer, hw, workload, plan, best.macs,
+                                                       compulsory + spill, coding))
 
 
 def _idle(like: LayerSchedule) -> LayerSchedule:
@@ -582,10 +582,7 @@ def merge_cores(layer: Layer, parts: tuple[LayerSchedule, ...], compulsory: Dram
     """One layer made of its cores' shares: the shares' steps in core order, their traffic, SRAM
     accesses and MACs summed; the whole layer's compulsory and spilled bytes."""
     def total(attr: str, zero):
-        out = zero
-        for p in parts:
-            out = out + getattr(p, attr)
-        return out
+        return sum((getattr(p, attr) for p in parts), zero)
     return LayerSchedule(layer=layer, unit=unit, steps=np.concatenate([p.steps for p in parts]),
                          mapping=parts[0].mapping, tiling=parts[0].tiling, traffic=total("traffic", DramTraffic()),
                          compulsory=compulsory, spill=spill, sram=total("sram", SramAccesses()), plan=plan,

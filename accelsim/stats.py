@@ -325,10 +325,7 @@ class RunResult:
 
     @property
     def breakdown(self) -> CycleBreakdown:
-        total = CycleBreakdown()
-        for layer in self.layers:
-            total = total + layer.breakdown
-        return total
+        return sum((layer.breakdown for layer in self.layers), CycleBreakdown())
 
     def core_breakdowns(self) -> tuple[CycleBreakdown, ...]:
         """Each core's breakdown summed over the layers (one core: the run's)."""
@@ -336,24 +333,15 @@ class RunResult:
 
     @property
     def dram(self) -> DramTraffic:
-        total = DramTraffic()
-        for layer in self.layers:
-            total = total + layer.dram
-        return total
+        return sum((layer.dram for layer in self.layers), DramTraffic())
 
     @property
     def compulsory(self) -> DramTraffic:
-        total = DramTraffic()
-        for layer in self.layers:
-            total = total + layer.compulsory
-        return total
+        return sum((layer.compulsory for layer in self.layers), DramTraffic())
 
     @property
     def spill(self) -> DramTraffic:
-        total = DramTraffic()
-        for layer in self.layers:
-            total = total + layer.spill
-        return total
+        return sum((layer.spill for layer in self.layers), DramTraffic())
 
     @property
     def gated_macs(self) -> int:
@@ -365,17 +353,11 @@ class RunResult:
 
     @property
     def global_buffer(self) -> DramTraffic:
-        total = DramTraffic()
-        for layer in self.layers:
-            total = total + layer.global_buffer
-        return total
+        return sum((layer.global_buffer for layer in self.layers), DramTraffic())
 
     @property
     def sram(self) -> SramAccesses:
-        total = SramAccesses()
-        for layer in self.layers:
-            total = total + layer.sram
-        return total
+        return sum((layer.sram for layer in self.layers), SramAccesses())
 
     @property
     def latency_s(self) -> float:

@@ -398,7 +398,10 @@ def _calibrate(hw: Hardware, workload: Workload, measured: Measured, fit_paths, 
     final = fit(ev, target.cycles, every, x_initial, lower, upper, free)
     # a parameter the fit leaves within a step of a bound is reported as stopped there: written as the bound
     stops = [_bound(value, p, lower[i], upper[i]) if free[i] else None for i, (p, value) in enumerate(zip(params, final.x))]
-    x_final = np.array([{"lower": lower[i], "upper": upper[i]}.get(stop, v) for i, (stop, v) in enumerate(zip(stops, final.x))])
+    x_final = np.array(final.x, dtype=float)
+    for i, stop in enumerate(stops):
+        if stop is not None:
+            x_final[i] = lower[i] if stop == "lower" else upper[i]
     after_all = ev.cycles(x_final)
     _check_schedule_reuse(ev, x_final, after_all)
     fitted = []

@@ -85,7 +85,7 @@ from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Conv2d, Layer
 from accelsim.errors import MappingError
 from accelsim.mapping.dataflow import DataflowStrategy, strategy_for, timing_for
-from accelsim.mapping.gemm import Operand
+from accelsim.mapping.gemm import GemmShape, Operand
 from accelsim.mapping.layer_mapping import array_gemm, fold_counts
 from accelsim.mapping.sparse import index_bits, skipped_nm, sparse_gemm
 
@@ -141,13 +141,16 @@ class Geometry:
     folds of a convolution share the channel a fold boundary splits, neighbouring ranges of
     output pixels share the halo of their windows.
 
-    ``packed`` > 1: the GEMM is that many groups side by side and its weights are
-    block-diagonal, so a weight tile holds only its overlap with the diagonal blocks.
+    ``gemm.packed`` > 1: the GEMM is that many groups side by side and its weights are
+    block-diagonal (``gemm.K`` x ``gemm.N``), so a weight tile holds only its overlap with the
+    diagonal blocks. Without ``gemm`` only the input footprints are asked for (one group).
     """
 
-    def __init__(self, layer: Layer, hw: Hardware, packed: int = 1):
+    def __init__(self, layer: Layer, hw: Hardware, gemm: GemmShape | None = None):
         a = hw.array
-        self.packed = packed
+        self.packed = gemm.packed if gemm is not None else 1
+        if gemm is not None:
+            self.k_extent, self.n_extent = gemm.K, gemm.N
         self.bytes = {Operand.INPUT: a.bytes_per_input, Operand.WEIGHT: a.bytes_per_weight}
         self.bytes_psum = a.bytes_per_psum
         self.bytes_output = a.bytes_per_output
@@ -246,8 +249,7 @@ def operand_footprints(layer: Layer, hw: Hardware, batch: int) -> dict[Operand, 
     planner reserves exactly this room (docs/engine.md), the tiler keeps an operand resident
     for the whole layer when its share of the buffer holds it."""
     gemm = sparse_gemm(array_gemm(layer, hw.array, batch), layer, hw.array)
-    geo = Geometry(layer, hw, gemm.packed)
-    geo.k_extent, geo.n_extent = gemm.K, gemm.N
+    geo = Geometry(layer, hw, gemm)
     whole_m, whole_k, whole_n = [(0, gemm.M)], [(0, gemm.K)], [(0, gemm.N)]
     per_repeat = {Operand.INPUT: geo.table(Operand.INPUT, whole_m, whole_k),
                   Operand.WEIGHT: geo.table(Operand.WEIGHT, whole_k, whole_n),
@@ -348,8 +350,7 @@ class LayerTiler:
         self.strategy: DataflowStrategy = strategy_for(hw.array.dataflow)
         self.timing = timing_for(hw.array)
         self.extents = self.strategy.extents(self.gemm)
-        self.geo = Geometry(layer, hw, self.gemm.packed)
-        self.geo.k_extent, self.geo.n_extent = self.gemm.K, self.gemm.N
+        self.geo = Geometry(layer, hw, self.gemm)
         self.rows = split(self.extents.rows, hw.array.rows)
         self.cols = split(self.extents.cols, hw.array.cols)
         self.nr, self.nc = fold_counts(self.extents, hw.array)
