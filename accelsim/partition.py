@@ -15,6 +15,10 @@ tiler and the schedule then count as traffic like any other layer's:
   ``(R - 1) x dilation - (stride - 1)`` rows per boundary when positive), and the padding of the
   edges stays with the edge cores.
 * ``batch``: each core computes some of the samples. Weights replicated, nothing else.
+* ``heads``: each core computes some of a GEMM's independent products (``count``: attention's
+  heads). Each reads and writes only its own; nothing is replicated. Where a head is narrow
+  (scores x V: 64 columns per head) this keeps every fold as wide as the head, which splitting
+  its columns would cut by the number of cores.
 
 Shares are near-equal: ``n // cores`` each, the first ``n % cores`` one more. A split whose
 smallest share would be empty is not legal. Layers off the array (vector, depthwise engine,
@@ -125,6 +129,18 @@ class BatchSplit:
         return tuple(Share(c, layer, b) for c, b in enumerate(near_equal(batch, cores)))
 
 
+class HeadSplit:
+    """Whole independent GEMMs (attention heads): each core reads and writes only its own."""
+
+    name = "heads"
+    replicates = "nothing"
+
+    def split(self, layer: Layer, batch: int, cores: int) -> tuple[Share, ...] | None:
+        if not isinstance(layer, Gemm) or layer.count < cores:
+            return None
+        return tuple(Share(c, replace(layer, count=h), batch) for c, h in enumerate(near_equal(layer.count, cores)))
+
+
 class WholeLayer:
     """The last resort when no split is legal: the whole layer on core 0, the others wait."""
 
@@ -135,13 +151,14 @@ class WholeLayer:
         return (Share(0, layer, batch),)
 
 
-STRATEGIES = {Partition.CHANNELS: ChannelSplit(), Partition.PIXELS: PixelSplit(), Partition.BATCH: BatchSplit()}
+STRATEGIES = {Partition.CHANNELS: ChannelSplit(), Partition.PIXELS: PixelSplit(), Partition.BATCH: BatchSplit(),
+              Partition.HEADS: HeadSplit()}
 WHOLE = WholeLayer()
 
 
 def candidates(layer: Layer, batch: int, cores: int, choice: Partition) -> list[tuple[str, tuple[Share, ...]]]:
     """The splits to consider for ``layer``: the fixed one when it is legal, else (``auto``, or
-    a fixed one that is not legal here) every legal one in the order channels, pixels, batch;
+    a fixed one that is not legal here) every legal one in the order channels, pixels, batch, heads;
     the whole layer on one core when none is."""
     if choice is not Partition.AUTO:
         shares = STRATEGIES[choice].split(layer, batch, cores)

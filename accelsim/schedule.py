@@ -24,13 +24,13 @@ Dependencies, which the engine enforces:
   it has claimed its output-buffer bytes;
 * loads of one operand are issued in step order, each once its buffer has
   room (so how far prefetch runs ahead follows from capacity);
-* a layer's input loads wait until the layer has started (their producers have
-  finished); its other loads may start during the previous layer's tail when
+* a layer's input loads take their room in order but move only once the layer
+  has started (their producers have finished); its other loads may start during the previous layer's tail when
   ``dma.prefetch_next_layer`` is true, else they wait too;
 * stores start when their step's compute ends; a step's output-buffer bytes
   are freed when its stores complete;
-* a resident tensor's bytes are claimed when the layer that writes it starts
-  and freed when the last layer that reads it ends.
+* a resident tensor's bytes are claimed (in order, as soon as they fit) before
+  the layer that writes it starts and freed when the last layer that reads it ends;
 """
 
 from __future__ import annotations
@@ -549,7 +549,7 @@ def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload
                       levels: tuple[str, ...], memo: dict, batches: dict) -> LayerSchedule:
     """An array layer split between the cores: every legal split (``partition.candidates``) is
     scheduled, share by share, and the one with the fewest analytical cycles is kept (ties: the
-    earlier of channels, pixels, batch)."""
+    earlier of channels, pixels, batch, heads)."""
     from accelsim.analytical import split_breakdowns  # the closed form sits above the schedule
     from accelsim.partition import candidates
 

@@ -18,7 +18,8 @@ from accelsim.errors import ConfigError
 from accelsim.partition import STRATEGIES, candidates, conv_rows, near_equal
 from tests_shared import tiny
 
-CHANNELS, PIXELS, BATCH = (STRATEGIES[p] for p in (Partition.CHANNELS, Partition.PIXELS, Partition.BATCH))
+CHANNELS, PIXELS, BATCH, HEADS = (STRATEGIES[p] for p in (Partition.CHANNELS, Partition.PIXELS, Partition.BATCH,
+                                                            Partition.HEADS))
 
 
 def cores(hw: Hardware, n: int, partition: str = "auto") -> Hardware:
@@ -63,6 +64,26 @@ def test_batch_split_needs_a_sample_per_core():
     g = Gemm(name="g", M=4, N=4, K=4)
     assert BATCH.split(g, 3, 4) is None
     assert [s.batch for s in BATCH.split(g, 5, 2)] == [3, 2]
+
+
+def test_head_split_gives_each_core_whole_heads():
+    scores_v = Gemm(name="context", M=1, K=1024, N=64, count=12)  # GPT-2 decode: scores x V per head
+    assert [s.layer.count for s in HEADS.split(scores_v, 1, 4)] == [3, 3, 3, 3]
+    assert [s.layer.count for s in HEADS.split(scores_v, 1, 8)] == [2, 2, 2, 2, 1, 1, 1, 1]
+    assert HEADS.split(scores_v, 1, 16) is None and HEADS.split(Gemm(name="fc", M=1, N=8, K=8), 1, 2) is None
+    # On four 128 x 128 WS cores, splitting a head's 64 columns leaves 16 per core: each core
+    # shifts in 12 heads x 8 K-folds = 96 weight tiles of 128 rows; whole heads are 3 x 8 = 24 tiles
+    # of 64 columns, so auto takes heads (4x fewer folds).
+    hw = cores(load_hardware("tpu_v4i"), 4)
+    wl = Workload(name="w", layers=(scores_v,))
+    layer = analyze(hw, wl).layers[0]
+    assert layer.partition == "heads"
+    from accelsim.schedule import build_schedule
+
+    split = build_schedule(hw, wl).layers[0]
+    assert [part.total("folds") for part in split.cores] == [24] * 4
+    by_columns = build_schedule(cores(hw, 4, "channels"), wl).layers[0]
+    assert [part.total("folds") for part in by_columns.cores] == [96] * 4
 
 
 def test_candidates_fixed_auto_and_fallback():

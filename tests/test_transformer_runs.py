@@ -1,4 +1,5 @@
-"""Transformers on tpu_v1: decode is memory-bound, prefill compute-bound, the metrics they report."""
+"""Transformers on tpu_v1 and tpu_v4i: decode is memory-bound, prefill compute-bound, the metrics
+they report."""
 
 import math
 
@@ -39,6 +40,25 @@ def test_decode_is_memory_bound(batch, model):
     metrics = run_metrics(run)
     assert metrics["tokens_per_s"] == pytest.approx(batch / metrics["latency_s"])
     assert metrics["time_to_first_token_s"] is None
+
+
+def test_decode_on_tpu_v4i_is_memory_bound():
+    # TPU v4i: bf16 (2 B per element), 614 GB/s at 1,050 MHz = 584.8 B/cycle (the 1,024 requests
+    # in flight cover it), four cores. At batch 1 the 24 caches (37.7 MB) stay in the 128 MiB
+    # CMEM: only the weights cross the DRAM, and the step takes their bytes / rate. At batch 8
+    # (302 MB of caches) the caches that do not fit are read from DRAM, and the step takes
+    # (weights + caches) / rate as on tpu_v1: the WS arrays spend about as long shifting in the
+    # K^T and V tiles read from CMEM as the DRAM would have taken to bring them.
+    hw = load_hardware("tpu_v4i")
+    rate = hw.achievable_dram_bytes_per_cycle
+    assert round(rate, 1) == 584.8
+    one = simulate(hw, load_workload("gpt2_decode"))
+    assert one.dram.read == 2 * WEIGHT_BYTES
+    assert abs(one.cycles - 2 * WEIGHT_BYTES / rate) / one.cycles < 0.10
+    eight = simulate(hw, load_workload("gpt2_decode", batch=8))
+    assert abs(eight.cycles - 2 * (WEIGHT_BYTES + 8 * KV_BYTES) / rate) / eight.cycles < 0.10
+    for run in (one, eight):
+        assert run.breakdown.total == run.cycles
 
 
 def test_decode_utilization_rises_with_batch_along_the_memory_roof():

@@ -60,6 +60,7 @@ class Partition(enum.Enum):
     CHANNELS = "channels"  # output channels (filters, GEMM columns): inputs replicated to every core
     PIXELS = "pixels"      # output rows / GEMM rows: weights replicated, halo rows for kernels > 1
     BATCH = "batch"        # samples: weights replicated
+    HEADS = "heads"        # whole independent GEMMs (attention heads): nothing replicated
 
 
 class Dataflow(enum.Enum):
@@ -209,7 +210,7 @@ class Hardware(Validated):
                           "sharing DRAM and the global buffer")
     partition: Partition = spec(default=Partition.AUTO,
                                 doc="how a layer is split between cores: auto (least analytical cycles "
-                                    "per layer), channels, pixels or batch (docs/hardware.md, \"Cores\")")
+                                    "per layer), channels, pixels, batch or heads (docs/hardware.md, \"Cores\")")
     sram: SramConfig | None = spec(default=None, doc="on-chip buffers, three-buffer form (or give buffers)")
     buffers: tuple[OnChipBuffer, ...] | None = spec(
         default=None, doc="on-chip buffers of a core, as a list (or give sram); each kind of data held by exactly one")

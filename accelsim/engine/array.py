@@ -121,6 +121,9 @@ class Array:
         self.overhead = overhead_cycles
         self.layer_started = layer_started
         self.progress = progress          # told when the output space of a step is claimed
+        self.granted = (-1, 0)            # the latest (layer, step) whose own claims are granted (step -1:
+        #                                   the layer's resident tensors)
+        self.grant_waiter = None          # ((layer, step), event) the array waits on
         self.events = events              # () -> events processed so far
         self.times = [LayerTimes() for _ in layers]
         self.pending_stores = 0
@@ -174,10 +177,53 @@ class Array:
         if other:
             self.store_engine.submit(other, done, ("store", li, si), self.ports[to])
 
+    def claim_ahead(self) -> None:
+        """Make the array's own claims, in schedule order, each as soon as it fits rather than when
+        the array reaches it: room for the tensors a layer keeps on chip, then each step's output
+        space. Made ahead, they hold back no later load in a buffer that operands share, so how far
+        prefetch runs ahead follows from capacity alone (docs/engine.md). Driven by the pools'
+        grants (``BufferPool.claim``'s ``on_grant``), not a process: no event per claim."""
+        self._claims = self._own_claims()
+        self._advance()
+
+    def _own_claims(self):
+        """(pool, ordinal, bytes) per claim, and the (layer, step) whose claims are all made after them."""
+        out_pool = self.pools[Operand.OUTPUT]
+        for li, (_, rows) in enumerate(self.layers):
+            for claim in self.residents[li][0]:
+                yield claim
+            yield li, -1
+            ordinals = self.ordinals[li]
+            for si, row in enumerate(rows):
+                if row[OUTPUT_ACQUIRE]:
+                    yield out_pool, ordinals[si][ACQUIRE_CLAIM], row[OUTPUT_ACQUIRE]
+                yield li, si
+
+    def _advance(self) -> None:
+        for item in self._claims:
+            if len(item) == 2:
+                self._grant(*item)
+            elif item[0].claim(item[1], item[2], self._advance) is not None:
+                return  # the pool calls _advance again once this claim is granted
+
+    def _grant(self, li: int, si: int) -> None:
+        self.granted = (li, si)
+        if si >= 0:
+            self.progress(li, si)
+        if self.grant_waiter is not None and self.grant_waiter[0] <= self.granted:
+            event, self.grant_waiter = self.grant_waiter[1], None
+            event.succeed()
+
+    def _wait_granted(self, li: int, si: int):
+        """Wait until ``claim_ahead`` has been granted the claims of (layer, step)."""
+        if self.granted < (li, si):
+            self.grant_waiter = ((li, si), self.env.event())
+            yield self.grant_waiter[1]
+
     def run(self):
         env = self.env
         pools = self.pools
-        out_pool, in_pool, wt_pool = pools[Operand.OUTPUT], pools[Operand.INPUT], pools[Operand.WEIGHT]
+        in_pool, wt_pool = pools[Operand.INPUT], pools[Operand.WEIGHT]
         waits = [(self.loads[name], column, cause) for name, column, cause in WAIT_CAUSE]
         timeline = self.timeline
         for li, (unit, rows) in enumerate(self.layers):
@@ -186,17 +232,14 @@ class Array:
             t = self.times[li]
             t.start = env.now
             first_event = self.events()
-            claims, frees = self.residents[li]
-            for pool, ordinal, nbytes in claims:  # space for the tensors this layer starts that stay on chip
-                event = pool.claim(ordinal, nbytes)
-                if event is not None:
-                    yield event
+            frees = self.residents[li][1]
+            yield from self._wait_granted(li, -1)  # room for the tensors this layer starts that stay on chip
             t.parts["stall_output"] += env.now - t.start
             if unit != "fused" and self.overhead:
                 yield env.timeout(self.overhead)
                 t.parts["overhead"] = self.overhead
             self.layer_started[li].succeed()
-            ordinals, issue = self.ordinals[li], self.issue[li]
+            issue = self.issue[li]
             for si, row in enumerate(rows):
                 cause = None
                 issued_at = env.now + issue[si]  # the controller issues the step while its data comes
@@ -213,14 +256,11 @@ class Array:
                                 cause = what  # the last operand to arrive is the one that held the array
                         if column == self.shift_column:
                             stationary_at = event.cycle
-                if row[OUTPUT_ACQUIRE]:
-                    event = out_pool.claim(ordinals[si][ACQUIRE_CLAIM], row[OUTPUT_ACQUIRE])
-                    if event is not None:
-                        before = env.now
-                        yield event
-                        if env.now > before:
-                            cause = "stall_output"
-                self.progress(li, si)
+                if self.granted < (li, si):  # its output space
+                    before = env.now
+                    yield from self._wait_granted(li, si)
+                    if env.now > before:
+                        cause = "stall_output"
                 if cause is not None:
                     t.parts[cause] += env.now - t.start - t.accounted
                 if env.now < issued_at:  # issue cost not hidden behind the wait for data

@@ -140,6 +140,7 @@ class Core:
             for i, engine in enumerate(self.engines):
                 engine.index, engine.timeline = i, timeline
         self.array_process = env.process(self.array.run())
+        self.array.claim_ahead()
         gated = ("input", "weight", "psum") if not hw.dma.prefetch_next_layer else ("input",)
         for name, column, source in LOADS:
             engine = self.engines[dma_engine(name, len(self.engines))]
@@ -161,15 +162,11 @@ class Core:
         loads = self.loads[name]
         for li, (_, rows) in enumerate(self.layers):
             ordinals = self.ordinals[li]
-            waited_for_layer = False
+            held = []  # gated loads waiting for their layer's start, in order
             for si, row in enumerate(rows):
                 nbytes = row[column]
                 if not nbytes:
                     continue
-                if gated and not waited_for_layer:
-                    waited_for_layer = True
-                    if not self.layer_started[li].processed:
-                        yield self.layer_started[li]
                 if name == "psum":
                     # claims on the output buffer stay in step order: after the array's claim
                     # for the previous step (else a read-back could take space the array needs)
@@ -181,8 +178,17 @@ class Core:
                 if claim is not None:
                     yield claim
                 level = row[source] if source is not None else 0
-                engine.submit(nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival), (name, li, si),
-                              via if level == 0 else levels[level])
+                transfer = (nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival), (name, li, si),
+                            via if level == 0 else levels[level])
+                if gated and not self.layer_started[li].processed:
+                    # it has its room (so it holds back no later claim of a shared buffer) but moves
+                    # only once its layer has started (its producers have finished)
+                    if not held:
+                        self.layer_started[li].callbacks.append(
+                            lambda _event, held=held: [engine.submit(*t) for t in held])
+                    held.append(transfer)
+                    continue
+                engine.submit(*transfer)
 
 
 class Simulation:

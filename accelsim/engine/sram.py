@@ -24,10 +24,11 @@ class BufferPool:
         self.capacity = capacity_bytes
         self.free = capacity_bytes
         self.next = 0                        # ordinal of the next claim to grant
-        self.pending: dict[int, tuple] = {}  # ordinal -> (bytes, event): asked for, not yet granted
+        self.pending: dict[int, tuple] = {}  # ordinal -> (bytes, what to call when granted): asked for
 
-    def claim(self, ordinal: int, nbytes: int) -> simpy.Event | None:
-        """Take ``nbytes`` as claim number ``ordinal``; None when granted at once, else an event."""
+    def claim(self, ordinal: int, nbytes: int, on_grant=None) -> simpy.Event | bool | None:
+        """Take ``nbytes`` as claim number ``ordinal``; None when granted at once, else an event that
+        triggers when it is (or, given ``on_grant``, False, and ``on_grant()`` is called then)."""
         if nbytes > self.capacity:
             raise SimulationError(f"{self.name} buffer: a claim of {nbytes} bytes exceeds its "
                                   f"{self.capacity} bytes (schedule error)")
@@ -37,8 +38,11 @@ class BufferPool:
             if self.pending:
                 self._grant()
             return None
+        if on_grant is not None:
+            self.pending[ordinal] = (nbytes, on_grant)
+            return False
         event = self.env.event()
-        self.pending[ordinal] = (nbytes, event)
+        self.pending[ordinal] = (nbytes, event.succeed)
         return event
 
     def release(self, nbytes: int) -> None:
@@ -51,7 +55,7 @@ class BufferPool:
     def _grant(self) -> None:
         pending = self.pending
         while self.next in pending and pending[self.next][0] <= self.free:
-            nbytes, event = pending.pop(self.next)
+            nbytes, then = pending.pop(self.next)
             self.free -= nbytes
             self.next += 1
-            event.succeed()
+            then()

@@ -258,7 +258,7 @@ def _plain(value: Any) -> str:
 
 _M = "docs/metrics.md"
 LEGEND: dict[str, str] = {
-    "split": f"`partition`: how the layer was split between cores (channels, pixels, batch, elements, single; {_M})",
+    "split": f"`partition`: how the layer was split between cores (channels, pixels, batch, heads, elements, single; {_M})",
     "core busy": f"`core_busy_fraction` of each core, in %, core 0 first ({_M})",
     "cores": "`cores`: the arrays on the chip, each with its own buffers (docs/hardware.md)",
     # accelsim run
