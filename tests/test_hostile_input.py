@@ -13,6 +13,7 @@ import pytest
 
 from accelsim.cli import main
 from accelsim.config import load_hardware
+from accelsim.errors import ConfigError
 
 HW = """\
 name: gemmini
@@ -139,6 +140,26 @@ def test_nesting_and_alias_bombs(tmp_path, capsys):
                     + "constraints: *j\n")
     one_line(capsys, ["sweep", str(spec), "-o", str(tmp_path / "s.h5")], "values once aliases are expanded")
     assert not (tmp_path / "s.h5").exists()
+
+
+def test_the_shipped_files_loader_reads_every_shipped_file_as_the_strict_one_and_has_its_bounds():
+    """Shipped files are read on libyaml's events (faster start-up), under the same checks."""
+    from accelsim.config import catalog
+    from accelsim.config.loader import parse_yaml
+
+    files = [p for kind in ("hwconfigs", "workloads") for p in catalog.shipped(kind).values() if p.suffix == ".yaml"]
+    assert len(files) > 10
+    for path in files:
+        assert parse_yaml(path.read_text(), str(path), shipped=True) == parse_yaml(path.read_text(), str(path))
+    bombs = {"[" * 100 + "]" * 100: "nested more than 64 levels deep",
+             "a: &a 1\nb: [" + ", ".join(["*a"] * 1001) + "]\n": "more than 1,000 aliases",
+             "a: 1\na: 2\n": "repeated key 'a'", "a: 010\nb: yes\n": None}
+    for text, message in bombs.items():
+        if message is None:
+            assert parse_yaml(text, "x", shipped=True) == {"a": 10, "b": "yes"}
+            continue
+        with pytest.raises(ConfigError, match=message):
+            parse_yaml(text, "x", shipped=True)
 
 
 @pytest.mark.parametrize("encoding, message", [

@@ -1,8 +1,11 @@
 """The repository's promises about itself: packaging, quickstart, CI."""
 
 import re
+import subprocess
+import sys
 import tomllib
 
+import pytest
 from conftest import ROOT
 
 
@@ -26,3 +29,20 @@ def test_readme_opens_with_two_commands_and_ci_runs_the_test_one():
     assert "accelsim run" in install_and_run
     ci = (ROOT / ".ci" / "run").read_text()
     assert tests in ci.splitlines(), ".ci/run must run the README's test command verbatim"
+
+
+HEAVY = {"numpy", "simpy", "h5py", "numba", "yaml"}
+
+
+@pytest.mark.parametrize("code", [
+    "import accelsim",
+    "import contextlib, io\nfrom accelsim.cli import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main(['--help'])",
+])
+def test_import_and_help_load_none_of_the_numerics(code):
+    """``import accelsim`` and ``accelsim --help`` start in a fraction of numpy's import (issue 15): the
+    subcommands' modules are imported when named."""
+    shown = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sys.modules))"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert "accelsim" in shown
+    assert not HEAVY & {name.partition(".")[0] for name in shown}

@@ -1,4 +1,5 @@
-"""The ``accelsim`` command. Each subcommand is a module with ``register(subparsers)``.
+"""The ``accelsim`` command. Each subcommand is a module ``<name>_cmd`` with ``register(subparsers)``,
+imported only when the command line names it: ``accelsim --help`` lists them from ``COMMANDS``.
 
 Errors caused by the user's input (:class:`accelsim.errors.AccelsimError`) are
 printed as their one line on stderr and the exit status is 2, no traceback.
@@ -12,11 +13,22 @@ import sys
 
 from accelsim import __version__
 from accelsim.errors import AccelsimError
-from accelsim.reports.table import MAX_WIDTH, SHOWN_HEADERS, WIDE, legend
 
-# Subcommand modules, in the order ``accelsim --help`` lists them.
-COMMANDS = ["run", "list", "import", "validate", "compare", "calibrate", "formulas", "bench", "report", "sweep", "runs",
-            "schema"]
+# Subcommands and their help lines, in the order ``accelsim --help`` lists them.
+COMMANDS = {
+    "run": "simulate a workload on a hardware design",
+    "list": "list shipped hardware configs and workloads",
+    "import": "convert an ONNX model into a workload YAML",
+    "validate": "check the fold timing formulas against the cycle-level reference model",
+    "compare": "compare a simulation with measured per-layer numbers",
+    "calibrate": "fit hardware parameters to measured per-layer cycles",
+    "formulas": "check closed-form cycle formulas against the simulator",
+    "bench": "run the micro (kernel) or macro (network) benchmark suite on several designs",
+    "report": "compare designs on a suite or a workload: one self-contained HTML file",
+    "sweep": "run a sweep of designs x workloads into an HDF5 file",
+    "runs": "inspect stored sweep results",
+    "schema": "print the JSON Schema of hwconfig or workload files (for editors)",
+}
 
 
 class Parser(argparse.ArgumentParser):
@@ -27,29 +39,46 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {first} (see {self.prog} --help)\n")
 
 
+class _Commands(argparse._SubParsersAction):
+    """Subcommands listed by name and help line; the one named is registered from its module when parsed."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001 - argparse's signature
+        if self.choices[values[0]] is None:
+            _register(self, values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="accelsim", description="Cycle-approximate simulator for neural-network accelerators.")
     parser.add_argument("--version", action="version", version=f"accelsim {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"accelsim.cli.{name.replace('-', '_')}_cmd").register(subparsers)
-    for command in _leaves(subparsers):
+    subparsers = parser.add_subparsers(action=_Commands, dest="command", metavar="COMMAND")
+    for name, line in COMMANDS.items():  # listed for --help; a parser once named (_Commands)
+        subparsers._choices_actions.append(subparsers._ChoicesPseudoAction(name, (), line))
+        subparsers.choices[name] = None
+    return parser
+
+
+def _register(subparsers: _Commands, name: str) -> None:
+    """Import a subcommand's module, add its parser, and the table options to every command it runs."""
+    from accelsim.reports.table import MAX_WIDTH
+
+    del subparsers.choices[name]
+    importlib.import_module(f"accelsim.cli.{name}_cmd").register(subparsers)
+    for command in _leaves(subparsers.choices[name]):
         command.add_argument("--wide", action="store_true",
                              help=f"tables as wide as their contents (default: at most {MAX_WIDTH} columns; long "
                                   f"headers wrap, long names are cut, ending in ~)")
         command.add_argument("--explain", action="store_true",
                              help="after the output, define every column of the tables printed (docs/metrics.md)")
-    return parser
 
 
-def _leaves(subparsers: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
-    """Every subcommand parser that runs something (``runs show``, not ``runs``)."""
-    out = []
-    for command in dict.fromkeys(subparsers.choices.values()):
-        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
-        out += _leaves(nested[0]) if nested else [command]
-    return out
+def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers that run something (``runs show``, not ``runs``)."""
+    nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not nested:
+        return [parser]
+    return [leaf for command in dict.fromkeys(nested[0].choices.values()) for leaf in _leaves(command)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from accelsim.reports.table import SHOWN_HEADERS, WIDE, legend
+
     seen: list[str] = []
     wide = WIDE.set(bool(getattr(args, "wide", False)))
     shown = SHOWN_HEADERS.set(seen) if getattr(args, "explain", False) else None

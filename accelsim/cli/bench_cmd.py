@@ -16,7 +16,7 @@ from accelsim.models import MODELS
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "bench", help="run the micro (kernel) or macro (network) benchmark suite on several designs",
+        "bench",
         description="micro: single-layer kernels (accelsim.bench.micro), utilization and the dominant stall per "
                     "kernel and design. macro: the shipped networks at batch 1 and a throughput batch, with a "
                     "design ranking and the rank correlation of the designs' order between networks. "

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     names = ", ".join(PARAMETERS)
     p = subparsers.add_parser(
-        "calibrate", help="fit hardware parameters to measured per-layer cycles",
+        "calibrate",
         description="Fit a small set of physical parameters of the hwconfig to measured per-layer cycles (or "
                     "latency, or utilization) by bounded least squares on log(simulated / measured), with "
                     f"k-fold cross-validation over layers. Parameters: {names}.",

@@ -89,7 +89,7 @@ def inputs_from_args(args: argparse.Namespace) -> MeasuredInputs:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "compare", help="compare a simulation with measured per-layer numbers",
+        "compare",
         description="Simulate the workload and compare it layer by layer with measured numbers (cycles, "
                     "latency, DRAM traffic, utilization): errors, MAPE, geometric-mean ratio, Pearson and "
                     "Spearman correlation, the worst layers and what dominates their simulated cycles.")

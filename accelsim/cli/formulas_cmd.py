@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from accelsim.compare.formulas import BUILTINS
 
     p = subparsers.add_parser(
-        "formulas", help="check closed-form cycle formulas against the simulator",
+        "formulas",
         description="Evaluate closed-form cycle (or utilization) formulas layer by layer against the simulated "
                     "cycles: built-ins (" + ", ".join(f.name for f in BUILTINS) + ") and your own "
                     "(--formula FILE.py:FUNCTION, f(layer, hw) -> cycles). Prints each formula's error "

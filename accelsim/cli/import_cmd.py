@@ -16,7 +16,7 @@ from accelsim.importers.onnx import parse_dims, read_onnx
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "import", help="convert an ONNX model into a workload YAML",
+        "import",
         description="Read an ONNX model, run shape inference and write the workload YAML (to stdout, or to "
                     "FILE with -o), with a summary of what was imported and what does not run on the array.")
     p.add_argument("model", metavar="MODEL.onnx", help="the ONNX file")

@@ -9,7 +9,7 @@ from accelsim.reports.table import render_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("list", help="list shipped hardware configs and workloads")
+    p = subparsers.add_parser("list")
     p.set_defaults(func=main)
 
 

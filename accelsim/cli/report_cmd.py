@@ -22,7 +22,7 @@ from accelsim.errors import ConfigError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "report", help="compare designs on a suite or a workload: one self-contained HTML file",
+        "report",
         description="Run --suite (macro: the shipped networks; micro: the kernel suite; or any workload name or "
                     "file) on every --hw design and write one HTML file with the comparison tables, rooflines, "
                     "utilization per layer, cycle breakdowns and the design ranking, plus the tables as Markdown "

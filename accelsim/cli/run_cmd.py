@@ -10,11 +10,11 @@ from accelsim.cli.common import (add_hw_options, add_workload_options, emit, har
 from accelsim.errors import ConfigError
 from accelsim.models import MODELS, run_model
 from accelsim.reports.files import to_csv, to_json
-from accelsim.reports.table import layer_table, summary
+from accelsim.reports.table import run_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("run", help="simulate a workload on a hardware design",
+    p = subparsers.add_parser("run",
                               description="Simulate a workload on a hardware design and print per-layer "
                                           "results and a summary. With no arguments: ResNet-50 v1.5, "
                                           "batch 1, on tpu_v1.")
@@ -41,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         text = to_csv(run)
     else:
-        text = layer_table(run) + "\n\n" + summary(run) + "\n"
+        text = run_text(run)
     emit(text, args.output)
     return 0
 

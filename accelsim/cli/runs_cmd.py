@@ -32,8 +32,7 @@ SHOWN = [
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("runs", help="inspect stored sweep results",
-                              description="Inspect the HDF5 results of `accelsim sweep`.")
+    p = subparsers.add_parser("runs", description="Inspect the HDF5 results of `accelsim sweep`.")
     commands = p.add_subparsers(dest="runs_command", metavar="COMMAND", required=True)
     show = commands.add_parser("show", help="summary table of a results file, best points first",
                                description="Print a results file's points, best first by a metric "

@@ -8,7 +8,7 @@ import sys
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "schema", help="print the JSON Schema of hwconfig or workload files (for editors)",
+        "schema",
         description="Print the JSON Schema (draft 2020-12) of a hwconfig or a workload YAML, generated from the "
                     "field specs the loader checks: types, enums, defaults, bounds and descriptions. Editors "
                     "validate YAML with it, e.g. a first line '# yaml-language-server: $schema=hardware.schema.json'. "

@@ -10,7 +10,7 @@ from accelsim.cli.common import positive_int
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "sweep", help="run a sweep of designs x workloads into an HDF5 file",
+        "sweep",
         description="Run every point of a sweep spec (docs/sweeps.md) and store each one in an HDF5 "
                     "file as it finishes (docs/results.md). Local runs use every core; points that "
                     "cannot run (a tile that does not fit) are stored as failed and the sweep goes on.")

@@ -47,7 +47,7 @@ def positive_seconds(text: str) -> float:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "validate", help="check the fold timing formulas against the cycle-level reference model",
+        "validate",
         description="For every distinct fold shape of the workload on the hardware, run two consecutive "
                     "folds through the register-level model of the array and compare fold start cycles, "
                     "total cycles and the computed product with the formulas the simulator uses.",

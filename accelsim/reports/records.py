@@ -138,9 +138,9 @@ def total_record(run: RunResult) -> dict:
 
 
 def run_record(run: RunResult) -> dict:
-    """The whole run in the documented JSON schema."""
+    """The whole run in the documented JSON schema (the layers and the total are clean already)."""
     hw = run.hardware
-    return _clean({
+    record = _clean({
         "schema_version": SCHEMA_VERSION,
         "accelsim_version": __version__,
         "model": run.model,
@@ -158,10 +158,11 @@ def run_record(run: RunResult) -> dict:
                      "layers": len(run.workload.layers), "source": run.workload.source,
                      "phase": run.workload.phase.value if run.workload.phase else None,
                      "dims": dict(run.workload.dims)},
-        "layers": [layer_record(layer, run) for layer in run.layers],
-        "total": total_record(run),
-        "tensors": [p.as_record() for p in run.residency.tensors] if run.residency is not None else [],
     })
+    record["layers"] = [layer_record(layer, run) for layer in run.layers]
+    record["total"] = total_record(run)
+    record["tensors"] = _clean([p.as_record() for p in run.residency.tensors] if run.residency is not None else [])
+    return record
 
 
 def flat(record: dict, prefix: str = "") -> dict:

@@ -9,10 +9,10 @@ import io
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from accelsim.reports.records import run_record
-from accelsim.stats import RunResult
+if TYPE_CHECKING:  # the records (and numpy) are imported by what prints a run, not by every table
+    from accelsim.stats import RunResult
 
 BREAKDOWN_SHORT = {
     "computing": "compute", "fill_drain": "fill/drain", "preload": "preload", "stall_input": "stall:in",
@@ -107,8 +107,15 @@ def _si(x: float) -> str:
     return f"{x:.0f}"
 
 
-def layer_table(run: RunResult) -> str:
+def run_text(run: RunResult) -> str:
+    """What ``accelsim run`` prints: the per-layer table and the summary, from one record of the run."""
+    from accelsim.reports.records import run_record
+
     record = run_record(run)
+    return layer_table(run, record) + "\n\n" + summary(run, record) + "\n"
+
+
+def layer_table(run: RunResult, record: dict) -> str:
     headers = ["layer", "kind", "MACs", "cycles", "util", "map.eff", "DRAM rd", "DRAM wr", "bound by"]
     rows = []
     for layer in record["layers"]:
@@ -132,8 +139,7 @@ def _core_busy(fractions: dict) -> str:
     return "/".join(f"{100 * f:.0f}" for f in fractions.values())
 
 
-def summary(run: RunResult) -> str:
-    record = run_record(run)
+def summary(run: RunResult, record: dict) -> str:
     t = record["total"]
     hw = record["hardware"]
     arr = run.hardware.array
