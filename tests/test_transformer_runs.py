@@ -59,6 +59,9 @@ def test_decode_on_tpu_v4i_is_memory_bound():
     assert abs(eight.cycles - 2 * (WEIGHT_BYTES + 8 * KV_BYTES) / rate) / eight.cycles < 0.10
     for run in (one, eight):
         assert run.breakdown.total == run.cycles
+    # prefill of 512 tokens reuses every weight 512 times: compute-bound, stalls under 10%
+    prefill = analyze(hw, load_workload("gpt2_prefill"))
+    assert prefill.breakdown.stalls / prefill.cycles < 0.10
 
 
 def test_decode_utilization_rises_with_batch_along_the_memory_roof():
