@@ -9,12 +9,19 @@
 3. Warm workers: the first point each pool worker runs against the median. Workers fork from a
    server that has already run a tiny simulation (accelsim/sweep/_warm.py), so the first point
    should cost what the others do, not the imports of a fresh process.
+4. Overhead per point outside the simulation, ms: a one-worker sweep whose model is replaced
+   (here, not in accelsim) by one cached ResNet-50 result, so what is left per point is the
+   worker's records (the run's metrics), their flattening to columns (``flat``) and the
+   coordinator's store (``Store.write``, ``statuses`` and ``close``: encoding, file writes,
+   fsync), each timed in-process (CPU time, steady on a loaded machine; and wall time, which
+   adds the fsync); best of ``--repeat`` sweeps, target at most 2 ms.
 
 Absolute times depend on the machine and its load; the 1- and 2-worker runs are measured in one
 invocation so their ratio is meaningful.
 
     python scripts/bench_sweep.py                   # the full benchmark (~1-2 min on 2 cores)
     python scripts/bench_sweep.py --points 8 --throughput-points 4   # a smoke run
+    python scripts/bench_sweep.py --overhead-only   # section 4 only (~10 s)
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import time
 from pathlib import Path
 
 TARGET_S = 60.0
+OVERHEAD_TARGET_MS = 2.0
 
 
 def resnet50_spec(points: int):
@@ -64,17 +72,91 @@ def timed(spec, output: Path, jobs: int | None) -> tuple[float, object]:
     return wall, load(output, as_pandas=False)
 
 
+def overhead_ms(points: int) -> dict[str, tuple[float, float]]:
+    """Per point, (CPU ms, wall ms) of each part of a one-worker sweep of ``points`` points whose
+    model returns one cached ResNet-50 result, so that all that remains is the cost outside the
+    simulation: ``records`` (the run's metrics as records, what ``accelsim run`` computes too),
+    ``flattening`` (``flat``: dotted columns) and ``store`` (the coordinator's writes, without
+    the file rewrites a new layout needs: a few per sweep, whatever its size, under ``rewrites``)."""
+    import accelsim.reports.store as store
+    import accelsim.sweep.runner as runner
+
+    spec = subset(resnet50_spec(100), points)
+    first = spec.points()[0]
+    cached = runner.run_model(first.model, first.hardware, first.workload)
+    spent = {part: [0.0, 0.0] for part in ("run_point", "flattening", "store", "rewrites")}
+    storing = []  # non-empty while a store call runs: its file rewrites are counted apart
+
+    def timed_by(part, function):
+        def wrapper(*args, **kwargs):
+            if part == "rewrites" and not storing:  # the file's creation, not a rewrite
+                return function(*args, **kwargs)
+            storing.append(part)
+            cpu, wall = time.process_time(), time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                storing.pop()
+                spent[part][0] += time.process_time() - cpu
+                spent[part][1] += time.perf_counter() - wall
+        return wrapper
+
+    Store = store.Store
+    saved = (runner.run_model, runner.run_point, runner.flat, store._write_file, Store.write, Store.statuses,
+             Store.close)
+    runner.run_model = lambda model, hardware, workload: cached
+    runner.run_point = timed_by("run_point", runner.run_point)
+    runner.flat = timed_by("flattening", runner.flat)
+    store._write_file = timed_by("rewrites", store._write_file)
+    Store.write, Store.statuses, Store.close = (timed_by("store", f) for f in saved[4:])
+    try:
+        with tempfile.TemporaryDirectory(prefix="accelsim-bench-overhead-") as tmp:
+            report = runner.execute(spec, Path(tmp) / "overhead.h5", jobs=1, progress=False)
+    finally:
+        (runner.run_model, runner.run_point, runner.flat, store._write_file, Store.write, Store.statuses,
+         Store.close) = saved
+    assert report.done == points, report.summary()
+    records = [a - b for a, b in zip(spent.pop("run_point"), spent["flattening"])]  # run_point holds flat
+    spent["store"] = [a - b for a, b in zip(spent["store"], spent["rewrites"])]
+    return {part: (cpu * 1e3 / points, wall * 1e3 / points)
+            for part, (cpu, wall) in {"records": records, **spent}.items()}
+
+
+def overhead(points: int, repeat: int) -> bool:
+    """Section 4: the best of ``repeat`` runs of each part; the target is on the CPU time per point."""
+    runs = [overhead_ms(points) for _ in range(repeat)]
+    best = {part: (min(r[part][0] for r in runs), min(r[part][1] for r in runs)) for part in runs[0]}
+    rewrites = best.pop("rewrites")
+    cpu, wall = (sum(b[i] for b in best.values()) for i in (0, 1))
+    verdict = "ok" if cpu <= OVERHEAD_TARGET_MS else "OVER TARGET"
+    print(f"\noverhead per point outside the simulation, ms ({points} ResNet-50 points, model cached, "
+          f"one worker, best of {repeat}):")
+    print(f"{'part':>11s} {'CPU ms':>8s} {'wall ms':>8s}")
+    for part, (part_cpu, part_wall) in best.items():
+        print(f"{part:>11s} {part_cpu:8.2f} {part_wall:8.2f}")
+    print(f"{'total':>11s} {cpu:8.2f} {wall:8.2f}   target <= {OVERHEAD_TARGET_MS:.0f} ms: {verdict}")
+    print(f"and per sweep, not per point: file rewrites for a new layout {rewrites[0] * points:.0f} ms CPU, "
+          f"{rewrites[1] * points:.0f} ms wall")
+    return cpu <= OVERHEAD_TARGET_MS
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--points", type=int, default=100, help="points in the full sweep (default: 100)")
     p.add_argument("--throughput-points", type=int, default=20,
                    help="points of the 1- and 2-worker comparison (default: 20)")
+    p.add_argument("--overhead-points", type=int, default=100,
+                   help="points of the overhead measurement (default: 100)")
+    p.add_argument("--repeat", type=int, default=3, help="overhead sweeps, the best is kept (default: 3)")
+    p.add_argument("--overhead-only", action="store_true", help="only the overhead per point (section 4)")
     args = p.parse_args()
 
     import accelsim
 
     print(f"accelsim {accelsim.__version__}, Python {platform.python_version()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f}")
+    if args.overhead_only:
+        return 0 if overhead(args.overhead_points, args.repeat) else 1
     spec = resnet50_spec(args.points)
     with tempfile.TemporaryDirectory(prefix="accelsim-bench-sweep-") as tmp:
         few = subset(spec, args.throughput_points)
@@ -98,6 +180,7 @@ def main() -> int:
     if len(rest):
         print(f"\nwarm workers: first point of each pool worker {', '.join(f'{s:.2f}' for s in first)} s, "
               f"median of the others {statistics.median(rest):.2f} s")
+    overhead(args.overhead_points, args.repeat)
     return 0 if wall < TARGET_S else 1
 
 

@@ -7,22 +7,50 @@ added, never renamed.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+import sys
+from dataclasses import fields
+from functools import cached_property
 
 from accelsim import __version__
 from accelsim.config.schema import to_data
 from accelsim.energy import action_energies
-from accelsim.stats import LayerResult, RunResult, layer_metrics, run_metrics
+from accelsim.stats import CycleBreakdown, DramTraffic, LayerResult, RunResult, layer_metrics, run_metrics
 
 SCHEMA_VERSION = 1
+
+_COUNTS = {cls: tuple(f.name for f in fields(cls)) for cls in (CycleBreakdown, DramTraffic)}
+
+
+def _counts(value: CycleBreakdown | DramTraffic) -> dict:
+    """A breakdown or a traffic as a dict: ``asdict`` without its deep copy (the fields are integers)."""
+    return {name: getattr(value, name) for name in _COUNTS[type(value)]}
+
+
+class _SummedOnce(RunResult):
+    """A run whose totals over the layers are summed once: a total record reads each several times."""
+
+    cycles = cached_property(RunResult.cycles.fget)
+    macs = cached_property(RunResult.macs.fget)
+    breakdown = cached_property(RunResult.breakdown.fget)
+    dram = cached_property(RunResult.dram.fget)
+    compulsory = cached_property(RunResult.compulsory.fget)
+    sram = cached_property(RunResult.sram.fget)
+
+    @cached_property
+    def _core_breakdowns(self):
+        return RunResult.core_breakdowns(self)
+
+    def core_breakdowns(self):
+        return self._core_breakdowns
 
 
 def _clean(value):
     """JSON has no inf/nan: they become null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, dict):  # floats inline: most of a record's values need no call
+        return {k: (v if math.isfinite(v) else None) if isinstance(v, float)
+                else _clean(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
         return [_clean(v) for v in value]
     return value
@@ -46,7 +74,7 @@ def layer_record(layer: LayerResult, run: RunResult) -> dict:
         "effective_tops": m["effective_tops"],
         "dram_read_bytes": layer.dram.read,
         "dram_write_bytes": layer.dram.write,
-        "dram_bytes": asdict(layer.dram),
+        "dram_bytes": _counts(layer.dram),
         "compulsory_dram_read_bytes": layer.compulsory.read,
         "compulsory_dram_write_bytes": layer.compulsory.write,
         "spilled_dram_bytes": layer.spill.total,
@@ -58,7 +86,7 @@ def layer_record(layer: LayerResult, run: RunResult) -> dict:
         "arithmetic_intensity": m["arithmetic_intensity"],
         "avg_dram_gb_per_s": m["avg_dram_gb_per_s"],
         "peak_dram_gb_per_s": m["peak_dram_gb_per_s"],
-        "breakdown": asdict(layer.breakdown),
+        "breakdown": _counts(layer.breakdown),
         "dominant": m["dominant"],
         "bound_by": m["bound_by"],
         "sram_bytes": layer.sram.as_record(),
@@ -74,7 +102,7 @@ def layer_record(layer: LayerResult, run: RunResult) -> dict:
         "partition": layer.partition or None,
         "core_busy_fraction": _by_core(m["core_busy_fraction"]),
         "core_utilization": _by_core(m["core_utilization"]),
-        "core_breakdown": _by_core([asdict(c.breakdown) for c in layer.cores] or [asdict(layer.breakdown)]),
+        "core_breakdown": _by_core([_counts(c.breakdown) for c in layer.cores] or [_counts(layer.breakdown)]),
     })
 
 
@@ -84,6 +112,7 @@ def _by_core(values: list) -> dict:
 
 
 def total_record(run: RunResult) -> dict:
+    run = _SummedOnce(**{f.name: getattr(run, f.name) for f in fields(RunResult)})
     m = run_metrics(run)
     return _clean({
         "macs": run.macs,
@@ -102,7 +131,7 @@ def total_record(run: RunResult) -> dict:
         "peak_tops": m["peak_tops"],
         "dram_read_bytes": run.dram.read,
         "dram_write_bytes": run.dram.write,
-        "dram_bytes": asdict(run.dram),
+        "dram_bytes": _counts(run.dram),
         "compulsory_dram_read_bytes": run.compulsory.read,
         "compulsory_dram_write_bytes": run.compulsory.write,
         "spilled_dram_bytes": run.spill.total,
@@ -113,7 +142,7 @@ def total_record(run: RunResult) -> dict:
         "arithmetic_intensity": m["arithmetic_intensity"],
         "avg_dram_gb_per_s": m["avg_dram_gb_per_s"],
         "peak_dram_gb_per_s": m["peak_dram_gb_per_s"],
-        "breakdown": asdict(run.breakdown),
+        "breakdown": _counts(run.breakdown),
         "dominant": m["dominant"],
         "bound_by": m["bound_by"],
         "sram_bytes": run.sram.as_record(),
@@ -133,7 +162,7 @@ def total_record(run: RunResult) -> dict:
         "cores": run.hardware.cores,
         "core_busy_fraction": _by_core(m["core_busy_fraction"]),
         "core_utilization": _by_core(m["core_utilization"]),
-        "core_breakdown": _by_core([asdict(b) for b in run.core_breakdowns()]),
+        "core_breakdown": _by_core([_counts(b) for b in run.core_breakdowns()]),
     })
 
 
@@ -168,13 +197,17 @@ def run_record(run: RunResult) -> dict:
 def flat(record: dict, prefix: str = "") -> dict:
     """Nested dicts flattened with dotted keys (for CSV columns); a list of named items (a
     hwconfig's ``buffers``) by their names, as ``--set`` names them (``buffers.acc.size_kib``)."""
-    out = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flat(value, name + "."))
-        elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
-            out.update(flat({str(v["name"]): v for v in value}, name + "."))
-        else:
-            out[name] = value
+    out: dict = {}
+    _flatten_into(out, record, prefix)
     return out
+
+
+def _flatten_into(out: dict, record: dict, prefix: str) -> None:
+    """``flat`` into one dict, with no dict per nesting level (a sweep flattens every layer record)."""
+    for key, value in record.items():
+        if isinstance(value, dict):
+            _flatten_into(out, value, f"{prefix}{key}.")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
+            _flatten_into(out, {str(v["name"]): v for v in value}, f"{prefix}{key}.")
+        else:  # one string per column name, shared by every record (pickled to the coordinator once)
+            out[sys.intern(f"{prefix}{key}")] = value

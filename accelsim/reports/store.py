@@ -7,9 +7,10 @@ points themselves, so fields added to the records appear in the store without a 
 Why the file survives ``kill -9``: HDF5 is not journaled, and a process killed while the
 library rewrites its own metadata (a dataset that grows, a new object) can leave a file that
 no longer opens. So metadata never changes while points are stored: every dataset is
-contiguous, written whole (allocated) when the file is made, and storing a point overwrites
-only that point's slots, then, after a flush and fsync, its status byte. A kill leaves that
-point pending (its slots possibly half written; resume rewrites them). When the layout itself
+contiguous, written whole (allocated) when the file is made, and storing a batch of points
+overwrites only those points' slots, then, after an fsync, their status bytes. A kill leaves a
+point whose status is not written pending (its slots possibly half written; resume rewrites
+them), and so are the points still waiting for their batch. When the layout itself
 must change (the first finished point fixes the result columns; a longer string needs a wider
 field; a column meets a float) the whole file is written anew beside the old one and renamed
 over it, which is atomic: a kill leaves the old file or the new one. Files use the default
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 import time
 import zlib
@@ -141,22 +143,67 @@ def encode(value: Any, column: Column) -> Any:
     return float(value)
 
 
+_KIND_OF_TYPE = {type(None): NONE, bool: BOOL, float: FLOAT, str: STR}  # int: by its range (kind_of)
+
+
+def _kind_of_values(values: list[Any]) -> str | None:
+    """The join of ``kind_of`` over ``values`` (None for none), one type at a time, not one value."""
+    kind = None
+    types = set(map(type, values))
+    for t in types:
+        if t is int:
+            ints = values if len(types) == 1 else [v for v in values if type(v) is int]
+            kinds = {kind_of(min(ints)), kind_of(max(ints))}
+        elif t in _KIND_OF_TYPE:
+            kinds = {_KIND_OF_TYPE[t]}
+        else:  # subclasses (numpy scalars) and containers: value by value
+            kinds = {kind_of(v) for v in values if type(v) is t}
+        for k in kinds:
+            kind = k if kind is None else join(kind, k)
+    return kind
+
+
+def _column_values(records: list[dict], names: list[str]) -> list[tuple]:
+    """Per name, its value in every record (None where a record lacks it): the records transposed."""
+    if not names:
+        return []
+    if not records:
+        return [() for _ in names]
+    try:
+        rows = list(map(operator.itemgetter(*names), records))
+    except KeyError:  # some record lacks a column
+        rows = [tuple(r.get(name) for name in names) for r in records]
+    return list(zip(*rows)) if len(names) > 1 else [tuple(rows)]
+
+
+def _encoded_strings(values: tuple, column: Column) -> list[bytes]:
+    if all(type(v) is str for v in values):
+        return [v.encode() for v in values]
+    return [encode(v, column) for v in values]
+
+
 def merge_columns(columns: list[Column], records: Iterable[dict]) -> list[Column]:
-    """Columns that hold ``records`` as well as everything the old columns held."""
+    """Columns that hold ``records`` as well as everything the old columns held.
+
+    A column is null (NONE) in the records that lack it, from the first record that holds it on
+    (an old column: in every record). Worked out column by column over all the records at once.
+    """
+    records = list(records)
     kinds = {c.name: c.kind for c in columns}
     widths = {c.name: c.width for c in columns}
-    for record in records:
-        for name in kinds:
-            if name not in record:
-                kinds[name] = join(kinds[name], NONE)
-        for name, value in record.items():
-            kinds[name] = join(kinds[name], kind_of(value)) if name in kinds else kind_of(value)
-    for name, kind in kinds.items():
-        if kind == STR:
-            column = Column(name, STR)
-            longest = max((len(encode(r.get(name), column)) for r in records), default=0)
-            old = widths.get(name, 0)
-            widths[name] = max(old, -(-max(longest, 1) // STRING_QUANTUM) * STRING_QUANTUM)
+    first = dict.fromkeys(kinds, 0)  # the first record each column is looked up in
+    for i, record in enumerate(records):
+        if record.keys() != first.keys():
+            for name in record:
+                first.setdefault(name, i)
+    for (name, start), values in zip(first.items(), _column_values(records, list(first))):
+        kind = _kind_of_values(values[start:])
+        if kind is not None:
+            kinds[name] = join(kinds[name], kind) if name in kinds else kind
+    strings = [name for name, kind in kinds.items() if kind == STR]
+    for name, values in zip(strings, _column_values(records, strings)):
+        longest = max(map(len, _encoded_strings(values, Column(name, STR))), default=0)
+        widths[name] = max(widths.get(name, 0), -(-max(longest, 1) // STRING_QUANTUM) * STRING_QUANTUM)
     return [Column(name, kind, widths[name] if kind == STR else 0) for name, kind in kinds.items()]
 
 
@@ -172,8 +219,34 @@ def columns_of(dtype: np.dtype) -> list[Column]:
 
 
 def table(columns: list[Column], records: list[dict]) -> np.ndarray:
-    dtype = np.dtype([(c.name, c.dtype) for c in columns])
-    return np.array([tuple(encode(r.get(c.name), c) for c in columns) for r in records], dtype=dtype)
+    """``records`` as rows of ``columns``, column by column (numbers converted by numpy at once)."""
+    return _table(columns, records, strict=False)
+
+
+def _table(columns: list[Column], records: list[dict], strict: bool) -> np.ndarray | None:
+    """``table``; if ``strict``, None when a record needs other columns than ``columns`` (a new
+    name, another kind, a longer string): exactly when ``merge_columns`` would change them."""
+    names = [c.name for c in columns]
+    if strict:
+        known = set(names)
+        if not all(r.keys() <= known for r in records):
+            return None
+    out = np.empty(len(records), dtype=np.dtype([(c.name, c.dtype) for c in columns]))
+    for c, values in zip(columns, _column_values(records, names)):
+        if strict:
+            kind = _kind_of_values(values)
+            if kind is not None and join(c.kind, kind) != c.kind:
+                return None
+        if c.kind == STR:
+            encoded = _encoded_strings(values, c)
+            if strict and max(map(len, encoded), default=0) > c.width:
+                return None
+            out[c.name] = encoded
+        elif None in values:
+            out[c.name] = np.array([FILL[c.kind] if v is None else v for v in values], dtype=c.dtype)
+        else:
+            out[c.name] = np.array(values, dtype=c.dtype)
+    return out
 
 
 def filled(columns: list[Column], n: int) -> np.ndarray:
@@ -347,8 +420,12 @@ def _not_hdf5(path: Path) -> ConfigError:
                                       f"left as it is")
 
 
-def _open(path: Path, mode: str) -> h5py.File:
-    """Open a results file; anything that is not HDF5 is refused before h5py may write to it."""
+def _open(path: Path) -> h5py.File:
+    """Open a results file to read; anything that is not HDF5 is refused before h5py reads it.
+
+    Readers do not lock: `accelsim runs show` works while a sweep writes the file (the writer
+    holds the lock on a plain descriptor, ``Store``).
+    """
     try:
         with open(path, "rb") as f:
             head = f.read(len(HDF5_SIGNATURE))
@@ -359,17 +436,7 @@ def _open(path: Path, mode: str) -> h5py.File:
     if head != HDF5_SIGNATURE:
         raise _not_hdf5(path)
     try:
-        if mode == "r":
-            # Readers do not lock: `accelsim runs show` works while a sweep writes the file.
-            try:
-                return h5py.File(path, mode, locking=False)
-            except OSError as err:
-                if "locking flag values don't match" not in str(err):
-                    raise
-                # this process writes it already (a sweep running in a thread): share that handle
-        return h5py.File(path, mode)
-    except BlockingIOError:
-        raise ConfigError(str(path), "", "in use by another process (is a sweep writing it?)") from None
+        return h5py.File(path, "r", locking=False)
     except FileNotFoundError:
         raise ConfigError(str(path), "", "no such file") from None
     except OSError as err:
@@ -387,17 +454,76 @@ def _check_format(path: Path, attrs: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------ the writer
 
+# Finished points wait in the writer's memory until one of these is reached, then go to the
+# file together (one fsync for all of them). A SIGKILL loses the waiting points, which are still
+# pending in the file, so --resume runs them again: at most this many points, and this much of
+# their simulation time, is done twice (docs/sweeps.md).
+BATCH_POINTS = 32
+BATCH_SIMULATION_S = 1.0
+
+_SLOTS = ("status", "seal", "error", "timing", "totals", "layers")  # the datasets a point writes
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """A point received but not yet written."""
+
+    status: str
+    error: bytes
+    seconds: float
+    finished_unix_s: float
+    total: dict | None
+    layers: list[dict]
+
+
+def _lock(path: Path) -> int:
+    """A descriptor of ``path`` holding the exclusive lock HDF5 writers take (``flock``)."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "no such file") from None
+    except OSError as err:
+        raise ConfigError(str(path), "", f"cannot write: {err.strerror or err}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ConfigError(str(path), "", "in use by another process (is a sweep writing it?)") from None
+    return fd
+
 
 class Store:
-    """An open results file, written by one process (the sweep's coordinator)."""
+    """An open results file, written by one process (the sweep's coordinator).
+
+    HDF5 only reads the layout when the file is opened: points are written with ``os.pwrite``
+    straight into their slots (contiguous, allocated datasets, whose bytes are the numpy rows),
+    several at a time, so a point costs an encoding and a few system calls, not HDF5 calls.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._file = _open(self.path, "r+")
-        attrs = dict(self._file.attrs)
-        _check_format(self.path, attrs)
-        self.points = self._file["points"][()]
-        self._fd = self._file.id.get_vfd_handle()
+        self._batch: dict[int, _Finished] = {}
+        self._fd = _lock(self.path)
+        try:
+            self._read_layout()
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def _read_layout(self) -> None:
+        with _open(self.path) as f:
+            self.attrs = dict(f.attrs)
+            _check_format(self.path, self.attrs)
+            self.points = f["points"][()]
+            self._layer_rows = list(zip(self.points["layer_offset"].tolist(), self.points["layer_count"].tolist()))
+            self._axes = f["axes"][()] if "axes" in f else None
+            self._status = f["status"][()]
+            # where each slot dataset's rows start in the file, and their type
+            self._row = {name: (f[name].id.get_offset(), f[name].dtype) for name in _SLOTS if name in f}
+            self._totals = columns_of(f["totals"].dtype) if "totals" in f else []
+            self._layers = columns_of(f["layers"].dtype) if "layers" in f else []
 
     @classmethod
     def create(cls, path: str | Path, attrs: dict[str, Any], spec_text: str,
@@ -434,83 +560,117 @@ class Store:
             raise ConfigError(str(path), "", f"cannot write: {err.strerror or err}") from None
         return cls(path)
 
-    @property
-    def attrs(self) -> dict[str, Any]:
-        return dict(self._file.attrs)
-
     def keys(self) -> list[str]:
         return [k.decode() for k in self.points["key"]]
 
     def statuses(self) -> np.ndarray:
-        return self._file["status"][()]
+        """Every point's status as stored (the points still waiting are written first)."""
+        self.flush()
+        return self._status.copy()
 
     def write(self, index: int, status: str, error: str = "", seconds: float = math.nan,
               total: dict | None = None, layers: list[dict] = ()) -> None:
-        """Store one point: its slots first, then (once they are on disk) its status."""
-        offset, count = int(self.points["layer_offset"][index]), int(self.points["layer_count"][index])
+        """Store one point; it reaches the file with the next batch (at most ``BATCH_POINTS``
+        points or ``BATCH_SIMULATION_S`` of their simulation time later), or at ``flush``."""
+        count = self._layer_rows[index][1]
         if status == "done" and (total is None or len(layers) != count):
             status, error = "error", f"expected a total and {count} layer records, got {len(layers)} layers"
         done = status == "done"
-        message = _error_bytes(error)
         if done:  # the totals table names its rows itself: workload, batch and axes beside the results
             total = {**self._identity(index, total), **total}
-        self._fit(total if done else None, list(layers) if done else [], message)
-        f = self._file
-        if "totals" in f:
-            totals, layer_rows = f["totals"], f["layers"]
-            columns, layer_columns = columns_of(totals.dtype), columns_of(layer_rows.dtype)
-            totals[index] = table(columns, [total])[0] if done else filled(columns, 1)[0]
-            layer_rows[offset:offset + count] = table(layer_columns, list(layers)) if done \
-                else filled(layer_columns, count)
-        f["error"][index] = message
-        f["timing"][index] = (seconds, time.time())
-        f.flush()
+        self._batch[index] = _Finished(status, _error_bytes(error), seconds, time.time(),
+                                       total if done else None, list(layers) if done else [])
+        waiting = sum(p.seconds for p in self._batch.values() if math.isfinite(p.seconds))
+        if len(self._batch) >= BATCH_POINTS or waiting >= BATCH_SIMULATION_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the waiting points: their slots first, then (once those are on disk) their seals
+        and statuses, so a kill at any moment leaves each point either stored whole or pending."""
+        if not self._batch:
+            return
+        batch, seals = self._batch, {}
+        done = [i for i, p in batch.items() if p.status == "done"]
+        total_records = [batch[i].total for i in done]
+        layer_records = [r for i in done for r in batch[i].layers]
+        longest_error = max(len(p.error) for p in batch.values())
+        # the result tables, encoded for every done point at once, in the columns of the file if they fit
+        totals = _table(self._totals, total_records, strict=True)
+        layers = _table(self._layers, layer_records, strict=True)
+        if totals is None or layers is None or longest_error > self._row["error"][1].itemsize:
+            self._relayout(merge_columns(self._totals, total_records), merge_columns(self._layers, layer_records),
+                           longest_error)
+            totals, layers = table(self._totals, total_records), table(self._layers, layer_records)
+        position = {i: n for n, i in enumerate(done)}
+        first_layer = dict(zip(done, np.cumsum([0] + [len(batch[i].layers) for i in done]).tolist()))
+        for index, point in batch.items():
+            offset, count = self._layer_rows[index]
+            rows = {"error": np.array(point.error, dtype=self._row["error"][1]).tobytes(),
+                    "timing": np.array((point.seconds, point.finished_unix_s), dtype=TIMING_DTYPE).tobytes()}
+            if self._totals and point.status == "done":
+                n, first = position[index], first_layer[index]
+                rows["totals"], rows["layers"] = totals[n:n + 1].tobytes(), layers[first:first + count].tobytes()
+            elif self._totals:  # not done: fills, whatever an earlier run left there
+                rows["totals"] = filled(self._totals, 1).tobytes()
+                rows["layers"] = filled(self._layers, count).tobytes()
+            for name, raw in rows.items():
+                self._put(name, offset if name == "layers" else index, raw)
+            # sealed as repair reads the slots back (``_slots``: a string without its padding)
+            rows["error"] = np.array(point.error, dtype=self._row["error"][1])[()].tobytes()
+            seals[index] = _seal(STATUS[point.status], list(rows.values()))
         os.fsync(self._fd)
-        slots = {"points": self.points, "error": f["error"], "timing": f["timing"],
-                 "totals": f["totals"] if "totals" in f else None, "layers": f["layers"] if "layers" in f else None}
-        if "seal" in f:  # files of earlier versions have none
-            f["seal"][index] = _seal(STATUS[status], _slots(slots, index))
-        f["status"][index] = STATUS[status]
-        f.flush()
+        for index, seal in seals.items():
+            if "seal" in self._row:  # files of earlier versions have none
+                self._put("seal", index, np.array(seal, dtype=SEAL_DTYPE).tobytes())
+            self._put("status", index, bytes([seal[0]]))
+            self._status[index] = seal[0]
+        self._batch = {}
+
+    def _put(self, dataset: str, row: int, raw: bytes) -> None:
+        """``raw`` over the rows of ``dataset`` from ``row`` on."""
+        if raw:
+            offset, dtype = self._row[dataset]
+            os.pwrite(self._fd, raw, offset + row * dtype.itemsize)
 
     def _identity(self, index: int, total: dict) -> dict:
         row = self.points[index]
         out = {name: row[name].decode() for name in ("hardware", "base", "workload")}
         out["batch"] = int(row["batch"])
-        if "axes" in self._file:
-            axes = self._file["axes"][index]
+        if self._axes is not None:
+            axes = self._axes[index]
             for name in axes.dtype.names:
                 value = axes[name]
                 value = value.decode() if isinstance(value, bytes) else value.item()
                 out[f"axis.{name}" if name in total or name in out else name] = value
         return out
 
-    def _fit(self, total: dict | None, layers: list[dict], message: bytes) -> None:
-        """Rewrite the file if this point needs columns the current layout cannot hold."""
-        f = self._file
-        old_totals = columns_of(f["totals"].dtype) if "totals" in f else []
-        old_layers = columns_of(f["layers"].dtype) if "layers" in f else []
-        new_totals = merge_columns(old_totals, [total]) if total is not None else old_totals
-        new_layers = merge_columns(old_layers, layers) if layers else old_layers
-        width = f["error"].dtype.itemsize
-        new_width = max(width, -(-len(message) // STRING_QUANTUM) * STRING_QUANTUM)
-        if new_totals == old_totals and new_layers == old_layers and new_width == width:
-            return
-        attrs, datasets = _read_all(f)
-        done = datasets["status"] == STATUS["done"]
-        if new_totals:  # result tables exist once a point is done
-            datasets["totals"] = _converted(datasets.get("totals"), new_totals, done)
-            layer_done = np.repeat(done, self.points["layer_count"])
-            datasets["layers"] = _converted(datasets.get("layers"), new_layers, layer_done)
-        datasets["error"] = datasets["error"].astype(f"S{new_width}")
-        self._file.close()
+    def _relayout(self, totals: list[Column], layers: list[Column], longest_error: int) -> None:
+        """Write the file anew (beside it, then renamed over it) in these columns and a wide enough
+        error field, with what it stores converted."""
+        with _open(self.path) as f:
+            attrs, datasets = _read_all(f)
+        stored = datasets["status"] == STATUS["done"]
+        if totals:  # result tables exist once a point is done
+            datasets["totals"] = _converted(datasets.get("totals"), totals, stored)
+            datasets["layers"] = _converted(datasets.get("layers"), layers,
+                                            np.repeat(stored, self.points["layer_count"]))
+        width = max(self._row["error"][1].itemsize, -(-longest_error // STRING_QUANTUM) * STRING_QUANTUM)
+        datasets["error"] = datasets["error"].astype(f"S{width}")
+        os.close(self._fd)
+        self._fd = None
         _write_file(self.path, attrs, datasets)
-        self._file = _open(self.path, "r+")
-        self._fd = self._file.id.get_vfd_handle()
+        self._fd = _lock(self.path)
+        self._read_layout()
 
     def close(self) -> None:
-        if self._file:
-            self._file.close()
+        """Write the waiting points and release the file."""
+        if self._fd is None:
+            return
+        try:
+            self.flush()
+        finally:
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> "Store":
         return self
@@ -532,7 +692,7 @@ def remove_leftovers(path: str | Path) -> None:
 def read(path: str | Path) -> Content:
     """The whole file; status is read first, so rows a running sweep is writing stay pending."""
     path = Path(path)
-    with _open(path, "r") as f:
+    with _open(path) as f:
         attrs = {name: f.attrs[name] for name in f.attrs}
         _check_format(path, attrs)
         status = f["status"][()]
@@ -621,7 +781,7 @@ def repair(path: str | Path) -> RepairReport:
     if not head.startswith(HDF5_SIGNATURE):
         raise _not_hdf5(path)
     if _readable(path):
-        with _open(path, "r") as f:
+        with _open(path) as f:
             _check_format(path, dict(f.attrs))
             status = f["status"][()]
         stored = [int(i) for i in np.flatnonzero(status)]

@@ -1,9 +1,9 @@
 """Running a sweep: points go to workers, results come back to one coordinator that stores them.
 
 Workers (in-process, a local process pool, or a Dask cluster) only simulate: they return flat
-records, never touch the results file. The coordinator writes each point as it arrives
-(``reports.store``), so a crash loses only the points still running, and ``resume`` runs only
-the points the file does not hold yet.
+records, never touch the results file. The coordinator stores each point as it arrives
+(``reports.store``, a few points per write), so a crash loses only the points still running or
+waiting to be written, and ``resume`` runs only the points the file does not hold yet.
 """
 
 from __future__ import annotations

@@ -51,6 +51,21 @@ def test_kind_join_is_a_lattice_so_arrival_order_does_not_matter():
     assert (st.join(st.INT, st.NONE), st.join(st.BOOL, st.INT), st.join(st.INT, st.STR)) == (st.FLOAT, st.INT, st.STR)
 
 
+def test_records_fit_the_columns_exactly_when_merging_would_not_change_them():
+    """The writer encodes a batch in the file's columns unless it needs others (then the file is
+    rewritten): the fast check must agree with ``merge_columns`` on every kind of record."""
+    import random
+
+    rng = random.Random(15)
+    values = [None, True, 3, 2**70, 1.5, math.nan, "", "short", "x" * 40, [1, 2], {"a": 1}]
+    for _ in range(2000):
+        records = [{name: rng.choice(values) for name in rng.sample("abcd", rng.randint(0, 4))}
+                   for _ in range(rng.randint(0, 3))]
+        columns = st.merge_columns([], [{name: rng.choice(values) for name in rng.sample("abc", rng.randint(1, 3))}])
+        fits = st._table(columns, records, strict=True) is not None
+        assert fits == (st.merge_columns(columns, records) == columns), (columns, records)
+
+
 def test_columns_come_from_the_records_including_new_fields(tmp_path):
     path = tmp_path / "r.h5"
     with new_store(path) as s:
@@ -82,25 +97,45 @@ def test_layout_grows_when_a_value_does_not_fit_and_keeps_what_was_stored(tmp_pa
     assert not (tmp_path / "r.h5.tmp").exists()
 
 
-def test_a_point_write_changes_only_that_points_slots(tmp_path):
+def test_a_batch_write_changes_only_its_points_slots(tmp_path):
     """The crash-safety argument: no metadata byte changes while points are stored."""
     path = tmp_path / "r.h5"
-    with new_store(path, n=4, layers=3) as s:
+    with new_store(path, n=5, layers=3) as s:
         s.write(0, "done", total=total(), layers=[layer("a"), layer("b"), layer("c")])  # fixes the layout
         s.write(1, "failed", error="x" * 20)                                              # widens /error
+        s.flush()
         before = path.read_bytes()
-        s.write(2, "done", seconds=1.0, total=total(cycles=7), layers=[layer("d"), layer("e"), layer("f")])
+        s.write(2, "done", seconds=0.5, total=total(cycles=7), layers=[layer("d"), layer("e"), layer("f")])
+        s.write(4, "failed", error="no")
+        assert path.read_bytes() == before  # waiting in the batch
+        s.flush()
         after = path.read_bytes()
-        with h5py.File(path, "r") as f:  # the writer's process: HDF5 shares the open file
+        with h5py.File(path, "r", locking=False) as f:  # as readers open it
             allowed = set()
             for name, first, count in (("totals", 2, 1), ("layers", 6, 3), ("error", 2, 1), ("timing", 2, 1),
-                                       ("status", 2, 1), ("seal", 2, 1)):
+                                       ("status", 2, 1), ("seal", 2, 1), ("totals", 4, 1), ("layers", 12, 3),
+                                       ("error", 4, 1), ("timing", 4, 1), ("status", 4, 1), ("seal", 4, 1)):
                 ds = f[name]
                 start = ds.id.get_offset() + first * ds.dtype.itemsize
                 allowed |= set(range(start, start + count * ds.dtype.itemsize))
     assert len(before) == len(after)
     changed = {i for i, (a, b) in enumerate(zip(before, after)) if a != b}
     assert changed and changed <= allowed
+
+
+def test_points_wait_in_a_batch_until_a_bound_or_a_flush(tmp_path):
+    path = tmp_path / "r.h5"
+    with new_store(path, n=st.BATCH_POINTS + 2) as s:
+        for i in range(st.BATCH_POINTS - 1):
+            s.write(i, "failed", error="no", seconds=0.0)
+        assert load(path, as_pandas=False).count("pending") == st.BATCH_POINTS + 2  # all waiting
+        s.write(st.BATCH_POINTS - 1, "failed", error="no", seconds=0.0)  # the batch is full: written
+        assert load(path, as_pandas=False).count("failed") == st.BATCH_POINTS
+        s.write(st.BATCH_POINTS, "failed", error="no", seconds=st.BATCH_SIMULATION_S)  # long enough alone
+        assert load(path, as_pandas=False).count("failed") == st.BATCH_POINTS + 1
+        s.write(st.BATCH_POINTS + 1, "failed", error="no", seconds=0.0)
+        assert list(s.statuses()) == [2] * (st.BATCH_POINTS + 2)  # written first
+    assert load(path, as_pandas=False).count("failed") == st.BATCH_POINTS + 2
 
 
 def test_a_point_stored_again_leaves_no_trace_of_its_first_result(tmp_path):
@@ -185,6 +220,7 @@ def test_readers_do_not_block_the_writer_and_a_second_writer_is_refused(tmp_path
     path = tmp_path / "r.h5"
     with new_store(path) as s:
         s.write(0, "done", total=total(), layers=[layer("a"), layer("b")])
+        s.flush()
         assert load(path, as_pandas=False).points["status"][0] == "done"  # while the writer holds it
         code = ("import sys\nfrom accelsim.reports.store import Store\nfrom accelsim.errors import ConfigError\n"
                 f"try:\n    Store({str(path)!r})\nexcept ConfigError as e:\n    print(e)\n")

@@ -15,7 +15,7 @@ import pytest
 from accelsim.errors import ConfigError
 from accelsim.results import load
 from accelsim.sweep import execute, load_spec
-from sweep_helpers import stored_records
+from sweep_helpers import stored_records, tiny  # noqa: F401  (tiny: a fixture)
 
 # 36 engine runs of ResNet-18 (~0.1-0.3 s each): long enough to be killed part-way.
 SPEC = """\
@@ -92,4 +92,38 @@ def test_killed_sweep_resumes_with_every_point_exactly_once(tmp_path):
     assert len(final.totals) == len(points) and len(set(final.totals["key"])) == len(points)
     # and what is stored is what an uninterrupted run stores
     execute(spec_path, tmp_path / "reference.h5", jobs=1)
+    assert stored_records(out) == stored_records(tmp_path / "reference.h5")
+
+
+KILL_IN_A_BATCH = """\
+import os, signal, sys
+from accelsim.reports import store
+from accelsim.sweep import execute
+
+store.BATCH_POINTS = 3
+write, written = store.Store.write, []
+
+def write_then_die(self, *args, **kwargs):
+    write(self, *args, **kwargs)
+    written.append(args[0])
+    if len(written) == 5:  # points 0-2 stored as a batch, 3 and 4 waiting in the next one
+        os.kill(os.getpid(), signal.SIGKILL)
+
+store.Store.write = write_then_die
+execute(sys.argv[1], sys.argv[2], jobs=1, progress=False)
+"""
+
+
+def test_points_waiting_in_a_batch_when_killed_are_pending_and_resume_runs_them_once(tmp_path, tiny):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"hardware: tpu_v1\naxes:\n  sram.weight.size_kib: [64, 128, 256, 512]\n"
+                    f"  array.dataflow: [os, ws, is]\nworkloads: [{tiny}]\nmodel: analytical\n")
+    out = tmp_path / "r.h5"
+    killed = subprocess.run([sys.executable, "-c", KILL_IN_A_BATCH, str(spec), str(out)], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    status = list(load(out, as_pandas=False).points["status"])
+    assert "pending" not in status[:3] and status[3:] == ["pending"] * 9  # the waiting points too
+    report = execute(spec, out, jobs=1, resume=True)
+    assert (report.stored_before, report.ran, report.pending) == (3, 9, 0)
+    execute(spec, tmp_path / "reference.h5", jobs=1)
     assert stored_records(out) == stored_records(tmp_path / "reference.h5")

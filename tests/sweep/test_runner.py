@@ -12,7 +12,9 @@ import pytest
 import accelsim
 from accelsim.config import DataKind
 from accelsim.errors import ConfigError
-from accelsim.reports.records import flat, total_record
+from accelsim.models import run_model
+from accelsim.reports import store
+from accelsim.reports.records import flat, layer_record, total_record
 from accelsim.sweep import SweepSpec, execute, run_point
 from accelsim.progress import Progress
 from sweep_helpers import stored_records, tiny  # noqa: F401  (tiny: a fixture)
@@ -59,6 +61,29 @@ def test_same_inputs_give_the_same_stored_records_in_process_and_in_a_pool(tmp_p
     serial = stored_records(tmp_path / "serial.h5")
     assert stored_records(tmp_path / "again.h5") == serial
     assert stored_records(tmp_path / "pool.h5") == serial
+
+
+def test_a_batched_store_holds_what_each_points_run_gives_and_what_point_by_point_writes(tmp_path, tiny,
+                                                                                         monkeypatch):
+    spec = twelve_points(tiny, model="analytical")
+    execute(spec, tmp_path / "batched.h5", jobs=1)  # the 12 points in one batch (fast points)
+    monkeypatch.setattr(store, "BATCH_POINTS", 1)
+    execute(spec, tmp_path / "single.h5", jobs=1)   # each point written as it arrives
+    assert stored_records(tmp_path / "batched.h5") == stored_records(tmp_path / "single.h5")
+    results = accelsim.results.load(tmp_path / "batched.h5", as_pandas=False)
+    layers = iter(results.layers)
+    for point, status in zip(spec.points(), results.points["status"]):
+        try:
+            run = run_model(point.model, point.hardware, point.workload)
+        except accelsim.AccelsimError:
+            assert status == "failed"
+            continue
+        row = results.totals[results.totals["point"] == point.index][0]
+        for expected, got in [(flat(total_record(run)), row)] + \
+                [(flat(layer_record(layer, run)), next(layers)) for layer in run.layers]:
+            for name, value in expected.items():
+                assert (value is None and got[name] != got[name]) or got[name] == value, (point.index, name)
+    assert next(layers, None) is None
 
 
 def test_an_existing_file_is_never_overwritten(tmp_path, tiny):

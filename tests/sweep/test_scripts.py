@@ -83,6 +83,8 @@ def test_bench_sweep_has_100_distinct_resnet50_points_and_runs():
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX load average")
 def test_bench_sweep_smoke(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPTS / "bench_sweep.py"), "--points", "3",
-                           "--throughput-points", "2"], capture_output=True, text=True, cwd=tmp_path)
+                           "--throughput-points", "2", "--overhead-points", "3", "--repeat", "1"],
+                          capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "3-point ResNet-50 sweep, default options:" in proc.stdout and "target < 60 s: ok" in proc.stdout
+    assert "overhead per point outside the simulation, ms (3 ResNet-50 points" in proc.stdout
