@@ -113,22 +113,21 @@ def balanced(extent: int, count: int) -> list[tuple[int, int]]:
     return out
 
 
-def touched(lo: int, hi: int, stride: int, pad: int, span: int, size: int) -> int:
-    """How many of ``size`` input rows the windows of outputs ``lo..hi`` touch.
+def touched(lo, hi, stride: int, pad: int, span: int, size: int):
+    """How many of ``size`` input rows the windows of outputs ``lo..hi`` touch (ints, or arrays of
+    them: one answer per pair).
 
     Window ``p`` covers ``[p.stride - pad, p.stride - pad + span)``, clipped to
     the input; windows overlap (a band) when ``span >= stride``, else they
     leave gaps that a strided transfer skips.
     """
-    def clipped(p: int) -> int:
+    def clipped(p):
         start = p * stride - pad
-        return max(0, min(size, start + span) - max(0, start))
+        return np.maximum(0, np.minimum(size, start + span) - np.maximum(0, start))
 
     if span >= stride:
-        return max(0, min(size, hi * stride - pad + span) - max(0, lo * stride - pad))
-    if hi == lo:
-        return clipped(lo)
-    return clipped(lo) + clipped(hi) + (hi - lo - 1) * span
+        return np.maximum(0, np.minimum(size, hi * stride - pad + span) - np.maximum(0, lo * stride - pad))
+    return clipped(lo) + np.where(hi == lo, 0, clipped(hi) + (hi - lo - 1) * span)
 
 
 class Geometry:
@@ -155,7 +154,6 @@ class Geometry:
         self.bytes_psum = a.bytes_per_psum
         self.bytes_output = a.bytes_per_output
         self.conv = layer if isinstance(layer, Conv2d) else None
-        self._spatial: dict[tuple[int, int], int] = {}
         # N:M skipping (mapping.sparse): reduction index k stands for dense index k.M/N, and every
         # kept weight carries index bits
         self.nm = skipped_nm(layer, a) or (1, 1)
@@ -165,32 +163,33 @@ class Geometry:
             self.window = c.R * c.S
             span_h, span_w = c.dilation[0] * (c.R - 1) + 1, c.dilation[1] * (c.S - 1) + 1
             self._shape = (c.P, c.Q, c.H, c.W, c.stride[0], c.stride[1], c.padding[0], c.padding[2], span_h, span_w)
-            self.full_cols = touched(0, c.Q - 1, c.stride[1], c.padding[2], span_w, c.W)
+            self.full_cols = int(touched(0, c.Q - 1, c.stride[1], c.padding[2], span_w, c.W))
 
     def spatial(self, m0: int, m1: int) -> int:
         """Input pixels under output pixels ``[m0, m1)`` (raster order: image, row, column):
-        the input rows their windows touch (halo included) times the input columns. Memoised:
-        every table of a layer asks for the same ranges."""
-        key = (m0, m1)
-        if key not in self._spatial:
-            self._spatial[key] = self._spatial_of(m0, m1)
-        return self._spatial[key]
+        the input rows their windows touch (halo included) times the input columns."""
+        return int(self.spatial_of(np.array([m0]), np.array([m1]))[0])
 
-    def _spatial_of(self, m0: int, m1: int) -> int:
+    def spatial_of(self, m0: np.ndarray, m1: np.ndarray) -> np.ndarray:
+        """:meth:`spatial` of every range ``[m0[i], m1[i])`` at once: the part in its first image,
+        the whole images after it, and the part in its last image."""
+        plane = self._shape[0] * self._shape[1]
+        first, last = m0 // plane, (m1 - 1) // plane
+        one = first == last
+        head = self._in_image(m0 - first * plane, np.where(one, m1 - 1 - first * plane, plane - 1))
+        whole = self._in_image(np.zeros(1, dtype=np.int64), np.full(1, plane - 1))
+        tail = self._in_image(np.zeros_like(m1), m1 - 1 - last * plane)
+        return head + np.where(one, 0, (last - first - 1) * whole + tail)
+
+    def _in_image(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Input pixels under output pixels ``lo..hi`` (inclusive) of one image."""
         P, Q, H, W, sh, sw, pt, pl, span_h, span_w = self._shape
-        plane = P * Q
-        total = 0
-        for image in range(m0 // plane, (m1 - 1) // plane + 1):
-            lo = max(m0, image * plane) - image * plane
-            hi = min(m1, (image + 1) * plane) - image * plane - 1
-            p_lo, p_hi = lo // Q, hi // Q
-            rows = touched(p_lo, p_hi, sh, pt, span_h, H)
-            cols = touched(lo % Q, hi % Q, sw, pl, span_w, W) if p_lo == p_hi else self.full_cols
-            total += rows * cols
-        return total
+        p_lo, p_hi = lo // Q, hi // Q
+        rows = touched(p_lo, p_hi, sh, pt, span_h, H)
+        return rows * np.where(p_lo == p_hi, touched(lo % Q, hi % Q, sw, pl, span_w, W), self.full_cols)
 
-    def channels(self, k0: int, k1: int) -> int:
-        """Distinct input channels in reduction indices ``[k0, k1)``.
+    def channels(self, k0, k1):
+        """Distinct input channels in reduction indices ``[k0, k1)`` (ints, or arrays of them).
 
         The reduction runs channel by channel, the R x S window positions of a
         channel together (k = c.R.S + r.S + s), so a fold of the array's rows
@@ -199,15 +198,17 @@ class Geometry:
         """
         return (k1 - 1) // self.window - k0 // self.window + 1
 
-    def _extent(self, dim: str, lo: int, hi: int, new: bool) -> int:
-        """The input's share of dim ``dim`` (M: pixels, K: channels) of a range, or of its new part."""
+    def _extents(self, dim: str, lo: np.ndarray, hi: np.ndarray, new: bool) -> np.ndarray:
+        """The input's share of dim ``dim`` (M: pixels, K: channels) of each range, or of its new
+        part (beyond the earlier ranges', measured from index 0: both measures are monotone)."""
         if dim == "M":
-            if not new or lo == 0:
-                return self.spatial(lo, hi)
-            return self.spatial(0, hi) - self.spatial(0, lo)  # beyond the earlier ranges' (monotone)
-        if not new or lo == 0:
+            if not new:
+                return self.spatial_of(lo, hi)
+            return np.where(lo == 0, self.spatial_of(lo, hi), self.spatial_of(np.zeros_like(hi), hi)
+                            - self.spatial_of(np.zeros_like(lo), np.maximum(lo, 1)))
+        if not new:
             return self.channels(lo, hi)
-        return (hi - 1) // self.window - (lo - 1) // self.window   # channels the earlier ranges lack
+        return np.where(lo == 0, self.channels(lo, hi), (hi - 1) // self.window - (lo - 1) // self.window)
 
     def table(self, operand: Operand, ranges1: list, ranges2: list, psum: bool = False,
               new: tuple[bool, bool] = (False, False)) -> np.ndarray:
@@ -216,9 +217,10 @@ class Geometry:
         other operands' tiles never overlap)."""
         n, m = self.nm
         if operand is Operand.INPUT and self.conv is not None:
-            a = np.array([self._extent("M", *r, new[0]) for r in ranges1], dtype=np.int64)
-            b = np.array([self._extent("K", r[0] * m // n, -(-r[1] * m // n), new[1]) for r in ranges2],
-                         dtype=np.int64)
+            m_lo, m_hi = np.array(ranges1, dtype=np.int64).reshape(-1, 2).T
+            k_lo, k_hi = np.array(ranges2, dtype=np.int64).reshape(-1, 2).T
+            a = self._extents("M", m_lo, m_hi, new[0])
+            b = self._extents("K", k_lo * m // n, -(-k_hi * m // n), new[1])
             return np.outer(a, b) * self.bytes[operand]
         size = self.bytes.get(operand) or (self.bytes_psum if psum else self.bytes_output)
         if operand is Operand.WEIGHT and self.packed > 1:
@@ -326,6 +328,19 @@ class FoldTable:
         self.chunks = np.ones(n, dtype=np.int64)
         self.barrier = np.zeros(n, dtype=bool)  # a fold no step may share with the folds after it
         self.streamed: dict[str, np.ndarray] = {}  # column -> bytes to spread over the chunks
+
+    def repeat_blocks(self, kinds: np.ndarray) -> "FoldTable":
+        """The table of a run of time blocks, from this one of one block of each kind (in order):
+        block ``t`` runs the folds of block ``kinds[t]`` of this table."""
+        count = int(kinds.max()) + 1
+
+        def blocks(values: np.ndarray) -> np.ndarray:  # whole blocks at once: a copy of rows
+            return values.reshape(count, -1)[kinds].ravel()
+        out = FoldTable(0)
+        out.columns = {name: blocks(values) for name, values in self.columns.items()}
+        out.chunks, out.barrier = blocks(self.chunks), blocks(self.barrier)
+        out.streamed = {name: blocks(values) for name, values in self.streamed.items()}
+        return out
 
     @property
     def dram_bytes(self) -> int:
@@ -682,8 +697,44 @@ class LayerTiler:
 
     # ------------------------------------------------------------ layout
     def lay_out(self, order: str, time_block: int, group: int = 0, time_inside: bool = False) -> FoldTable:
-        """Every fold of one group in execution order, with the bytes it moves."""
+        """Every fold of one group in execution order, with the bytes it moves.
+
+        With time blocks outside, every block runs the same pattern of folds, and what a fold moves
+        depends on its block only through the block's tiles, its length and whether it is the first
+        or the last: blocks alike in all of these lay out alike. So one block of each kind is laid
+        out and the table is assembled from those (at large batches a layer has tens of thousands
+        of blocks of a few kinds)."""
         times = self.time_ranges(time_block)
+        if time_inside or len(times) <= 2:
+            return self._lay_out(order, times, group, time_inside)
+        kinds, firsts = self._block_kinds(times)
+        ft = self._lay_out(order, [times[i] for i in firsts], group, False)
+        return ft.repeat_blocks(kinds)
+
+    def _block_kinds(self, times: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Each time block's kind (numbered in order of first use), and the first block of each
+        kind. Blocks are alike when they have the same length and the same tiles of every streamed
+        operand (whole, new along the fold role, new along time and the fold role, final outputs),
+        and neither is the first or the last block."""
+        parts = {"row": self.rows, "col": self.cols, "time": times}
+        n = len(times)
+        features = [np.array([b - a for a, b in times])[:, None], (np.arange(n) == 0)[:, None],
+                    (np.arange(n) == n - 1)[:, None]]
+        for operand, fold_role in self.streamed():
+            psum = operand is Operand.OUTPUT
+            features += list(self.passes(operand, parts, psum, fold_role)[:2])
+            features.append(self.along(operand, parts, psum, fold_role, ("time", fold_role)))
+            if psum:
+                features.append(self.along(operand, parts, False, fold_role))
+        _, first, inverse = np.unique(np.hstack(features).astype(np.int64), axis=0, return_index=True,
+                                      return_inverse=True)
+        order = np.argsort(first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        return rank[inverse.ravel()], first[order]
+
+    def _lay_out(self, order: str, times: list[tuple[int, int]], group: int, time_inside: bool) -> FoldTable:
+        """:meth:`lay_out` over the time blocks ``times``, fold by fold."""
         parts = {"row": self.rows, "col": self.cols, "time": times}
         outer, inner, groups = self._nest(order, group)
         n = {"row": self.nr, "col": self.nc, "time": len(times)}
