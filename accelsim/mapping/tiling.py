@@ -349,6 +349,17 @@ class FoldTable:
                    + sum(v.sum() for k, v in self.streamed.items() if k in moved))
 
 
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct value of ``rows`` and each row's index among those: by a
+    hash of each row (fast), checked row by row; on a collision, by comparing whole rows."""
+    multipliers = np.random.default_rng(0).integers(1, 2**63, rows.shape[1], dtype=np.uint64) | np.uint64(1)
+    keys = (rows.astype(np.uint64) * multipliers).sum(axis=1, dtype=np.uint64)  # modulo 2**64
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    if not (rows[first][inverse] == rows).all():
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
 class LayerTiler:
     """Evaluates the candidate tilings of one GEMM layer and lays out the chosen one.
 
@@ -373,6 +384,7 @@ class LayerTiler:
         self._blocks: dict = {}
         self._sizes: dict = {}
         self._times: dict[int, list[tuple[int, int]]] = {}
+        self._distinct: dict[int, tuple] = {}
         self.space = space if space is not None else WorkingSpace.whole(hw)
         self.on_chip = self.space.on_chip
         self.buffer = {op: hw.memory.buffer_for(op.kind) for op in Operand}
@@ -540,7 +552,7 @@ class LayerTiler:
         groups = {0, 1}
         operand = next((op for op, role in self.streamed() if role == inner), None)
         if operand is not None:
-            parts = {"row": self.rows, "col": self.cols, "time": self.time_ranges(time_block)}
+            parts = self.distinct_blocks(time_block)[0]  # the largest run: one block of each kind is enough
             full, _, cum = self.passes(operand, parts, operand is Operand.OUTPUT, inner)
             slot = self.slots[operand]
             lo, hi = 1, n
@@ -604,17 +616,16 @@ class LayerTiler:
         """DRAM bytes of a candidate, in closed form: what :meth:`lay_out` would move."""
         if time_inside:
             return self._dram_bytes_time_inside(order, time_block)
-        times = self.time_ranges(time_block)
-        parts = {"row": self.rows, "col": self.cols, "time": times}
+        parts, count, n_time = self.distinct_blocks(time_block)
         outer, inner, groups = self._nest(order, group)
         n = {"row": self.nr, "col": self.nc}
-        total = self._stationary_bytes(parts, len(times), None)
+        total = self._stationary_bytes(parts, n_time, None)
         for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
             full, _, cum = self.passes(operand, parts, psum, fold_role)
             whole = self.whole(operand)
             if psum:
-                total += int(self.table(Operand.OUTPUT, parts)["table"].sum())  # the outputs, once
+                total += self._over_blocks(self.along(Operand.OUTPUT, parts, False, fold_role), count)  # once
                 if whole or self.nr == 1:
                     continue
             elif whole:
@@ -626,20 +637,37 @@ class LayerTiler:
                 fits, kept = full.max(axis=1) <= slot, run <= slot
                 if psum:  # spilled between groups (or, streamed, between folds) unless all stay
                     passes = np.where(fits, len(groups), self.nr)
-                    total += int((2 * (passes - 1) * full.sum(axis=1))[~kept].sum())
+                    total += self._over_blocks(np.where(kept, 0, 2 * (passes - 1) * full.sum(axis=1)), count)
                 else:
-                    total += int(np.where(kept, run, np.where(fits, len(groups) * run,
-                                                              n[inner] * full.sum(axis=1))).sum())
+                    total += self._over_blocks(np.where(kept, run, np.where(fits, len(groups) * run,
+                                                                            n[inner] * full.sum(axis=1))), count)
                 continue
             starts, stops = self._group_bounds(groups)  # per group at once: (time block, group)
             run = full[:, starts] + cum[:, stops - 1] - cum[:, starts]
             fits, kept = np.maximum.reduceat(full, starts, axis=1) <= slot, run <= slot
             sums = np.add.reduceat(full, starts, axis=1)
             if psum:
-                total += int((2 * (self.nr - 1) * sums)[~kept].sum())
+                total += self._over_blocks(np.where(kept, 0, 2 * (self.nr - 1) * sums), count)
             else:
-                total += int(np.where(kept, run, n[outer] * np.where(fits, run, sums)).sum())
+                total += self._over_blocks(np.where(kept, run, n[outer] * np.where(fits, run, sums)), count)
         return total * self.gemm.repeats
+
+    def distinct_blocks(self, time_block: int) -> tuple[dict[str, list], np.ndarray, int]:
+        """The parts of a candidate with one time block of each kind (:meth:`_block_kinds`: the
+        blocks alike in every tile), how many blocks each stands for, and the number of blocks.
+        A candidate's bytes are sums over its blocks of what each moves: summed over the kinds,
+        times their counts, they are the same. Memoised: every order, group and split asks."""
+        if time_block not in self._distinct:
+            times = self.time_ranges(time_block)
+            kinds, firsts = self._block_kinds(times, ends=False)
+            parts = {"row": self.rows, "col": self.cols, "time": [times[i] for i in firsts]}
+            self._distinct[time_block] = (parts, np.bincount(kinds), len(times))
+        return self._distinct[time_block]
+
+    @staticmethod
+    def _over_blocks(per_block: np.ndarray, count: np.ndarray) -> int:
+        """The sum over every time block of ``per_block`` (one row per kind of block)."""
+        return int((per_block.reshape(count.size, -1).sum(axis=1) * count).sum())
 
     @staticmethod
     def _group_bounds(groups: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -670,29 +698,28 @@ class LayerTiler:
     def _dram_bytes_time_inside(self, order: str, time_block: int) -> int:
         """The nest outer fold, time block, inner fold: a tile of the outer loop is visited once;
         one of the inner loop once per outer fold."""
-        times = self.time_ranges(time_block)
-        parts = {"row": self.rows, "col": self.cols, "time": times}
+        parts, count, n_time = self.distinct_blocks(time_block)
         outer, inner, _ = self._nest(order, 0)
         n = {"row": self.nr, "col": self.nc}
-        total = self._stationary_bytes(parts, len(times), outer)
+        total = self._stationary_bytes(parts, n_time, outer)
         for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
             full, _, cum = self.passes(operand, parts, psum, fold_role)
             whole, slot = self.whole(operand), self.slots[operand]
             fits = full.max(axis=1) <= slot
             if psum:
-                total += int(self.table(Operand.OUTPUT, parts)["table"].sum())
+                total += self._over_blocks(self.along(Operand.OUTPUT, parts, False, fold_role), count)
                 if whole or self.nr == 1:
                     continue
                 passes = np.where(fits, 1, self.nr) if fold_role == outer else self.nr
-                total += int((2 * (passes - 1) * full.sum(axis=1)).sum())
+                total += self._over_blocks(2 * (passes - 1) * full.sum(axis=1), count)
             elif whole:
                 total += self.footprint[operand]
             elif fold_role == outer:
-                total += int(np.where(fits, full.sum(axis=1), n[inner] * full.sum(axis=1)).sum())
+                total += self._over_blocks(np.where(fits, full.sum(axis=1), n[inner] * full.sum(axis=1)), count)
             else:
                 run = self.run_bytes(full, cum, 0, full.shape[1])
-                total += int(np.where(fits, n[outer] * run, n[outer] * full.sum(axis=1)).sum())
+                total += self._over_blocks(np.where(fits, n[outer] * run, n[outer] * full.sum(axis=1)), count)
         return total * self.gemm.repeats
 
     # ------------------------------------------------------------ layout
@@ -707,31 +734,31 @@ class LayerTiler:
         times = self.time_ranges(time_block)
         if time_inside or len(times) <= 2:
             return self._lay_out(order, times, group, time_inside)
-        kinds, firsts = self._block_kinds(times)
+        kinds, firsts = self._block_kinds(times, ends=True)
         ft = self._lay_out(order, [times[i] for i in firsts], group, False)
         return ft.repeat_blocks(kinds)
 
-    def _block_kinds(self, times: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    def _block_kinds(self, times: list[tuple[int, int]], ends: bool) -> tuple[np.ndarray, np.ndarray]:
         """Each time block's kind (numbered in order of first use), and the first block of each
         kind. Blocks are alike when they have the same length and the same tiles of every streamed
-        operand (whole, new along the fold role, new along time and the fold role, final outputs),
-        and neither is the first or the last block."""
+        operand (whole, new along the fold role, new along time and the fold role, final outputs)
+        and (``ends``) neither is the first or the last block."""
         parts = {"row": self.rows, "col": self.cols, "time": times}
         n = len(times)
-        features = [np.array([b - a for a, b in times])[:, None], (np.arange(n) == 0)[:, None],
-                    (np.arange(n) == n - 1)[:, None]]
+        features = [np.array([b - a for a, b in times])[:, None]]
+        if ends:
+            features += [(np.arange(n) == 0)[:, None], (np.arange(n) == n - 1)[:, None]]
         for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
             features += list(self.passes(operand, parts, psum, fold_role)[:2])
             features.append(self.along(operand, parts, psum, fold_role, ("time", fold_role)))
             if psum:
                 features.append(self.along(operand, parts, False, fold_role))
-        _, first, inverse = np.unique(np.hstack(features).astype(np.int64), axis=0, return_index=True,
-                                      return_inverse=True)
+        first, inverse = _distinct_rows(np.hstack(features).astype(np.int64))
         order = np.argsort(first)
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size)
-        return rank[inverse.ravel()], first[order]
+        return rank[inverse], first[order]
 
     def _lay_out(self, order: str, times: list[tuple[int, int]], group: int, time_inside: bool) -> FoldTable:
         """:meth:`lay_out` over the time blocks ``times``, fold by fold."""
