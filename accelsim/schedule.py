@@ -298,23 +298,24 @@ def _shape_key(layer: Layer) -> tuple:
     return (type(layer),) + tuple(getattr(layer, f.name) for f in fields(layer) if f.name not in ("name", "inputs"))
 
 
-def _tiled(layer: Layer, hw: Hardware, batch: int, space, memo: dict) -> tuple[Tiling, FoldTable, dict]:
-    """The layer's tiling, memoised within a run on its shape and its room (ResNet-50's 54 GEMM
-    layers have 24 distinct shapes): the same inputs give the same choice."""
+def _tiled(layer: Layer, hw: Hardware, batch: int, space, mapping: LayerMapping,
+           memo: dict) -> tuple[Tiling, np.ndarray]:
+    """The layer's tiling and its steps (before levels and coding), memoised within a run on its
+    shape and its room (ResNet-50's 54 GEMM layers have 24 distinct shapes): the same inputs give
+    the same choice and the same steps. Only the steps are kept, not the fold table: at large
+    batches a layer has millions of folds and a few thousand steps."""
     key = (_shape_key(layer), batch, space)
     if key not in memo:
         tiler = LayerTiler(layer, hw, batch, space)
         tiling, table = tiler.choose()
-        memo[key] = (tiling, table, tiler.slots)
-    tiling, table, slots = memo[key]
-    return replace(tiling, layer=layer.name), table, slots
+        memo[key] = (tiling, _layer_steps(table, tiler.slots, mapping, hw))
+    tiling, steps = memo[key]
+    return replace(tiling, layer=layer.name), steps
 
 
-def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
-                levels: tuple[str, ...], memo: dict) -> LayerSchedule:
-    batch = workload.batch
-    mapping = map_layer(layer, hw.array, batch)
-    tiling, table, slots = _tiled(layer, hw, batch, plan.space, memo)
+def _layer_steps(table: FoldTable, slots: dict[Operand, int], mapping: LayerMapping, hw: Hardware) -> np.ndarray:
+    """The steps of a laid-out layer: its folds cut into chunks, its repeats one after another,
+    merged into steps, the first and last folds at their exact shares. Never changed in place."""
     rows, mergeable = _expand(table)
     repeats = mapping.gemm.repeats
     if repeats > 1:  # the groups run one after another; small ones merge into shared steps
@@ -322,6 +323,15 @@ def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan
         mergeable = np.tile(mergeable, repeats)
     steps = _steps_of(rows, mergeable, slots)
     _exact_ends(steps, table, mapping, hw)
+    steps.flags.writeable = False  # shared by every layer of the shape: _with_levels copies it
+    return steps
+
+
+def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
+                levels: tuple[str, ...], memo: dict) -> LayerSchedule:
+    batch = workload.batch
+    mapping = map_layer(layer, hw.array, batch)
+    tiling, steps = _tiled(layer, hw, batch, plan.space, mapping, memo)
     right = right_operand(layer, workload.graph, index)
     weight_level = plan.inputs[1] if right is not None else DRAM
     steps = _with_levels(steps, {"input_from": level_code(plan.inputs[0], levels),

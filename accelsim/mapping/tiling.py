@@ -113,22 +113,21 @@ def balanced(extent: int, count: int) -> list[tuple[int, int]]:
     return out
 
 
-def touched(lo: int, hi: int, stride: int, pad: int, span: int, size: int) -> int:
-    """How many of ``size`` input rows the windows of outputs ``lo..hi`` touch.
+def touched(lo, hi, stride: int, pad: int, span: int, size: int):
+    """How many of ``size`` input rows the windows of outputs ``lo..hi`` touch (ints, or arrays of
+    them: one answer per pair).
 
     Window ``p`` covers ``[p.stride - pad, p.stride - pad + span)``, clipped to
     the input; windows overlap (a band) when ``span >= stride``, else they
     leave gaps that a strided transfer skips.
     """
-    def clipped(p: int) -> int:
+    def clipped(p):
         start = p * stride - pad
-        return max(0, min(size, start + span) - max(0, start))
+        return np.maximum(0, np.minimum(size, start + span) - np.maximum(0, start))
 
     if span >= stride:
-        return max(0, min(size, hi * stride - pad + span) - max(0, lo * stride - pad))
-    if hi == lo:
-        return clipped(lo)
-    return clipped(lo) + clipped(hi) + (hi - lo - 1) * span
+        return np.maximum(0, np.minimum(size, hi * stride - pad + span) - np.maximum(0, lo * stride - pad))
+    return clipped(lo) + np.where(hi == lo, 0, clipped(hi) + (hi - lo - 1) * span)
 
 
 class Geometry:
@@ -155,7 +154,6 @@ class Geometry:
         self.bytes_psum = a.bytes_per_psum
         self.bytes_output = a.bytes_per_output
         self.conv = layer if isinstance(layer, Conv2d) else None
-        self._spatial: dict[tuple[int, int], int] = {}
         # N:M skipping (mapping.sparse): reduction index k stands for dense index k.M/N, and every
         # kept weight carries index bits
         self.nm = skipped_nm(layer, a) or (1, 1)
@@ -165,32 +163,33 @@ class Geometry:
             self.window = c.R * c.S
             span_h, span_w = c.dilation[0] * (c.R - 1) + 1, c.dilation[1] * (c.S - 1) + 1
             self._shape = (c.P, c.Q, c.H, c.W, c.stride[0], c.stride[1], c.padding[0], c.padding[2], span_h, span_w)
-            self.full_cols = touched(0, c.Q - 1, c.stride[1], c.padding[2], span_w, c.W)
+            self.full_cols = int(touched(0, c.Q - 1, c.stride[1], c.padding[2], span_w, c.W))
 
     def spatial(self, m0: int, m1: int) -> int:
         """Input pixels under output pixels ``[m0, m1)`` (raster order: image, row, column):
-        the input rows their windows touch (halo included) times the input columns. Memoised:
-        every table of a layer asks for the same ranges."""
-        key = (m0, m1)
-        if key not in self._spatial:
-            self._spatial[key] = self._spatial_of(m0, m1)
-        return self._spatial[key]
+        the input rows their windows touch (halo included) times the input columns."""
+        return int(self.spatial_of(np.array([m0]), np.array([m1]))[0])
 
-    def _spatial_of(self, m0: int, m1: int) -> int:
+    def spatial_of(self, m0: np.ndarray, m1: np.ndarray) -> np.ndarray:
+        """:meth:`spatial` of every range ``[m0[i], m1[i])`` at once: the part in its first image,
+        the whole images after it, and the part in its last image."""
+        plane = self._shape[0] * self._shape[1]
+        first, last = m0 // plane, (m1 - 1) // plane
+        one = first == last
+        head = self._in_image(m0 - first * plane, np.where(one, m1 - 1 - first * plane, plane - 1))
+        whole = self._in_image(np.zeros(1, dtype=np.int64), np.full(1, plane - 1))
+        tail = self._in_image(np.zeros_like(m1), m1 - 1 - last * plane)
+        return head + np.where(one, 0, (last - first - 1) * whole + tail)
+
+    def _in_image(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Input pixels under output pixels ``lo..hi`` (inclusive) of one image."""
         P, Q, H, W, sh, sw, pt, pl, span_h, span_w = self._shape
-        plane = P * Q
-        total = 0
-        for image in range(m0 // plane, (m1 - 1) // plane + 1):
-            lo = max(m0, image * plane) - image * plane
-            hi = min(m1, (image + 1) * plane) - image * plane - 1
-            p_lo, p_hi = lo // Q, hi // Q
-            rows = touched(p_lo, p_hi, sh, pt, span_h, H)
-            cols = touched(lo % Q, hi % Q, sw, pl, span_w, W) if p_lo == p_hi else self.full_cols
-            total += rows * cols
-        return total
+        p_lo, p_hi = lo // Q, hi // Q
+        rows = touched(p_lo, p_hi, sh, pt, span_h, H)
+        return rows * np.where(p_lo == p_hi, touched(lo % Q, hi % Q, sw, pl, span_w, W), self.full_cols)
 
-    def channels(self, k0: int, k1: int) -> int:
-        """Distinct input channels in reduction indices ``[k0, k1)``.
+    def channels(self, k0, k1):
+        """Distinct input channels in reduction indices ``[k0, k1)`` (ints, or arrays of them).
 
         The reduction runs channel by channel, the R x S window positions of a
         channel together (k = c.R.S + r.S + s), so a fold of the array's rows
@@ -199,15 +198,17 @@ class Geometry:
         """
         return (k1 - 1) // self.window - k0 // self.window + 1
 
-    def _extent(self, dim: str, lo: int, hi: int, new: bool) -> int:
-        """The input's share of dim ``dim`` (M: pixels, K: channels) of a range, or of its new part."""
+    def _extents(self, dim: str, lo: np.ndarray, hi: np.ndarray, new: bool) -> np.ndarray:
+        """The input's share of dim ``dim`` (M: pixels, K: channels) of each range, or of its new
+        part (beyond the earlier ranges', measured from index 0: both measures are monotone)."""
         if dim == "M":
-            if not new or lo == 0:
-                return self.spatial(lo, hi)
-            return self.spatial(0, hi) - self.spatial(0, lo)  # beyond the earlier ranges' (monotone)
-        if not new or lo == 0:
+            if not new:
+                return self.spatial_of(lo, hi)
+            return np.where(lo == 0, self.spatial_of(lo, hi), self.spatial_of(np.zeros_like(hi), hi)
+                            - self.spatial_of(np.zeros_like(lo), np.maximum(lo, 1)))
+        if not new:
             return self.channels(lo, hi)
-        return (hi - 1) // self.window - (lo - 1) // self.window   # channels the earlier ranges lack
+        return np.where(lo == 0, self.channels(lo, hi), (hi - 1) // self.window - (lo - 1) // self.window)
 
     def table(self, operand: Operand, ranges1: list, ranges2: list, psum: bool = False,
               new: tuple[bool, bool] = (False, False)) -> np.ndarray:
@@ -216,9 +217,10 @@ class Geometry:
         other operands' tiles never overlap)."""
         n, m = self.nm
         if operand is Operand.INPUT and self.conv is not None:
-            a = np.array([self._extent("M", *r, new[0]) for r in ranges1], dtype=np.int64)
-            b = np.array([self._extent("K", r[0] * m // n, -(-r[1] * m // n), new[1]) for r in ranges2],
-                         dtype=np.int64)
+            m_lo, m_hi = np.array(ranges1, dtype=np.int64).reshape(-1, 2).T
+            k_lo, k_hi = np.array(ranges2, dtype=np.int64).reshape(-1, 2).T
+            a = self._extents("M", m_lo, m_hi, new[0])
+            b = self._extents("K", k_lo * m // n, -(-k_hi * m // n), new[1])
             return np.outer(a, b) * self.bytes[operand]
         size = self.bytes.get(operand) or (self.bytes_psum if psum else self.bytes_output)
         if operand is Operand.WEIGHT and self.packed > 1:
@@ -327,11 +329,35 @@ class FoldTable:
         self.barrier = np.zeros(n, dtype=bool)  # a fold no step may share with the folds after it
         self.streamed: dict[str, np.ndarray] = {}  # column -> bytes to spread over the chunks
 
+    def repeat_blocks(self, kinds: np.ndarray) -> "FoldTable":
+        """The table of a run of time blocks, from this one of one block of each kind (in order):
+        block ``t`` runs the folds of block ``kinds[t]`` of this table."""
+        count = int(kinds.max()) + 1
+
+        def blocks(values: np.ndarray) -> np.ndarray:  # whole blocks at once: a copy of rows
+            return values.reshape(count, -1)[kinds].ravel()
+        out = FoldTable(0)
+        out.columns = {name: blocks(values) for name, values in self.columns.items()}
+        out.chunks, out.barrier = blocks(self.chunks), blocks(self.barrier)
+        out.streamed = {name: blocks(values) for name, values in self.streamed.items()}
+        return out
+
     @property
     def dram_bytes(self) -> int:
         moved = ("load_input", "load_weight", "load_psum", "store_output", "store_psum")
         return int(sum(self.columns[k].sum() for k in moved)
                    + sum(v.sum() for k, v in self.streamed.items() if k in moved))
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct value of ``rows`` and each row's index among those: by a
+    hash of each row (fast), checked row by row; on a collision, by comparing whole rows."""
+    multipliers = np.random.default_rng(0).integers(1, 2**63, rows.shape[1], dtype=np.uint64) | np.uint64(1)
+    keys = (rows.astype(np.uint64) * multipliers).sum(axis=1, dtype=np.uint64)  # modulo 2**64
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    if not (rows[first][inverse] == rows).all():
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
 
 
 class LayerTiler:
@@ -358,6 +384,7 @@ class LayerTiler:
         self._blocks: dict = {}
         self._sizes: dict = {}
         self._times: dict[int, list[tuple[int, int]]] = {}
+        self._distinct: dict[int, tuple] = {}
         self.space = space if space is not None else WorkingSpace.whole(hw)
         self.on_chip = self.space.on_chip
         self.buffer = {op: hw.memory.buffer_for(op.kind) for op in Operand}
@@ -525,7 +552,7 @@ class LayerTiler:
         groups = {0, 1}
         operand = next((op for op, role in self.streamed() if role == inner), None)
         if operand is not None:
-            parts = {"row": self.rows, "col": self.cols, "time": self.time_ranges(time_block)}
+            parts = self.distinct_blocks(time_block)[0]  # the largest run: one block of each kind is enough
             full, _, cum = self.passes(operand, parts, operand is Operand.OUTPUT, inner)
             slot = self.slots[operand]
             lo, hi = 1, n
@@ -589,17 +616,16 @@ class LayerTiler:
         """DRAM bytes of a candidate, in closed form: what :meth:`lay_out` would move."""
         if time_inside:
             return self._dram_bytes_time_inside(order, time_block)
-        times = self.time_ranges(time_block)
-        parts = {"row": self.rows, "col": self.cols, "time": times}
+        parts, count, n_time = self.distinct_blocks(time_block)
         outer, inner, groups = self._nest(order, group)
         n = {"row": self.nr, "col": self.nc}
-        total = self._stationary_bytes(parts, len(times), None)
+        total = self._stationary_bytes(parts, n_time, None)
         for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
             full, _, cum = self.passes(operand, parts, psum, fold_role)
             whole = self.whole(operand)
             if psum:
-                total += int(self.table(Operand.OUTPUT, parts)["table"].sum())  # the outputs, once
+                total += self._over_blocks(self.along(Operand.OUTPUT, parts, False, fold_role), count)  # once
                 if whole or self.nr == 1:
                     continue
             elif whole:
@@ -611,20 +637,37 @@ class LayerTiler:
                 fits, kept = full.max(axis=1) <= slot, run <= slot
                 if psum:  # spilled between groups (or, streamed, between folds) unless all stay
                     passes = np.where(fits, len(groups), self.nr)
-                    total += int((2 * (passes - 1) * full.sum(axis=1))[~kept].sum())
+                    total += self._over_blocks(np.where(kept, 0, 2 * (passes - 1) * full.sum(axis=1)), count)
                 else:
-                    total += int(np.where(kept, run, np.where(fits, len(groups) * run,
-                                                              n[inner] * full.sum(axis=1))).sum())
+                    total += self._over_blocks(np.where(kept, run, np.where(fits, len(groups) * run,
+                                                                            n[inner] * full.sum(axis=1))), count)
                 continue
             starts, stops = self._group_bounds(groups)  # per group at once: (time block, group)
             run = full[:, starts] + cum[:, stops - 1] - cum[:, starts]
             fits, kept = np.maximum.reduceat(full, starts, axis=1) <= slot, run <= slot
             sums = np.add.reduceat(full, starts, axis=1)
             if psum:
-                total += int((2 * (self.nr - 1) * sums)[~kept].sum())
+                total += self._over_blocks(np.where(kept, 0, 2 * (self.nr - 1) * sums), count)
             else:
-                total += int(np.where(kept, run, n[outer] * np.where(fits, run, sums)).sum())
+                total += self._over_blocks(np.where(kept, run, n[outer] * np.where(fits, run, sums)), count)
         return total * self.gemm.repeats
+
+    def distinct_blocks(self, time_block: int) -> tuple[dict[str, list], np.ndarray, int]:
+        """The parts of a candidate with one time block of each kind (:meth:`_block_kinds`: the
+        blocks alike in every tile), how many blocks each stands for, and the number of blocks.
+        A candidate's bytes are sums over its blocks of what each moves: summed over the kinds,
+        times their counts, they are the same. Memoised: every order, group and split asks."""
+        if time_block not in self._distinct:
+            times = self.time_ranges(time_block)
+            kinds, firsts = self._block_kinds(times, ends=False)
+            parts = {"row": self.rows, "col": self.cols, "time": [times[i] for i in firsts]}
+            self._distinct[time_block] = (parts, np.bincount(kinds), len(times))
+        return self._distinct[time_block]
+
+    @staticmethod
+    def _over_blocks(per_block: np.ndarray, count: np.ndarray) -> int:
+        """The sum over every time block of ``per_block`` (one row per kind of block)."""
+        return int((per_block.reshape(count.size, -1).sum(axis=1) * count).sum())
 
     @staticmethod
     def _group_bounds(groups: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -655,35 +698,70 @@ class LayerTiler:
     def _dram_bytes_time_inside(self, order: str, time_block: int) -> int:
         """The nest outer fold, time block, inner fold: a tile of the outer loop is visited once;
         one of the inner loop once per outer fold."""
-        times = self.time_ranges(time_block)
-        parts = {"row": self.rows, "col": self.cols, "time": times}
+        parts, count, n_time = self.distinct_blocks(time_block)
         outer, inner, _ = self._nest(order, 0)
         n = {"row": self.nr, "col": self.nc}
-        total = self._stationary_bytes(parts, len(times), outer)
+        total = self._stationary_bytes(parts, n_time, outer)
         for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
             full, _, cum = self.passes(operand, parts, psum, fold_role)
             whole, slot = self.whole(operand), self.slots[operand]
             fits = full.max(axis=1) <= slot
             if psum:
-                total += int(self.table(Operand.OUTPUT, parts)["table"].sum())
+                total += self._over_blocks(self.along(Operand.OUTPUT, parts, False, fold_role), count)
                 if whole or self.nr == 1:
                     continue
                 passes = np.where(fits, 1, self.nr) if fold_role == outer else self.nr
-                total += int((2 * (passes - 1) * full.sum(axis=1)).sum())
+                total += self._over_blocks(2 * (passes - 1) * full.sum(axis=1), count)
             elif whole:
                 total += self.footprint[operand]
             elif fold_role == outer:
-                total += int(np.where(fits, full.sum(axis=1), n[inner] * full.sum(axis=1)).sum())
+                total += self._over_blocks(np.where(fits, full.sum(axis=1), n[inner] * full.sum(axis=1)), count)
             else:
                 run = self.run_bytes(full, cum, 0, full.shape[1])
-                total += int(np.where(fits, n[outer] * run, n[outer] * full.sum(axis=1)).sum())
+                total += self._over_blocks(np.where(fits, n[outer] * run, n[outer] * full.sum(axis=1)), count)
         return total * self.gemm.repeats
 
     # ------------------------------------------------------------ layout
     def lay_out(self, order: str, time_block: int, group: int = 0, time_inside: bool = False) -> FoldTable:
-        """Every fold of one group in execution order, with the bytes it moves."""
+        """Every fold of one group in execution order, with the bytes it moves.
+
+        With time blocks outside, every block runs the same pattern of folds, and what a fold moves
+        depends on its block only through the block's tiles, its length and whether it is the first
+        or the last: blocks alike in all of these lay out alike. So one block of each kind is laid
+        out and the table is assembled from those (at large batches a layer has tens of thousands
+        of blocks of a few kinds)."""
         times = self.time_ranges(time_block)
+        if time_inside or len(times) <= 2:
+            return self._lay_out(order, times, group, time_inside)
+        kinds, firsts = self._block_kinds(times, ends=True)
+        ft = self._lay_out(order, [times[i] for i in firsts], group, False)
+        return ft.repeat_blocks(kinds)
+
+    def _block_kinds(self, times: list[tuple[int, int]], ends: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Each time block's kind (numbered in order of first use), and the first block of each
+        kind. Blocks are alike when they have the same length and the same tiles of every streamed
+        operand (whole, new along the fold role, new along time and the fold role, final outputs)
+        and (``ends``) neither is the first or the last block."""
+        parts = {"row": self.rows, "col": self.cols, "time": times}
+        n = len(times)
+        features = [np.array([b - a for a, b in times])[:, None]]
+        if ends:
+            features += [(np.arange(n) == 0)[:, None], (np.arange(n) == n - 1)[:, None]]
+        for operand, fold_role in self.streamed():
+            psum = operand is Operand.OUTPUT
+            features += list(self.passes(operand, parts, psum, fold_role)[:2])
+            features.append(self.along(operand, parts, psum, fold_role, ("time", fold_role)))
+            if psum:
+                features.append(self.along(operand, parts, False, fold_role))
+        first, inverse = _distinct_rows(np.hstack(features).astype(np.int64))
+        order = np.argsort(first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        return rank[inverse], first[order]
+
+    def _lay_out(self, order: str, times: list[tuple[int, int]], group: int, time_inside: bool) -> FoldTable:
+        """:meth:`lay_out` over the time blocks ``times``, fold by fold."""
         parts = {"row": self.rows, "col": self.cols, "time": times}
         outer, inner, groups = self._nest(order, group)
         n = {"row": self.nr, "col": self.nc, "time": len(times)}

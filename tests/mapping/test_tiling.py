@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from accelsim import load_hardware, load_workload
@@ -147,3 +148,64 @@ def test_a_run_of_row_folds_holds_each_channel_once_worked_by_hand():
     assert tiler.run_bytes(full, cum, 0, 3).tolist() == [4 * 64] and tiler.footprint[Operand.INPUT] == 4 * 64
     # the run of the last two folds alone: fold 1 whole (3 planes) and nothing new in fold 2
     assert tiler.run_bytes(full, cum, 1, 3).tolist() == [3 * 64]
+
+
+def _spatial_image_by_image(geo: Geometry, m0: int, m1: int) -> int:
+    """The oracle for Geometry.spatial_of: image by image, with the scalar rule."""
+    P, Q, H, W, sh, sw, pt, pl, span_h, span_w = geo._shape
+    total = 0
+    for image in range(m0 // (P * Q), (m1 - 1) // (P * Q) + 1):
+        lo = max(m0, image * P * Q) - image * P * Q
+        hi = min(m1, (image + 1) * P * Q) - image * P * Q - 1
+        rows = touched(lo // Q, hi // Q, sh, pt, span_h, H)
+        cols = touched(lo % Q, hi % Q, sw, pl, span_w, W) if lo // Q == hi // Q else geo.full_cols
+        total += int(rows) * int(cols)
+    return total
+
+
+@pytest.mark.parametrize("conv", [Conv2d(name="c", H=9, W=7, C=3, K=4, R=3, S=3, padding=(1, 1, 1, 1)),
+                                  Conv2d(name="s", H=11, W=11, C=2, K=4, R=3, S=3, stride=(2, 2)),
+                                  Conv2d(name="g", H=8, W=8, C=2, K=4, R=1, S=1, stride=(3, 3))])
+def test_input_footprints_of_many_ranges_at_once_equal_the_image_by_image_sums(conv):
+    geo = Geometry(conv, load_hardware("gemmini"))
+    plane, batch = conv.P * conv.Q, 3
+    ranges = [(a, b) for a in range(0, batch * plane, 5) for b in (a + 1, a + 7, a + plane + 2, batch * plane)
+              if b <= batch * plane]
+    lo, hi = (np.array(r) for r in zip(*ranges))
+    assert geo.spatial_of(lo, hi).tolist() == [_spatial_image_by_image(geo, a, b) for a, b in ranges]
+
+
+def _every_block(tiler: LayerTiler):
+    """The oracle for LayerTiler.distinct_blocks: every time block, each standing for itself."""
+    def distinct_blocks(time_block: int):
+        times = tiler.time_ranges(time_block)
+        return {"row": tiler.rows, "col": tiler.cols, "time": times}, np.ones(len(times), dtype=np.int64), len(times)
+    return distinct_blocks
+
+
+# edge tiles (K, N not multiples of the array), groups (packed weights), batch > 1, halos and strides
+KIND_LAYERS = [(Conv2d(name="halo", H=30, W=30, C=20, K=40, R=3, S=3, padding=(1, 1, 1, 1)), 3),
+               (Conv2d(name="strided", H=29, W=29, C=12, K=36, R=3, S=3, stride=(2, 2)), 4),
+               (Conv2d(name="grouped", H=14, W=14, C=32, K=32, R=3, S=3, padding=(1, 1, 1, 1), groups=8), 2),
+               (Gemm(name="fc", M=37, N=300, K=250), 5)]
+
+
+@pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like"])
+@pytest.mark.parametrize("layer,batch", KIND_LAYERS, ids=[layer.name for layer, _ in KIND_LAYERS])
+def test_blocks_of_one_kind_give_the_sums_and_folds_of_every_block(config, layer, batch):
+    hw = with_overrides(load_hardware(config), {"buffers.cbuf.size_kib": 16}) if config == "nvdla_small" \
+        else load_hardware(config)
+    tiler = LayerTiler(layer, hw, batch)
+    oracle = LayerTiler(layer, hw, batch)
+    oracle.distinct_blocks = _every_block(oracle)
+    tiling, _ = tiler.choose()
+    assert repr(oracle.choose()[0]) == repr(tiling)  # every candidate's bytes, and the choice
+    for c in tiling.considered:
+        times = tiler.time_ranges(c.time_block)
+        kinds, per_fold = tiler.lay_out(c.order, c.time_block, c.group, c.time_inside), \
+            tiler._lay_out(c.order, times, c.group, c.time_inside)
+        for name, values in per_fold.columns.items():
+            assert (kinds.columns[name] == values).all(), (c, name)
+        assert (kinds.chunks == per_fold.chunks).all() and (kinds.barrier == per_fold.barrier).all()
+        assert kinds.streamed.keys() == per_fold.streamed.keys()
+        assert all((kinds.streamed[k] == v).all() for k, v in per_fold.streamed.items())
