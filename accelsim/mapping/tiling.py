@@ -582,6 +582,12 @@ class LayerTiler:
     def choose(self) -> tuple[Tiling, FoldTable]:
         """The candidate with the fewest DRAM bytes over every split, laid out. Splits are tried
         even first; once a split reaches :meth:`floor_bytes`, no other can do better."""
+        tiling, ft, kinds = self.choose_blocks()
+        return tiling, ft if kinds.size == 1 else ft.repeat_blocks(kinds)
+
+    def choose_blocks(self) -> tuple[Tiling, FoldTable, np.ndarray]:
+        """:meth:`choose`, laid out as :meth:`lay_out_blocks` (one block of each kind, and the
+        blocks' kinds)."""
         first_error, options = None, []
         floor = self.floor_bytes() if len(self.splits) > 1 else None
         for index, (slots, room) in enumerate(zip(self.splits, self._rooms)):
@@ -605,7 +611,7 @@ class LayerTiler:
                         considered=tuple(c for _, c, _, _ in options), slot_bytes=tuple(self.slots.items()),
                         group=best.group, whole=whole, room_bytes=tuple(self.room.items()),
                         time_inside=best.time_inside)
-        return tiling, self.lay_out(best.order, best.time_block, best.group, best.time_inside)
+        return (tiling,) + self.lay_out_blocks(best.order, best.time_block, best.group, best.time_inside)
 
     def _nest(self, order: str, group: int) -> tuple[str, str, list[tuple[int, int]]]:
         outer, inner = ("row", "col") if order == "cols_inner" else ("col", "row")
@@ -731,12 +737,19 @@ class LayerTiler:
         or the last: blocks alike in all of these lay out alike. So one block of each kind is laid
         out and the table is assembled from those (at large batches a layer has tens of thousands
         of blocks of a few kinds)."""
+        ft, kinds = self.lay_out_blocks(order, time_block, group, time_inside)
+        return ft if kinds.size == 1 else ft.repeat_blocks(kinds)
+
+    def lay_out_blocks(self, order: str, time_block: int, group: int = 0,
+                       time_inside: bool = False) -> tuple[FoldTable, np.ndarray]:
+        """:meth:`lay_out` before its blocks are repeated: the table of one time block of each kind
+        (in order of first use, all with the same number of folds) and each block's kind. With
+        time inside (or at most two blocks) the whole layout is one block."""
         times = self.time_ranges(time_block)
         if time_inside or len(times) <= 2:
-            return self._lay_out(order, times, group, time_inside)
+            return self._lay_out(order, times, group, time_inside), np.zeros(1, dtype=np.int64)
         kinds, firsts = self._block_kinds(times, ends=True)
-        ft = self._lay_out(order, [times[i] for i in firsts], group, False)
-        return ft.repeat_blocks(kinds)
+        return self._lay_out(order, [times[i] for i in firsts], group, False), kinds
 
     def _block_kinds(self, times: list[tuple[int, int]], ends: bool) -> tuple[np.ndarray, np.ndarray]:
         """Each time block's kind (numbered in order of first use), and the first block of each
