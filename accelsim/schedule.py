@@ -199,6 +199,23 @@ def _segments(load_input: np.ndarray, load_weight: np.ndarray, output_claim: np.
         from accelsim._compiled import segments
 
         return segments(load_input, load_weight, output_claim, mergeable, slot_input, slot_weight, slot_output)
+    return np.array(_chain(_after(load_input, load_weight, output_claim, mergeable, slot_input, slot_weight,
+                                  slot_output), 0), dtype=np.int64)
+
+
+def _chain(after: list[int], i: int) -> list[int]:
+    """The steps' first folds from fold ``i`` on: ``i, after[i], after[after[i]], ...``."""
+    n, starts = len(after), []
+    while i < n:
+        starts.append(i)
+        i = after[i]
+    return starts
+
+
+def _after(load_input: np.ndarray, load_weight: np.ndarray, output_claim: np.ndarray, mergeable: np.ndarray,
+           slot_input: int, slot_weight: int, slot_output: int) -> list[int]:
+    """Where a step starting at each fold ends (the fold after its last; see :func:`_segments`)."""
+    n = load_input.size
     index = np.arange(n, dtype=np.int64)
     reach = np.full(n, n, dtype=np.int64)
     for load, slot in ((load_input, slot_input), (load_weight, slot_weight), (output_claim, slot_output)):
@@ -208,12 +225,7 @@ def _segments(load_input: np.ndarray, load_weight: np.ndarray, output_claim: np.
         reach = np.minimum(reach, np.searchsorted(running, running[:-1] + room, side="right") - 1)
     blocked = np.append(np.flatnonzero(~mergeable), n)   # a step never takes an unmergeable fold after its first
     run_end = blocked[np.searchsorted(blocked, index, side="right")]
-    after = np.where(mergeable, np.maximum(index + 1, np.minimum(reach, run_end)), index + 1).tolist()
-    starts, i = [], 0
-    while i < n:
-        starts.append(i)
-        i = after[i]
-    return np.array(starts, dtype=np.int64)
+    return np.where(mergeable, np.maximum(index + 1, np.minimum(reach, run_end)), index + 1).tolist()
 
 
 # Where a fold's non-streamed quantities go when its stream is cut into chunks.
@@ -283,20 +295,27 @@ def _blocked_steps(ft: FoldTable, kinds: np.ndarray, repeats: int, slots: dict[O
     bounds = np.append(fold_rows[::per], total_rows).tolist()  # kind k: rows bounds[k] .. bounds[k + 1]
     loads = (rows["load_input"], rows["load_weight"], rows["output_acquire"] + rows["load_psum"])
     slot = (int(slots[Operand.INPUT]), int(slots[Operand.WEIGHT]), int(slots[Operand.OUTPUT]))
-    values = np.zeros((total_rows + 1, len(STEP_FIELDS)), dtype=np.int64)
+    values = np.zeros((len(STEP_FIELDS), total_rows + 1), dtype=np.int64)  # running sums of each column
     for j, name in enumerate(STEP_FIELDS):
-        np.cumsum(rows[name], out=values[1:, j])
+        np.cumsum(rows[name], out=values[j, 1:])
     running = [np.concatenate(([0], np.cumsum(load))) for load in loads]  # all kinds' rows
     blocked = np.append(np.flatnonzero(~mergeable), total_rows)
 
     entries: list[tuple[np.ndarray, np.ndarray]] = []  # (first rows, end rows) of a block's steps from e
     entry_of: dict[tuple[int, int], tuple[int, tuple | None]] = {}
+    afters: dict[int, list[int]] = {}  # per kind: where a step starting at each of its rows ends
 
     def steps_from(k: int, e: int) -> tuple[int, tuple | None]:
         """The steps of block kind ``k`` from its row ``e`` on, and the state it leaves."""
         if (k, e) not in entry_of:
             lo, hi = bounds[k] + e, bounds[k + 1]
-            starts = _segments(*(load[lo:hi] for load in loads), mergeable[lo:hi], *slot) + lo
+            if bounds[k + 1] - bounds[k] >= COMPILED_FROM_ROWS:
+                starts = _segments(*(load[lo:hi] for load in loads), mergeable[lo:hi], *slot) + lo
+            else:
+                if k not in afters:
+                    block = slice(bounds[k], bounds[k + 1])
+                    afters[k] = _after(*(load[block] for load in loads), mergeable[block], *slot)
+                starts = np.array(_chain(afters[k], e), dtype=np.int64) + bounds[k]
             last = int(starts[-1])
             state = tuple(int(r[hi] - r[last]) for r in running) if mergeable[last] else None
             entries.append((starts, np.append(starts[1:], hi)))
@@ -345,10 +364,10 @@ def _blocked_steps(ft: FoldTable, kinds: np.ndarray, repeats: int, slots: dict[O
     at = np.where(cont, 0, offsets[block_entry[of]] + j - has[of])
     first = np.where(cont, block_lo[of], starts[at])
     end = np.where(cont, block_lo[of] + block_e[of], ends[at])
-    sums = np.add.reduceat(values[end] - values[first], np.flatnonzero(~cont), axis=0)
-    steps = np.zeros(sums.shape[0], dtype=STEP_DTYPE)
+    heads = np.flatnonzero(~cont)
+    steps = np.zeros(heads.size, dtype=STEP_DTYPE)
     for j, name in enumerate(STEP_FIELDS):
-        steps[name] = sums[:, j]
+        steps[name] = np.add.reduceat(values[j, end] - values[j, first], heads)
     return steps
 
 

@@ -89,6 +89,7 @@ from accelsim.mapping.gemm import GemmShape, Operand
 from accelsim.mapping.layer_mapping import array_gemm, fold_counts
 from accelsim.mapping.sparse import index_bits, skipped_nm, sparse_gemm
 
+SEARCH_LEVELS = 4  # halvings of a binary search whose probes are computed together (2**4 - 1 of them)
 OPERAND_DIMS = {Operand.INPUT: ("M", "K"), Operand.WEIGHT: ("K", "N"), Operand.OUTPUT: ("M", "N")}
 
 # Columns of a fold table and of a schedule's steps (see schedule.Step for meanings).
@@ -105,12 +106,8 @@ def split(extent: int, size: int) -> list[tuple[int, int]]:
 def balanced(extent: int, count: int) -> list[tuple[int, int]]:
     """``[0, extent)`` in ``count`` ranges whose lengths differ by at most one."""
     base, extra = divmod(extent, count)
-    out, start = [], 0
-    for i in range(count):
-        stop = start + base + (1 if i < extra else 0)
-        out.append((start, stop))
-        start = stop
-    return out
+    stops = np.cumsum(base + (np.arange(count) < extra))
+    return list(zip((stops - (base + (np.arange(count) < extra))).tolist(), stops.tolist()))
 
 
 def touched(lo, hi, stride: int, pad: int, span: int, size: int):
@@ -349,14 +346,21 @@ class FoldTable:
                    + sum(v.sum() for k, v in self.streamed.items() if k in moved))
 
 
-def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The first row of each distinct value of ``rows`` and each row's index among those: by a
-    hash of each row (fast), checked row by row; on a collision, by comparing whole rows."""
-    multipliers = np.random.default_rng(0).integers(1, 2**63, rows.shape[1], dtype=np.uint64) | np.uint64(1)
-    keys = (rows.astype(np.uint64) * multipliers).sum(axis=1, dtype=np.uint64)  # modulo 2**64
+def _distinct_rows(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct value of the rows of ``parts`` side by side (arrays of one
+    row each per item) and each row's index among those: by a hash of each row (fast, a product
+    with random multipliers modulo 2**64, part by part), checked row by row; on a collision, by
+    comparing whole rows."""
+    parts = [p.astype(np.int64, copy=False).reshape(p.shape[0], -1) for p in parts]
+    widths = np.cumsum([0] + [p.shape[1] for p in parts])
+    multipliers = np.random.default_rng(0).integers(1, 2**63, int(widths[-1]), dtype=np.uint64) | np.uint64(1)
+    keys = np.zeros(parts[0].shape[0], dtype=np.uint64)
+    for p, a, b in zip(parts, widths[:-1], widths[1:]):
+        keys += p.view(np.uint64) @ multipliers[a:b]
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    if not (rows[first][inverse] == rows).all():
-        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if not all((p[first[inverse]] == p).all() for p in parts):
+        _, first, inverse = np.unique(np.hstack(parts), axis=0, return_index=True, return_inverse=True)
     return first, inverse.ravel()
 
 
@@ -385,6 +389,7 @@ class LayerTiler:
         self._sizes: dict = {}
         self._times: dict[int, list[tuple[int, int]]] = {}
         self._distinct: dict[int, tuple] = {}
+        self._kinds: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
         self.space = space if space is not None else WorkingSpace.whole(hw)
         self.on_chip = self.space.on_chip
         self.buffer = {op: hw.memory.buffer_for(op.kind) for op in Operand}
@@ -523,22 +528,36 @@ class LayerTiler:
             fold_parts = self.rows if fold_role == "row" else self.cols
             psum = operand is Operand.OUTPUT
             for subset, measure in ((fold_parts[:1], "sum"), (fold_parts, "sum"), (fold_parts, "union")):
-                def size(tb: int) -> int:
-                    key = (operand, fold_role, len(subset), measure, tb)  # the same probes for every split
-                    if key not in self._sizes:
-                        mid = (T - tb) // 2
-                        parts = {fold_role: subset, "time": [(0, tb), (mid, mid + tb)]}
-                        full, _, cum = self.passes(operand, parts, psum, fold_role)
+                def sizes(tbs: list[int]) -> list[int]:
+                    """The probe's bytes at each block length, the ones not yet known at once (the
+                    tiles of each time range apart: every range's row of the tables is its own)."""
+                    keys = [(operand, fold_role, len(subset), measure, tb) for tb in tbs]  # alike for every split
+                    todo = sorted({tb for tb, key in zip(tbs, keys) if key not in self._sizes})
+                    if todo:
+                        times = [r for tb in todo for r in ((0, tb), ((T - tb) // 2, (T - tb) // 2 + tb))]
+                        full, _, cum = self.passes(operand, {fold_role: subset, "time": times}, psum, fold_role)
                         per = full.sum(axis=1) if measure == "sum" else self.run_bytes(full, cum, 0, len(subset))
-                        self._sizes[key] = int(per.max())
-                    return self._sizes[key]
+                        for tb, value in zip(todo, per.reshape(-1, 2).max(axis=1).tolist()):
+                            self._sizes[operand, fold_role, len(subset), measure, tb] = value
+                    return [self._sizes[key] for key in keys]
                 slot = self.slots[operand]
-                if size(T) <= slot or size(R) > slot:
+                at_t, at_r = sizes([T, R])
+                if at_t <= slot or at_r > slot:
                     continue
                 lo, hi = R, T
                 while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    lo, hi = (mid, hi) if size(mid) <= slot else (lo, mid)
+                    # the probes of the search's next few halvings, all of them at once
+                    probes, frontier = [], [(lo, hi)]
+                    for _ in range(SEARCH_LEVELS):
+                        frontier = [pair for pair in frontier if pair[1] - pair[0] > 1]
+                        probes += [(a + b) // 2 for a, b in frontier]
+                        frontier = [half for a, b in frontier for half in ((a, (a + b) // 2), ((a + b) // 2, b))]
+                    known = dict(zip(probes, sizes(probes)))
+                    for _ in range(SEARCH_LEVELS):
+                        if hi - lo <= 1:
+                            break
+                        mid = (lo + hi) // 2
+                        lo, hi = (mid, hi) if known[mid] <= slot else (lo, mid)
                 blocks.add(lo)
         return sorted(blocks, reverse=True)
 
@@ -665,7 +684,7 @@ class LayerTiler:
         times their counts, they are the same. Memoised: every order, group and split asks."""
         if time_block not in self._distinct:
             times = self.time_ranges(time_block)
-            kinds, firsts = self._block_kinds(times, ends=False)
+            kinds, firsts = self._block_kinds(time_block, ends=False)
             parts = {"row": self.rows, "col": self.cols, "time": [times[i] for i in firsts]}
             self._distinct[time_block] = (parts, np.bincount(kinds), len(times))
         return self._distinct[time_block]
@@ -748,30 +767,38 @@ class LayerTiler:
         times = self.time_ranges(time_block)
         if time_inside or len(times) <= 2:
             return self._lay_out(order, times, group, time_inside), np.zeros(1, dtype=np.int64)
-        kinds, firsts = self._block_kinds(times, ends=True)
+        kinds, firsts = self._block_kinds(time_block, ends=True)
         return self._lay_out(order, [times[i] for i in firsts], group, False), kinds
 
-    def _block_kinds(self, times: list[tuple[int, int]], ends: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _block_kinds(self, time_block: int, ends: bool) -> tuple[np.ndarray, np.ndarray]:
         """Each time block's kind (numbered in order of first use), and the first block of each
         kind. Blocks are alike when they have the same length and the same tiles of every streamed
         operand (whole, new along the fold role, new along time and the fold role, final outputs)
-        and (``ends``) neither is the first or the last block."""
-        parts = {"row": self.rows, "col": self.cols, "time": times}
-        n = len(times)
-        features = [np.array([b - a for a, b in times])[:, None]]
+        and (``ends``) neither is the first or the last block: with ends, the kinds are those of
+        the kinds without them and the two flags. Memoised."""
+        key = (time_block, ends)
+        if key in self._kinds:
+            return self._kinds[key]
+        n = len(self.time_ranges(time_block))
         if ends:
-            features += [(np.arange(n) == 0)[:, None], (np.arange(n) == n - 1)[:, None]]
-        for operand, fold_role in self.streamed():
-            psum = operand is Operand.OUTPUT
-            features += list(self.passes(operand, parts, psum, fold_role)[:2])
-            features.append(self.along(operand, parts, psum, fold_role, ("time", fold_role)))
-            if psum:
-                features.append(self.along(operand, parts, False, fold_role))
-        first, inverse = _distinct_rows(np.hstack(features).astype(np.int64))
+            kinds, _ = self._block_kinds(time_block, False)
+            features = [kinds, np.arange(n) == 0, np.arange(n) == n - 1]
+        else:
+            times = self.time_ranges(time_block)
+            parts = {"row": self.rows, "col": self.cols, "time": times}
+            features = [np.array([b - a for a, b in times])]
+            for operand, fold_role in self.streamed():
+                psum = operand is Operand.OUTPUT
+                features += list(self.passes(operand, parts, psum, fold_role)[:2])
+                features.append(self.along(operand, parts, psum, fold_role, ("time", fold_role)))
+                if psum:
+                    features.append(self.along(operand, parts, False, fold_role))
+        first, inverse = _distinct_rows(features)
         order = np.argsort(first)
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size)
-        return rank[inverse], first[order]
+        self._kinds[key] = (rank[inverse], first[order])
+        return self._kinds[key]
 
     def _lay_out(self, order: str, times: list[tuple[int, int]], group: int, time_inside: bool) -> FoldTable:
         """:meth:`lay_out` over the time blocks ``times``, fold by fold."""
