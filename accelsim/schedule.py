@@ -394,9 +394,7 @@ def _traffic(steps: np.ndarray, code: int) -> DramTraffic:
 
 
 def _with_levels(steps: np.ndarray, codes: dict[str, int]) -> np.ndarray:
-    out = np.zeros(len(steps), dtype=STEP_DTYPE)
-    for name in STEP_FIELDS:
-        out[name] = steps[name]
+    out = steps.astype(STEP_DTYPE, copy=True)  # one copy of the rows (steps are STEP_DTYPE already)
     for name, code in codes.items():
         out[name] = code
     return out
