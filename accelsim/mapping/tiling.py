@@ -110,6 +110,16 @@ def balanced(extent: int, count: int) -> list[tuple[int, int]]:
     return list(zip((stops - (base + (np.arange(count) < extra))).tolist(), stops.tolist()))
 
 
+def _as_array(ranges) -> np.ndarray:
+    """A list of ``(start, stop)`` ranges (or an array of them) as an (n, 2) int64 array."""
+    return np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+
+
+def _lengths(ranges) -> np.ndarray:
+    r = _as_array(ranges)
+    return r[:, 1] - r[:, 0]
+
+
 def touched(lo, hi, stride: int, pad: int, span: int, size: int):
     """How many of ``size`` input rows the windows of outputs ``lo..hi`` touch (ints, or arrays of
     them: one answer per pair).
@@ -214,16 +224,15 @@ class Geometry:
         other operands' tiles never overlap)."""
         n, m = self.nm
         if operand is Operand.INPUT and self.conv is not None:
-            m_lo, m_hi = np.array(ranges1, dtype=np.int64).reshape(-1, 2).T
-            k_lo, k_hi = np.array(ranges2, dtype=np.int64).reshape(-1, 2).T
+            m_lo, m_hi = _as_array(ranges1).T
+            k_lo, k_hi = _as_array(ranges2).T
             a = self._extents("M", m_lo, m_hi, new[0])
             b = self._extents("K", k_lo * m // n, -(-k_hi * m // n), new[1])
             return np.outer(a, b) * self.bytes[operand]
         size = self.bytes.get(operand) or (self.bytes_psum if psum else self.bytes_output)
         if operand is Operand.WEIGHT and self.packed > 1:
             return self._diagonal(ranges1, ranges2) * size
-        a = np.array([r[1] - r[0] for r in ranges1], dtype=np.int64)
-        b = np.array([r[1] - r[0] for r in ranges2], dtype=np.int64)
+        a, b = _lengths(ranges1), _lengths(ranges2)
         if operand is Operand.WEIGHT and self.weight_bits % 8:  # kept weights with their index bits
             return -(-np.outer(a, b) * self.weight_bits // 8)
         if operand is Operand.INPUT and m > n:  # each row selects from the M inputs of its group
@@ -235,8 +244,7 @@ class Geometry:
         def overlap(ranges: list, extent: int) -> np.ndarray:
             block = extent // self.packed
             starts = np.arange(self.packed) * block
-            lo = np.array([r[0] for r in ranges])[:, None]
-            hi = np.array([r[1] for r in ranges])[:, None]
+            lo, hi = _as_array(ranges).T[:, :, None]
             return np.clip(np.minimum(hi, starts + block) - np.maximum(lo, starts), 0, None)
         return (overlap(k_ranges, self.k_extent) @ overlap(n_ranges, self.n_extent).T).astype(np.int64)
 
@@ -390,6 +398,7 @@ class LayerTiler:
         self._times: dict[int, list[tuple[int, int]]] = {}
         self._distinct: dict[int, tuple] = {}
         self._kinds: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
+        self._long: dict[int, tuple[list, np.ndarray]] = {}  # id -> (a long list of ranges, its array)
         self.space = space if space is not None else WorkingSpace.whole(hw)
         self.on_chip = self.space.on_chip
         self.buffer = {op: hw.memory.buffer_for(op.kind) for op in Operand}
@@ -436,13 +445,26 @@ class LayerTiler:
         which only the part not held by the earlier tiles counts. Memoised on the ranges:
         candidates and splits of the buffers ask for the same tables again and again."""
         r1, r2 = self.roles(operand)
-        key = (operand, tuple(parts[r1]), tuple(parts[r2]), psum, new)
+        key = (operand, self._key(parts[r1]), self._key(parts[r2]), psum, new)
         table = self._tables.get(key)
         if table is None:
-            table = self._tables[key] = self.geo.table(operand, parts[r1], parts[r2], psum,
-                                                       (r1 in new, r2 in new))
+            table = self._tables[key] = self.geo.table(operand, self._ranges(parts[r1]), self._ranges(parts[r2]),
+                                                       psum, (r1 in new, r2 in new))
             table.flags.writeable = False  # shared by every caller: never changed in place
         return {"table": table, "roles": (r1, r2)}
+
+    def _key(self, ranges: list) -> tuple:
+        """What memoised tables are keyed on for a list of ranges: its ranges, or, for a long one
+        (every time block of a candidate), the list itself, kept so that its id stays its own."""
+        if len(ranges) <= 64:
+            return tuple(ranges)
+        if id(ranges) not in self._long:
+            self._long[id(ranges)] = (ranges, np.array(ranges, dtype=np.int64).reshape(-1, 2))
+        return ("list", id(ranges))
+
+    def _ranges(self, ranges: list):
+        """``ranges`` as Geometry.table takes them: a long list as its array (made once)."""
+        return self._long[id(ranges)][1] if len(ranges) > 64 else ranges
 
     def along(self, operand: Operand, parts: dict[str, list], psum: bool, fold_role: str, new: tuple = ()):
         """``operand``'s tiles as (time block, fold along ``fold_role``)."""
@@ -453,7 +475,7 @@ class LayerTiler:
         """Per time block: each tile along ``fold_role``, its part not in the tile before it, and
         the running sum of those parts (a run of tiles ``a..b`` in one buffer holds
         ``full[a] + cum[b] - cum[a]``: the union of their footprints). Memoised."""
-        key = (operand, tuple(parts[fold_role]), tuple(parts["time"]), psum, fold_role)
+        key = (operand, self._key(parts[fold_role]), self._key(parts["time"]), psum, fold_role)
         if key not in self._blocks:
             full = self.along(operand, parts, psum, fold_role)
             # neighbouring tiles share input channels along K; along M (pixels) their windows'
