@@ -74,21 +74,17 @@ def transfer_cycles(ls: LayerSchedule, hw: Hardware) -> int:
     engines: dict[int, list] = {}
     per_lane: dict = {}  # bytes through each lane, all engines
     steps = ls.steps
-    for kind, columns in DMA_COLUMNS.items():
+    per_column = {column: _moved_by_level(steps, column, len(rates)) for names in DMA_COLUMNS.values()
+                  for column in names}
+    for kind, names in DMA_COLUMNS.items():
         busy = engines.setdefault(dma_engine(kind, hw.dma.engines), [0, {}])
         buffer = memory.buffer_for(DMA_OPERAND[kind].kind)
         dram_lane = 0 if buffer.dram_port_bytes_per_cycle is None else buffer.name
         lane_rate[dram_lane] = hw.dram_port_rate(buffer) if dram_lane else rates[0]
-        for column in columns:
-            moved, where = steps[column], DMA_LEVEL[column]
-            if where is None:  # always DRAM
-                by_code = {0: int(moved.sum())}
-                busy[0] += int(np.count_nonzero(moved))
-            else:
-                levels = steps[where]
-                busy[0] += int(np.count_nonzero(moved[levels >= 0]))
-                by_code = {code: int(moved[levels == code].sum()) for code in range(len(rates))}
-            for code, nbytes in by_code.items():
+        for column in names:
+            count, by_code = per_column[column]
+            busy[0] += count
+            for code, nbytes in enumerate(by_code):
                 lane = dram_lane if code == 0 else code
                 busy[1][lane] = busy[1].get(lane, 0) + nbytes
                 per_lane[lane] = per_lane.get(lane, 0) + nbytes
@@ -103,6 +99,21 @@ def transfer_cycles(ls: LayerSchedule, hw: Hardware) -> int:
     level_bound = max(_cycles_at(shared_dram, rates[0]),
                       _cycles_at(ls.global_traffic.total, rates[1]) if len(rates) > 1 else 0, port_bound)
     return max(level_bound, slowest)
+
+
+def _moved_by_level(steps: np.ndarray, column: str, levels: int) -> tuple[int, list[int]]:
+    """A moved column's DMA descriptors (the steps that move some of it, not within a per-core
+    buffer) and its bytes from / to each level code; a column without a level column always
+    moves to DRAM. A layer's steps mostly share one level: then by its sums alone."""
+    moved, where = steps[column], DMA_LEVEL[column]
+    codes = steps[where] if where is not None and len(steps) else None
+    if codes is None or codes.min() == codes.max():
+        code = int(codes[0]) if codes is not None else 0
+        by_code = [0] * levels
+        if code >= 0:
+            by_code[code] = int(moved.sum())
+        return (int(np.count_nonzero(moved)) if code >= 0 else 0), by_code
+    return int(np.count_nonzero(moved[codes >= 0])), [int(moved[codes == code].sum()) for code in range(levels)]
 
 
 def roofline_cycles(compute_cycles: int, compulsory: DramTraffic, hw: Hardware) -> int:

@@ -199,6 +199,23 @@ def _segments(load_input: np.ndarray, load_weight: np.ndarray, output_claim: np.
         from accelsim._compiled import segments
 
         return segments(load_input, load_weight, output_claim, mergeable, slot_input, slot_weight, slot_output)
+    return np.array(_chain(_after(load_input, load_weight, output_claim, mergeable, slot_input, slot_weight,
+                                  slot_output), 0), dtype=np.int64)
+
+
+def _chain(after: list[int], i: int) -> list[int]:
+    """The steps' first folds from fold ``i`` on: ``i, after[i], after[after[i]], ...``."""
+    n, starts = len(after), []
+    while i < n:
+        starts.append(i)
+        i = after[i]
+    return starts
+
+
+def _after(load_input: np.ndarray, load_weight: np.ndarray, output_claim: np.ndarray, mergeable: np.ndarray,
+           slot_input: int, slot_weight: int, slot_output: int) -> list[int]:
+    """Where a step starting at each fold ends (the fold after its last; see :func:`_segments`)."""
+    n = load_input.size
     index = np.arange(n, dtype=np.int64)
     reach = np.full(n, n, dtype=np.int64)
     for load, slot in ((load_input, slot_input), (load_weight, slot_weight), (output_claim, slot_output)):
@@ -208,12 +225,7 @@ def _segments(load_input: np.ndarray, load_weight: np.ndarray, output_claim: np.
         reach = np.minimum(reach, np.searchsorted(running, running[:-1] + room, side="right") - 1)
     blocked = np.append(np.flatnonzero(~mergeable), n)   # a step never takes an unmergeable fold after its first
     run_end = blocked[np.searchsorted(blocked, index, side="right")]
-    after = np.where(mergeable, np.maximum(index + 1, np.minimum(reach, run_end)), index + 1).tolist()
-    starts, i = [], 0
-    while i < n:
-        starts.append(i)
-        i = after[i]
-    return np.array(starts, dtype=np.int64)
+    return np.where(mergeable, np.maximum(index + 1, np.minimum(reach, run_end)), index + 1).tolist()
 
 
 # Where a fold's non-streamed quantities go when its stream is cut into chunks.
@@ -261,6 +273,104 @@ def _steps_of(rows: dict[str, np.ndarray], mergeable: np.ndarray, slots: dict[Op
     return steps
 
 
+def _blocked_steps(ft: FoldTable, kinds: np.ndarray, repeats: int, slots: dict[Operand, int]) -> np.ndarray:
+    """:func:`_steps_of` on the folds of a run of blocks, ``repeats`` times over, from one block of
+    each kind: block ``t`` of the run runs the folds of block ``kinds[t]`` of ``ft`` (each block
+    of ``ft`` has as many folds). Exactly the steps the merge gives on the rows laid out in full,
+    without laying them out.
+
+    The greedy merge crosses a block boundary in one of two states: the step then open, with the
+    bytes it has taken of each buffer's slot, or none (its one fold may merge with nothing). In
+    the next block, an open step takes the first ``e`` rows that still fit (found on the block's
+    running sums), and from row ``e`` on the block's steps depend on nothing before it: they are
+    the merge of the block's rows from ``e``. Both are memoised, on (kind, state) and on
+    (kind, ``e``); a run of blocks of few kinds reaches few states, so the merge runs once per
+    distinct (kind, ``e``) and the run is assembled from those steps. Each step's columns are
+    sums over its rows, taken from running sums of the blocks' rows."""
+    rows, mergeable = _expand(ft)
+    count = int(kinds.max()) + 1
+    per = ft.chunks.size // count
+    fold_rows = np.cumsum(ft.chunks) - ft.chunks          # each fold's first row
+    total_rows = int(mergeable.size)
+    bounds = np.append(fold_rows[::per], total_rows).tolist()  # kind k: rows bounds[k] .. bounds[k + 1]
+    loads = (rows["load_input"], rows["load_weight"], rows["output_acquire"] + rows["load_psum"])
+    slot = (int(slots[Operand.INPUT]), int(slots[Operand.WEIGHT]), int(slots[Operand.OUTPUT]))
+    values = np.zeros((len(STEP_FIELDS), total_rows + 1), dtype=np.int64)  # running sums of each column
+    for j, name in enumerate(STEP_FIELDS):
+        np.cumsum(rows[name], out=values[j, 1:])
+    running = [np.concatenate(([0], np.cumsum(load))) for load in loads]  # all kinds' rows
+    blocked = np.append(np.flatnonzero(~mergeable), total_rows)
+
+    entries: list[tuple[np.ndarray, np.ndarray]] = []  # (first rows, end rows) of a block's steps from e
+    entry_of: dict[tuple[int, int], tuple[int, tuple | None]] = {}
+    afters: dict[int, list[int]] = {}  # per kind: where a step starting at each of its rows ends
+
+    def steps_from(k: int, e: int) -> tuple[int, tuple | None]:
+        """The steps of block kind ``k`` from its row ``e`` on, and the state it leaves."""
+        if (k, e) not in entry_of:
+            lo, hi = bounds[k] + e, bounds[k + 1]
+            if bounds[k + 1] - bounds[k] >= COMPILED_FROM_ROWS:
+                starts = _segments(*(load[lo:hi] for load in loads), mergeable[lo:hi], *slot) + lo
+            else:
+                if k not in afters:
+                    block = slice(bounds[k], bounds[k + 1])
+                    afters[k] = _after(*(load[block] for load in loads), mergeable[block], *slot)
+                starts = np.array(_chain(afters[k], e), dtype=np.int64) + bounds[k]
+            last = int(starts[-1])
+            state = tuple(int(r[hi] - r[last]) for r in running) if mergeable[last] else None
+            entries.append((starts, np.append(starts[1:], hi)))
+            entry_of[k, e] = (len(entries) - 1, state)
+        return entry_of[k, e]
+
+    def joined(k: int, state: tuple) -> int:
+        """How many of block kind ``k``'s first rows an open step with ``state`` bytes takes."""
+        lo, hi = bounds[k], bounds[k + 1]
+        e = min(int(blocked[np.searchsorted(blocked, lo)]), hi) - lo  # up to its first unmergeable row
+        for r, taken, room in zip(running, state, slot):
+            limit = min(room - taken + int(r[lo]), int(r[hi]))
+            e = min(e, int(np.searchsorted(r[lo:hi + 1], limit, side="right")) - 1)
+        return max(e, 0)
+
+    moves: dict[tuple, tuple[int, int, tuple | None]] = {}
+    block_e, block_entry, state = [], [], None
+    sequence = np.tile(kinds, repeats).tolist()
+    none = -1
+    for k in sequence:
+        move = moves.get((k, state))
+        if move is None:
+            e = 0 if state is None else joined(k, state)
+            if e == bounds[k + 1] - bounds[k]:  # the whole block joins the open step
+                tot = tuple(int(r[bounds[k + 1]] - r[bounds[k]]) for r in running)
+                move = (e, none, tuple(a + b for a, b in zip(state, tot)))
+            else:
+                move = (e,) + steps_from(k, e)
+            moves[k, state] = move
+        e, entry, state = move
+        block_e.append(e)
+        block_entry.append(entry)
+
+    # every piece of a step: a block's rows joining the step open before it, or a step of its own
+    starts = np.concatenate([s for s, _ in entries] + [np.zeros(1, dtype=np.int64)])
+    ends = np.concatenate([t for _, t in entries] + [np.zeros(1, dtype=np.int64)])
+    lengths = np.array([s.size for s, _ in entries] + [0], dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    block_e, block_entry = np.array(block_e, dtype=np.int64), np.array(block_entry, dtype=np.int64)
+    block_lo = np.array(bounds, dtype=np.int64)[np.array(sequence, dtype=np.int64)]
+    has = (block_e > 0).astype(np.int64)
+    pieces = has + lengths[block_entry]
+    of = np.repeat(np.arange(block_e.size), pieces)
+    j = np.arange(of.size) - (np.cumsum(pieces) - pieces)[of]
+    cont = (has[of] == 1) & (j == 0)
+    at = np.where(cont, 0, offsets[block_entry[of]] + j - has[of])
+    first = np.where(cont, block_lo[of], starts[at])
+    end = np.where(cont, block_lo[of] + block_e[of], ends[at])
+    heads = np.flatnonzero(~cont)
+    steps = np.zeros(heads.size, dtype=STEP_DTYPE)
+    for j, name in enumerate(STEP_FIELDS):
+        steps[name] = np.add.reduceat(values[j, end] - values[j, first], heads)
+    return steps
+
+
 def transfer_levels(hw: Hardware) -> tuple[str, ...]:
     """The levels transfers move between and the per-core buffers: DRAM, then the global buffer."""
     g = hw.memory.global_buffer
@@ -284,9 +394,7 @@ def _traffic(steps: np.ndarray, code: int) -> DramTraffic:
 
 
 def _with_levels(steps: np.ndarray, codes: dict[str, int]) -> np.ndarray:
-    out = np.zeros(len(steps), dtype=STEP_DTYPE)
-    for name in STEP_FIELDS:
-        out[name] = steps[name]
+    out = steps.astype(STEP_DTYPE, copy=True)  # one copy of the rows (steps are STEP_DTYPE already)
     for name, code in codes.items():
         out[name] = code
     return out
@@ -307,22 +415,27 @@ def _tiled(layer: Layer, hw: Hardware, batch: int, space, mapping: LayerMapping,
     key = (_shape_key(layer), batch, space)
     if key not in memo:
         tiler = LayerTiler(layer, hw, batch, space)
-        tiling, table = tiler.choose()
-        memo[key] = (tiling, _layer_steps(table, tiler.slots, mapping, hw))
+        tiling, table, kinds = tiler.choose_blocks()
+        memo[key] = (tiling, _layer_steps(table, kinds, tiler.slots, mapping, hw))
     tiling, steps = memo[key]
     return replace(tiling, layer=layer.name), steps
 
 
-def _layer_steps(table: FoldTable, slots: dict[Operand, int], mapping: LayerMapping, hw: Hardware) -> np.ndarray:
-    """The steps of a laid-out layer: its folds cut into chunks, its repeats one after another,
-    merged into steps, the first and last folds at their exact shares. Never changed in place."""
-    rows, mergeable = _expand(table)
+def _layer_steps(table: FoldTable, kinds: np.ndarray, slots: dict[Operand, int], mapping: LayerMapping,
+                 hw: Hardware) -> np.ndarray:
+    """The steps of a laid-out layer (``table``: one time block of each kind, ``kinds``: each
+    block's, ``LayerTiler.lay_out_blocks``): its folds cut into chunks, its repeats one after
+    another (the groups run one after another; small ones merge into shared steps), merged into
+    steps, the first and last folds at their exact shares. Never changed in place."""
     repeats = mapping.gemm.repeats
-    if repeats > 1:  # the groups run one after another; small ones merge into shared steps
-        rows = {name: np.tile(values, repeats) for name, values in rows.items()}
-        mergeable = np.tile(mergeable, repeats)
-    steps = _steps_of(rows, mergeable, slots)
-    _exact_ends(steps, table, mapping, hw)
+    if kinds.size == 1 and repeats == 1:
+        steps = _steps_of(*_expand(table), slots)
+    else:
+        steps = _blocked_steps(table, kinds, repeats, slots)
+    stream, folds = table.columns["stream"], table.columns["folds"]
+    per = folds.size // (int(kinds.max()) + 1)
+    total = int((folds.reshape(-1, per).sum(axis=1)[kinds]).sum()) * repeats
+    _exact_ends(steps, int(stream[0]), int(stream[(int(kinds[-1]) + 1) * per - 1]), total, hw)
     steps.flags.writeable = False  # shared by every layer of the shape: _with_levels copies it
     return steps
 
@@ -432,11 +545,10 @@ def _moved(steps: np.ndarray) -> DramTraffic:
                        psum_write=int(steps["store_psum"].sum()))
 
 
-def _exact_ends(steps: np.ndarray, table: FoldTable, mapping: LayerMapping, hw: Hardware) -> None:
-    """Give the layer's first and last folds their own shares (the table used the middle one)."""
+def _exact_ends(steps: np.ndarray, first_time: int, last_time: int, total: int, hw: Hardware) -> None:
+    """Give the layer's first and last folds (of ``total``; ``first_time``, ``last_time``: their
+    streams) their own shares (the table used the middle one)."""
     strategy, timing, array = strategy_for(hw.array.dataflow), timing_for(hw.array), hw.array
-    total = int(table.columns["folds"].sum()) * mapping.gemm.repeats
-    first_time, last_time = int(table.columns["stream"][0]), int(table.columns["stream"][-1])
     middle_first = timing.fold(strategy, array, first_time, 1, 3)
     middle_last = timing.fold(strategy, array, last_time, 1, 3)
     first = timing.fold(strategy, array, first_time, 0, total)

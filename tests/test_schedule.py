@@ -71,3 +71,42 @@ def test_steps_merge_folds_as_the_fold_by_fold_rule_does(form):
         mergeable = rng.random(n) < rng.random()
         slots = [int(rng.integers(0, 250)) if rng.random() < 0.9 else 2 ** 62 for _ in range(3)]
         assert _segments(*loads, mergeable, *slots).tolist() == _greedy_steps(*loads, mergeable, *slots)
+
+
+def _random_blocks(rng, kinds_count: int, per: int):
+    """A fold table of ``kinds_count`` blocks of ``per`` folds: random loads (zeros included),
+    chunks, streamed bytes and barriers."""
+    from accelsim.mapping.tiling import FoldTable
+
+    n = kinds_count * per
+    ft = FoldTable(n)
+    for name in ("load_input", "load_weight", "load_psum", "output_acquire", "stream", "store_output"):
+        ft.columns[name][:] = np.where(rng.random(n) < 0.3, 0, rng.integers(0, 60, n))
+    if rng.random() < 0.3:
+        ft.chunks = np.where(rng.random(n) < 0.2, rng.integers(1, 4, n), 1)
+        ft.columns["stream"] = np.maximum(ft.columns["stream"], ft.chunks)
+        ft.streamed["load_input"] = np.where(ft.chunks > 1, rng.integers(0, 90, n), 0)
+    ft.barrier = rng.random(n) < rng.random() * 0.3
+    return ft
+
+
+def test_steps_from_one_block_of_each_kind_are_the_merge_of_every_row():
+    # the oracle: the blocks laid out in full (FoldTable.repeat_blocks), repeated, and merged row by row
+    from accelsim.mapping import Operand
+    from accelsim.schedule import _blocked_steps, _expand, _steps_of
+
+    rng = np.random.default_rng(11)
+    for trial in range(500):
+        count, per = int(rng.integers(1, 5)), int(rng.integers(1, 12))
+        ft = _random_blocks(rng, count, per)
+        blocks = int(rng.integers(1, 40))
+        kinds = np.concatenate([np.arange(count), rng.integers(0, count, blocks)])
+        if rng.random() < 0.5:  # periodic runs, as time blocks are
+            kinds = np.concatenate([np.arange(count), np.tile(rng.integers(0, count, 3), blocks)])
+        repeats = int(rng.integers(1, 4))
+        slots = {op: int(rng.integers(0, 400)) if rng.random() < 0.9 else 2 ** 62 for op in Operand}
+        rows, mergeable = _expand(ft.repeat_blocks(kinds))
+        rows = {name: np.tile(values, repeats) for name, values in rows.items()}
+        expected = _steps_of(rows, np.tile(mergeable, repeats), slots)
+        got = _blocked_steps(ft, kinds, repeats, slots)
+        assert got.shape == expected.shape and (got == expected).all(), trial

@@ -89,6 +89,7 @@ from accelsim.mapping.gemm import GemmShape, Operand
 from accelsim.mapping.layer_mapping import array_gemm, fold_counts
 from accelsim.mapping.sparse import index_bits, skipped_nm, sparse_gemm
 
+SEARCH_LEVELS = 4  # halvings of a binary search whose probes are computed together (2**4 - 1 of them)
 OPERAND_DIMS = {Operand.INPUT: ("M", "K"), Operand.WEIGHT: ("K", "N"), Operand.OUTPUT: ("M", "N")}
 
 # Columns of a fold table and of a schedule's steps (see schedule.Step for meanings).
@@ -105,12 +106,18 @@ def split(extent: int, size: int) -> list[tuple[int, int]]:
 def balanced(extent: int, count: int) -> list[tuple[int, int]]:
     """``[0, extent)`` in ``count`` ranges whose lengths differ by at most one."""
     base, extra = divmod(extent, count)
-    out, start = [], 0
-    for i in range(count):
-        stop = start + base + (1 if i < extra else 0)
-        out.append((start, stop))
-        start = stop
-    return out
+    stops = np.cumsum(base + (np.arange(count) < extra))
+    return list(zip((stops - (base + (np.arange(count) < extra))).tolist(), stops.tolist()))
+
+
+def _as_array(ranges) -> np.ndarray:
+    """A list of ``(start, stop)`` ranges (or an array of them) as an (n, 2) int64 array."""
+    return np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+
+
+def _lengths(ranges) -> np.ndarray:
+    r = _as_array(ranges)
+    return r[:, 1] - r[:, 0]
 
 
 def touched(lo, hi, stride: int, pad: int, span: int, size: int):
@@ -217,16 +224,15 @@ class Geometry:
         other operands' tiles never overlap)."""
         n, m = self.nm
         if operand is Operand.INPUT and self.conv is not None:
-            m_lo, m_hi = np.array(ranges1, dtype=np.int64).reshape(-1, 2).T
-            k_lo, k_hi = np.array(ranges2, dtype=np.int64).reshape(-1, 2).T
+            m_lo, m_hi = _as_array(ranges1).T
+            k_lo, k_hi = _as_array(ranges2).T
             a = self._extents("M", m_lo, m_hi, new[0])
             b = self._extents("K", k_lo * m // n, -(-k_hi * m // n), new[1])
             return np.outer(a, b) * self.bytes[operand]
         size = self.bytes.get(operand) or (self.bytes_psum if psum else self.bytes_output)
         if operand is Operand.WEIGHT and self.packed > 1:
             return self._diagonal(ranges1, ranges2) * size
-        a = np.array([r[1] - r[0] for r in ranges1], dtype=np.int64)
-        b = np.array([r[1] - r[0] for r in ranges2], dtype=np.int64)
+        a, b = _lengths(ranges1), _lengths(ranges2)
         if operand is Operand.WEIGHT and self.weight_bits % 8:  # kept weights with their index bits
             return -(-np.outer(a, b) * self.weight_bits // 8)
         if operand is Operand.INPUT and m > n:  # each row selects from the M inputs of its group
@@ -238,8 +244,7 @@ class Geometry:
         def overlap(ranges: list, extent: int) -> np.ndarray:
             block = extent // self.packed
             starts = np.arange(self.packed) * block
-            lo = np.array([r[0] for r in ranges])[:, None]
-            hi = np.array([r[1] for r in ranges])[:, None]
+            lo, hi = _as_array(ranges).T[:, :, None]
             return np.clip(np.minimum(hi, starts + block) - np.maximum(lo, starts), 0, None)
         return (overlap(k_ranges, self.k_extent) @ overlap(n_ranges, self.n_extent).T).astype(np.int64)
 
@@ -349,14 +354,21 @@ class FoldTable:
                    + sum(v.sum() for k, v in self.streamed.items() if k in moved))
 
 
-def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The first row of each distinct value of ``rows`` and each row's index among those: by a
-    hash of each row (fast), checked row by row; on a collision, by comparing whole rows."""
-    multipliers = np.random.default_rng(0).integers(1, 2**63, rows.shape[1], dtype=np.uint64) | np.uint64(1)
-    keys = (rows.astype(np.uint64) * multipliers).sum(axis=1, dtype=np.uint64)  # modulo 2**64
+def _distinct_rows(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct value of the rows of ``parts`` side by side (arrays of one
+    row each per item) and each row's index among those: by a hash of each row (fast, a product
+    with random multipliers modulo 2**64, part by part), checked row by row; on a collision, by
+    comparing whole rows."""
+    parts = [p.astype(np.int64, copy=False).reshape(p.shape[0], -1) for p in parts]
+    widths = np.cumsum([0] + [p.shape[1] for p in parts])
+    multipliers = np.random.default_rng(0).integers(1, 2**63, int(widths[-1]), dtype=np.uint64) | np.uint64(1)
+    keys = np.zeros(parts[0].shape[0], dtype=np.uint64)
+    for p, a, b in zip(parts, widths[:-1], widths[1:]):
+        keys += p.view(np.uint64) @ multipliers[a:b]
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    if not (rows[first][inverse] == rows).all():
-        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if not all((p[first[inverse]] == p).all() for p in parts):
+        _, first, inverse = np.unique(np.hstack(parts), axis=0, return_index=True, return_inverse=True)
     return first, inverse.ravel()
 
 
@@ -385,6 +397,8 @@ class LayerTiler:
         self._sizes: dict = {}
         self._times: dict[int, list[tuple[int, int]]] = {}
         self._distinct: dict[int, tuple] = {}
+        self._kinds: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
+        self._long: dict[int, tuple[list, np.ndarray]] = {}  # id -> (a long list of ranges, its array)
         self.space = space if space is not None else WorkingSpace.whole(hw)
         self.on_chip = self.space.on_chip
         self.buffer = {op: hw.memory.buffer_for(op.kind) for op in Operand}
@@ -431,13 +445,26 @@ class LayerTiler:
         which only the part not held by the earlier tiles counts. Memoised on the ranges:
         candidates and splits of the buffers ask for the same tables again and again."""
         r1, r2 = self.roles(operand)
-        key = (operand, tuple(parts[r1]), tuple(parts[r2]), psum, new)
+        key = (operand, self._key(parts[r1]), self._key(parts[r2]), psum, new)
         table = self._tables.get(key)
         if table is None:
-            table = self._tables[key] = self.geo.table(operand, parts[r1], parts[r2], psum,
-                                                       (r1 in new, r2 in new))
+            table = self._tables[key] = self.geo.table(operand, self._ranges(parts[r1]), self._ranges(parts[r2]),
+                                                       psum, (r1 in new, r2 in new))
             table.flags.writeable = False  # shared by every caller: never changed in place
         return {"table": table, "roles": (r1, r2)}
+
+    def _key(self, ranges: list) -> tuple:
+        """What memoised tables are keyed on for a list of ranges: its ranges, or, for a long one
+        (every time block of a candidate), the list itself, kept so that its id stays its own."""
+        if len(ranges) <= 64:
+            return tuple(ranges)
+        if id(ranges) not in self._long:
+            self._long[id(ranges)] = (ranges, np.array(ranges, dtype=np.int64).reshape(-1, 2))
+        return ("list", id(ranges))
+
+    def _ranges(self, ranges: list):
+        """``ranges`` as Geometry.table takes them: a long list as its array (made once)."""
+        return self._long[id(ranges)][1] if len(ranges) > 64 else ranges
 
     def along(self, operand: Operand, parts: dict[str, list], psum: bool, fold_role: str, new: tuple = ()):
         """``operand``'s tiles as (time block, fold along ``fold_role``)."""
@@ -448,7 +475,7 @@ class LayerTiler:
         """Per time block: each tile along ``fold_role``, its part not in the tile before it, and
         the running sum of those parts (a run of tiles ``a..b`` in one buffer holds
         ``full[a] + cum[b] - cum[a]``: the union of their footprints). Memoised."""
-        key = (operand, tuple(parts[fold_role]), tuple(parts["time"]), psum, fold_role)
+        key = (operand, self._key(parts[fold_role]), self._key(parts["time"]), psum, fold_role)
         if key not in self._blocks:
             full = self.along(operand, parts, psum, fold_role)
             # neighbouring tiles share input channels along K; along M (pixels) their windows'
@@ -523,22 +550,36 @@ class LayerTiler:
             fold_parts = self.rows if fold_role == "row" else self.cols
             psum = operand is Operand.OUTPUT
             for subset, measure in ((fold_parts[:1], "sum"), (fold_parts, "sum"), (fold_parts, "union")):
-                def size(tb: int) -> int:
-                    key = (operand, fold_role, len(subset), measure, tb)  # the same probes for every split
-                    if key not in self._sizes:
-                        mid = (T - tb) // 2
-                        parts = {fold_role: subset, "time": [(0, tb), (mid, mid + tb)]}
-                        full, _, cum = self.passes(operand, parts, psum, fold_role)
+                def sizes(tbs: list[int]) -> list[int]:
+                    """The probe's bytes at each block length, the ones not yet known at once (the
+                    tiles of each time range apart: every range's row of the tables is its own)."""
+                    keys = [(operand, fold_role, len(subset), measure, tb) for tb in tbs]  # alike for every split
+                    todo = sorted({tb for tb, key in zip(tbs, keys) if key not in self._sizes})
+                    if todo:
+                        times = [r for tb in todo for r in ((0, tb), ((T - tb) // 2, (T - tb) // 2 + tb))]
+                        full, _, cum = self.passes(operand, {fold_role: subset, "time": times}, psum, fold_role)
                         per = full.sum(axis=1) if measure == "sum" else self.run_bytes(full, cum, 0, len(subset))
-                        self._sizes[key] = int(per.max())
-                    return self._sizes[key]
+                        for tb, value in zip(todo, per.reshape(-1, 2).max(axis=1).tolist()):
+                            self._sizes[operand, fold_role, len(subset), measure, tb] = value
+                    return [self._sizes[key] for key in keys]
                 slot = self.slots[operand]
-                if size(T) <= slot or size(R) > slot:
+                at_t, at_r = sizes([T, R])
+                if at_t <= slot or at_r > slot:
                     continue
                 lo, hi = R, T
                 while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    lo, hi = (mid, hi) if size(mid) <= slot else (lo, mid)
+                    # the probes of the search's next few halvings, all of them at once
+                    probes, frontier = [], [(lo, hi)]
+                    for _ in range(SEARCH_LEVELS):
+                        frontier = [pair for pair in frontier if pair[1] - pair[0] > 1]
+                        probes += [(a + b) // 2 for a, b in frontier]
+                        frontier = [half for a, b in frontier for half in ((a, (a + b) // 2), ((a + b) // 2, b))]
+                    known = dict(zip(probes, sizes(probes)))
+                    for _ in range(SEARCH_LEVELS):
+                        if hi - lo <= 1:
+                            break
+                        mid = (lo + hi) // 2
+                        lo, hi = (mid, hi) if known[mid] <= slot else (lo, mid)
                 blocks.add(lo)
         return sorted(blocks, reverse=True)
 
@@ -582,6 +623,12 @@ class LayerTiler:
     def choose(self) -> tuple[Tiling, FoldTable]:
         """The candidate with the fewest DRAM bytes over every split, laid out. Splits are tried
         even first; once a split reaches :meth:`floor_bytes`, no other can do better."""
+        tiling, ft, kinds = self.choose_blocks()
+        return tiling, ft if kinds.size == 1 else ft.repeat_blocks(kinds)
+
+    def choose_blocks(self) -> tuple[Tiling, FoldTable, np.ndarray]:
+        """:meth:`choose`, laid out as :meth:`lay_out_blocks` (one block of each kind, and the
+        blocks' kinds)."""
         first_error, options = None, []
         floor = self.floor_bytes() if len(self.splits) > 1 else None
         for index, (slots, room) in enumerate(zip(self.splits, self._rooms)):
@@ -605,7 +652,7 @@ class LayerTiler:
                         considered=tuple(c for _, c, _, _ in options), slot_bytes=tuple(self.slots.items()),
                         group=best.group, whole=whole, room_bytes=tuple(self.room.items()),
                         time_inside=best.time_inside)
-        return tiling, self.lay_out(best.order, best.time_block, best.group, best.time_inside)
+        return (tiling,) + self.lay_out_blocks(best.order, best.time_block, best.group, best.time_inside)
 
     def _nest(self, order: str, group: int) -> tuple[str, str, list[tuple[int, int]]]:
         outer, inner = ("row", "col") if order == "cols_inner" else ("col", "row")
@@ -659,7 +706,7 @@ class LayerTiler:
         times their counts, they are the same. Memoised: every order, group and split asks."""
         if time_block not in self._distinct:
             times = self.time_ranges(time_block)
-            kinds, firsts = self._block_kinds(times, ends=False)
+            kinds, firsts = self._block_kinds(time_block, ends=False)
             parts = {"row": self.rows, "col": self.cols, "time": [times[i] for i in firsts]}
             self._distinct[time_block] = (parts, np.bincount(kinds), len(times))
         return self._distinct[time_block]
@@ -731,34 +778,49 @@ class LayerTiler:
         or the last: blocks alike in all of these lay out alike. So one block of each kind is laid
         out and the table is assembled from those (at large batches a layer has tens of thousands
         of blocks of a few kinds)."""
+        ft, kinds = self.lay_out_blocks(order, time_block, group, time_inside)
+        return ft if kinds.size == 1 else ft.repeat_blocks(kinds)
+
+    def lay_out_blocks(self, order: str, time_block: int, group: int = 0,
+                       time_inside: bool = False) -> tuple[FoldTable, np.ndarray]:
+        """:meth:`lay_out` before its blocks are repeated: the table of one time block of each kind
+        (in order of first use, all with the same number of folds) and each block's kind. With
+        time inside (or at most two blocks) the whole layout is one block."""
         times = self.time_ranges(time_block)
         if time_inside or len(times) <= 2:
-            return self._lay_out(order, times, group, time_inside)
-        kinds, firsts = self._block_kinds(times, ends=True)
-        ft = self._lay_out(order, [times[i] for i in firsts], group, False)
-        return ft.repeat_blocks(kinds)
+            return self._lay_out(order, times, group, time_inside), np.zeros(1, dtype=np.int64)
+        kinds, firsts = self._block_kinds(time_block, ends=True)
+        return self._lay_out(order, [times[i] for i in firsts], group, False), kinds
 
-    def _block_kinds(self, times: list[tuple[int, int]], ends: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _block_kinds(self, time_block: int, ends: bool) -> tuple[np.ndarray, np.ndarray]:
         """Each time block's kind (numbered in order of first use), and the first block of each
         kind. Blocks are alike when they have the same length and the same tiles of every streamed
         operand (whole, new along the fold role, new along time and the fold role, final outputs)
-        and (``ends``) neither is the first or the last block."""
-        parts = {"row": self.rows, "col": self.cols, "time": times}
-        n = len(times)
-        features = [np.array([b - a for a, b in times])[:, None]]
+        and (``ends``) neither is the first or the last block: with ends, the kinds are those of
+        the kinds without them and the two flags. Memoised."""
+        key = (time_block, ends)
+        if key in self._kinds:
+            return self._kinds[key]
+        n = len(self.time_ranges(time_block))
         if ends:
-            features += [(np.arange(n) == 0)[:, None], (np.arange(n) == n - 1)[:, None]]
-        for operand, fold_role in self.streamed():
-            psum = operand is Operand.OUTPUT
-            features += list(self.passes(operand, parts, psum, fold_role)[:2])
-            features.append(self.along(operand, parts, psum, fold_role, ("time", fold_role)))
-            if psum:
-                features.append(self.along(operand, parts, False, fold_role))
-        first, inverse = _distinct_rows(np.hstack(features).astype(np.int64))
+            kinds, _ = self._block_kinds(time_block, False)
+            features = [kinds, np.arange(n) == 0, np.arange(n) == n - 1]
+        else:
+            times = self.time_ranges(time_block)
+            parts = {"row": self.rows, "col": self.cols, "time": times}
+            features = [np.array([b - a for a, b in times])]
+            for operand, fold_role in self.streamed():
+                psum = operand is Operand.OUTPUT
+                features += list(self.passes(operand, parts, psum, fold_role)[:2])
+                features.append(self.along(operand, parts, psum, fold_role, ("time", fold_role)))
+                if psum:
+                    features.append(self.along(operand, parts, False, fold_role))
+        first, inverse = _distinct_rows(features)
         order = np.argsort(first)
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size)
-        return rank[inverse], first[order]
+        self._kinds[key] = (rank[inverse], first[order])
+        return self._kinds[key]
 
     def _lay_out(self, order: str, times: list[tuple[int, int]], group: int, time_inside: bool) -> FoldTable:
         """:meth:`lay_out` over the time blocks ``times``, fold by fold."""

@@ -209,3 +209,41 @@ def test_blocks_of_one_kind_give_the_sums_and_folds_of_every_block(config, layer
         assert (kinds.chunks == per_fold.chunks).all() and (kinds.barrier == per_fold.barrier).all()
         assert kinds.streamed.keys() == per_fold.streamed.keys()
         assert all((kinds.streamed[k] == v).all() for k, v in per_fold.streamed.items())
+
+
+@pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like", "tpu_v1"])
+def test_searches_with_probes_computed_together_find_what_one_probe_at_a_time_finds(config, monkeypatch):
+    # the oracle: every halving's probe on its own (the search as written one probe at a time)
+    import accelsim.mapping.tiling as tiling
+
+    hw = load_hardware(config)
+    small = with_overrides(hw, {"buffers.cbuf.size_kib": 16}) if config == "nvdla_small" else hw
+    searched = 0
+    for layer, batch in KIND_LAYERS + [(Conv2d(name="wide", H=56, W=56, C=64, K=64, R=3, S=3,
+                                               padding=(1, 1, 1, 1)), 4)]:
+        for h in (hw, small):
+            for slots in LayerTiler(layer, h, batch).splits:
+                found = []
+                for levels in (tiling.SEARCH_LEVELS, 1):
+                    monkeypatch.setattr(tiling, "SEARCH_LEVELS", levels)
+                    tiler = LayerTiler(layer, h, batch)
+                    tiler.slots = slots
+                    found.append(tiler.time_block_candidates())
+                assert found[0] == found[1], (config, layer.name)
+                searched += len(found[0]) > 1
+    assert searched or config == "tpu_v1"  # (no time blocks there)
+
+
+def test_distinct_rows_match_the_rows_compared_whole():
+    from accelsim.mapping.tiling import _distinct_rows
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(1, 60))
+        parts = [rng.integers(0, int(rng.integers(1, 4)), (n, int(rng.integers(1, 4)))) for _ in range(3)]
+        parts.append(rng.random(n) < 0.5)
+        first, inverse = _distinct_rows(parts)
+        rows = np.hstack([p.reshape(n, -1).astype(np.int64) for p in parts])
+        for i in range(n):  # each row's class is the first row equal to it
+            assert first[inverse[i]] == int(np.flatnonzero((rows == rows[i]).all(axis=1))[0])
+        assert len(set(map(tuple, rows.tolist()))) == first.size
