@@ -111,7 +111,7 @@ class Array:
         self.layers = layers              # [(unit, rows)] per layer; rows are lists of ints
         self.issue = issue                # per layer, per step: the controller's issue cycles (schedule.issue_cycles)
         self.ordinals = ordinals          # per layer, per step: each claim's place in its pool (CLAIMS order)
-        self.residents = residents        # per layer: ([(pool, ordinal, bytes)] claimed at its start,
+        self.residents = residents        # per layer: ([(pool, ordinal, bytes)] claimed before it starts,
         #                                   [(pool, bytes)] freed at its end): tensors the plan keeps on chip
         self.loads = loads
         self.pools = pools                # operand -> the pool of its buffer

@@ -52,7 +52,7 @@ def shift_of(hw: Hardware) -> tuple[int | None, int]:
 
 
 def claim_ordinals(layers: list, pool_of_claim: tuple, residents: list) -> tuple[list, list]:
-    """The order claims are granted in, per pool: each layer's resident tensors (claimed as it
+    """The order claims are granted in, per pool: each layer's resident tensors (claimed before it
     starts), then its steps' claims in ``CLAIMS`` order. Returns, per layer, the ordinal of each
     resident claim, and per step the ordinal of each of its claims (-1 where it claims nothing)."""
     counts: dict = {}
@@ -127,7 +127,7 @@ class Core:
         self.layer_started = [env.event() for _ in self.layers]
         self.loads = {name: Loads(env) for name, _, _ in LOADS}
         store_engine = dma_engine("store", len(self.engines))
-        self.claimed = (-1, -1)   # the latest step whose output space the array has claimed
+        self.claimed = (-1, -1)   # the latest step whose output space the array has been granted
         self.claim_waiter = None  # (step, event) a partial-sum load waits on
         self.array = Array(env, self.layers, self.issue, self.ordinals, resident, self.loads, self.pool_of,
                            self.engines[store_engine], self.ports, hw.control.layer_overhead_cycles,
