@@ -25,12 +25,14 @@ Dependencies, which the engine enforces:
 * loads of one operand are issued in step order, each once its buffer has
   room (so how far prefetch runs ahead follows from capacity);
 * a layer's input loads take their room in order but move only once the layer
-  has started (their producers have finished); its other loads may start during the previous layer's tail when
-  ``dma.prefetch_next_layer`` is true, else they wait too;
+  has started (their producers have finished); its other loads may start
+  during the previous layer's tail when ``dma.prefetch_next_layer`` is true,
+  else they wait too;
 * stores start when their step's compute ends; a step's output-buffer bytes
   are freed when its stores complete;
 * a resident tensor's bytes are claimed (in order, as soon as they fit) before
-  the layer that writes it starts and freed when the last layer that reads it ends;
+  the layer that writes it starts and freed when the last layer that reads it
+  ends.
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ class Array:
         self.store_port = store_port      # the output buffer's way to DRAM (None: the shared DRAM)
         self.overhead = overhead_cycles
         self.layer_started = layer_started
-        self.progress = progress          # told when the output space of a step is claimed
+        self.progress = progress          # told when a step's output space is granted (claim_ahead)
         self.granted = (-1, 0)            # the latest (layer, step) whose own claims are granted (step -1:
         #                                   the layer's resident tensors)
         self.grant_waiter = None          # ((layer, step), event) the array waits on
