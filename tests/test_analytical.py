@@ -90,55 +90,32 @@ def test_a_compute_bound_layer_with_a_nearly_empty_array_is_under_filled():
     assert layer_metrics(fc, load_hardware("tpu_v1"))["bound_by"] == "weights"
 
 
-def _transfer_cycles_column_by_column(ls, hw):
-    """The oracle: transfer_cycles as first written, one DMA kind and one column at a time."""
+def _moved_by_level_row_by_row(steps, column, levels):
+    """The oracle: a moved column's descriptors and bytes per level as transfer_cycles first counted
+    them, masking the steps level by level whatever they share."""
     import numpy as np
 
-    from accelsim.analytical import _cycles_at, level_rates
-    from accelsim.schedule import DMA_COLUMNS, DMA_LEVEL, DMA_OPERAND, dma_engine
+    from accelsim.schedule import DMA_LEVEL
 
-    rates = level_rates(hw)
-    memory = hw.memory
-    lane_rate = {code: rate for code, rate in enumerate(rates)}
-    engines, per_lane, steps = {}, {}, ls.steps
-    for kind, columns in DMA_COLUMNS.items():
-        busy = engines.setdefault(dma_engine(kind, hw.dma.engines), [0, {}])
-        buffer = memory.buffer_for(DMA_OPERAND[kind].kind)
-        dram_lane = 0 if buffer.dram_port_bytes_per_cycle is None else buffer.name
-        lane_rate[dram_lane] = hw.dram_port_rate(buffer) if dram_lane else rates[0]
-        for column in columns:
-            moved, where = steps[column], DMA_LEVEL[column]
-            if where is None:
-                by_code = {0: int(moved.sum())}
-                busy[0] += int(np.count_nonzero(moved))
-            else:
-                levels = steps[where]
-                busy[0] += int(np.count_nonzero(moved[levels >= 0]))
-                by_code = {code: int(moved[levels == code].sum()) for code in range(len(rates))}
-            for code, nbytes in by_code.items():
-                lane = dram_lane if code == 0 else code
-                busy[1][lane] = busy[1].get(lane, 0) + nbytes
-                per_lane[lane] = per_lane.get(lane, 0) + nbytes
-    slowest = max((n * hw.dma.setup_cycles + sum(_cycles_at(b, lane_rate[lane]) for lane, b in moved.items())
-                   for n, moved in engines.values()), default=0)
-    ported = [lane for lane in per_lane if isinstance(lane, str)]
-    shared_dram = ls.traffic.total
-    if hw.dram.ports_independent:
-        shared_dram -= sum(per_lane[lane] for lane in ported)
-    port_bound = max((_cycles_at(per_lane[lane], memory.level(lane).dram_port_bytes_per_cycle) for lane in ported),
-                     default=0)
-    level_bound = max(_cycles_at(shared_dram, rates[0]),
-                      _cycles_at(ls.global_traffic.total, rates[1]) if len(rates) > 1 else 0, port_bound)
-    return max(level_bound, slowest)
+    moved, where = steps[column], DMA_LEVEL[column]
+    if where is None:  # always DRAM
+        return int(np.count_nonzero(moved)), [int(moved.sum())] + [0] * (levels - 1)
+    codes = steps[where]
+    return int(np.count_nonzero(moved[codes >= 0])), [int(moved[codes == code].sum()) for code in range(levels)]
 
 
 @pytest.mark.parametrize("config", ["nvdla_small", "tpu_v4i", "edge_example_2core"])
-def test_transfer_cycles_of_all_columns_at_once_equal_the_column_by_column_sums(config):
-    from accelsim.analytical import transfer_cycles
-    from accelsim.schedule import build_schedule
+def test_transfer_cycles_counts_each_column_by_its_sums_as_step_by_step(config):
+    # transfer_cycles adds up _moved_by_level per column; its shortcut (one level for all of a
+    # layer's steps: plain sums) must count what masking every step does
+    from accelsim.analytical import _moved_by_level, level_rates
+    from accelsim.schedule import DMA_COLUMNS, build_schedule
 
     hw = load_hardware(config)
+    levels = len(level_rates(hw))
     for name in ("resnet50", "mobilenet_v2"):
         for ls in build_schedule(hw, load_workload(name)).layers:
             for part in ls.cores or (ls,):
-                assert transfer_cycles(part, hw) == _transfer_cycles_column_by_column(part, hw), (config, ls.name)
+                for column in (c for names in DMA_COLUMNS.values() for c in names):
+                    assert _moved_by_level(part.steps, column, levels) == \
+                        _moved_by_level_row_by_row(part.steps, column, levels), (config, ls.name, column)
