@@ -209,7 +209,7 @@ class Array:
     def _grant(self, li: int, si: int) -> None:
         self.granted = (li, si)
         if si >= 0:
-            self.progress(li, si)
+            self.progress()
         if self.grant_waiter is not None and self.grant_waiter[0] <= self.granted:
             event, self.grant_waiter = self.grant_waiter[1], None
             event.succeed()

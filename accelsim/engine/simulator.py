@@ -127,7 +127,6 @@ class Core:
         self.layer_started = [env.event() for _ in self.layers]
         self.loads = {name: Loads(env) for name, _, _ in LOADS}
         store_engine = dma_engine("store", len(self.engines))
-        self.claimed = (-1, -1)   # the latest step whose output space the array has been granted
         self.claim_waiter = None  # (step, event) a partial-sum load waits on
         self.array = Array(env, self.layers, self.issue, self.ordinals, resident, self.loads, self.pool_of,
                            self.engines[store_engine], self.ports, hw.control.layer_overhead_cycles,
@@ -146,9 +145,9 @@ class Core:
             engine = self.engines[dma_engine(name, len(self.engines))]
             env.process(self._loader(name, column, source, engine, name in gated))
 
-    def _claimed(self, layer: int, step: int) -> None:
-        self.claimed = (layer, step)
-        if self.claim_waiter is not None and self.claim_waiter[0] <= self.claimed:
+    def _claimed(self) -> None:
+        """The array was granted a step's output space: wake a partial-sum load waiting for it."""
+        if self.claim_waiter is not None and self.claim_waiter[0] <= self.array.granted:
             event, self.claim_waiter = self.claim_waiter[1], None
             event.succeed()
 
@@ -171,7 +170,7 @@ class Core:
                     # claims on the output buffer stay in step order: after the array's claim
                     # for the previous step (else a read-back could take space the array needs)
                     previous = (li, si - 1) if si else (li - 1, len(self.layers[li - 1][1]) - 1 if li else -1)
-                    if self.claimed < previous:
+                    if self.array.granted < previous:
                         self.claim_waiter = (previous, env.event())
                         yield self.claim_waiter[1]
                 claim = pool.claim(ordinals[si][slot], nbytes)
