@@ -75,6 +75,7 @@ of its channels once.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -171,6 +172,7 @@ class Geometry:
             span_h, span_w = c.dilation[0] * (c.R - 1) + 1, c.dilation[1] * (c.S - 1) + 1
             self._shape = (c.P, c.Q, c.H, c.W, c.stride[0], c.stride[1], c.padding[0], c.padding[2], span_h, span_w)
             self.full_cols = int(touched(0, c.Q - 1, c.stride[1], c.padding[2], span_w, c.W))
+            self._whole_image = self._in_image(np.zeros(1, dtype=np.int64), np.full(1, c.P * c.Q - 1))
 
     def spatial(self, m0: int, m1: int) -> int:
         """Input pixels under output pixels ``[m0, m1)`` (raster order: image, row, column):
@@ -183,10 +185,12 @@ class Geometry:
         plane = self._shape[0] * self._shape[1]
         first, last = m0 // plane, (m1 - 1) // plane
         one = first == last
-        head = self._in_image(m0 - first * plane, np.where(one, m1 - 1 - first * plane, plane - 1))
-        whole = self._in_image(np.zeros(1, dtype=np.int64), np.full(1, plane - 1))
-        tail = self._in_image(np.zeros_like(m1), m1 - 1 - last * plane)
-        return head + np.where(one, 0, (last - first - 1) * whole + tail)
+        # the heads and the tails in one call: numpy's cost here is per call, not per element
+        lo = np.concatenate([m0 - first * plane, np.zeros_like(m1)])
+        hi = np.concatenate([np.where(one, m1 - 1 - first * plane, plane - 1), m1 - 1 - last * plane])
+        both = self._in_image(lo, hi)
+        head, tail = both[:m0.size], both[m0.size:]
+        return head + np.where(one, 0, (last - first - 1) * self._whole_image + tail)
 
     def _in_image(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Input pixels under output pixels ``lo..hi`` (inclusive) of one image."""
@@ -211,8 +215,9 @@ class Geometry:
         if dim == "M":
             if not new:
                 return self.spatial_of(lo, hi)
-            return np.where(lo == 0, self.spatial_of(lo, hi), self.spatial_of(np.zeros_like(hi), hi)
-                            - self.spatial_of(np.zeros_like(lo), np.maximum(lo, 1)))
+            zero, n = np.zeros_like(lo), lo.size  # the three measures in one call
+            both = self.spatial_of(np.concatenate([lo, zero, zero]), np.concatenate([hi, hi, np.maximum(lo, 1)]))
+            return np.where(lo == 0, both[:n], both[n:2 * n] - both[2 * n:])
         if not new:
             return self.channels(lo, hi)
         return np.where(lo == 0, self.channels(lo, hi), (hi - 1) // self.window - (lo - 1) // self.window)
@@ -224,11 +229,7 @@ class Geometry:
         other operands' tiles never overlap)."""
         n, m = self.nm
         if operand is Operand.INPUT and self.conv is not None:
-            m_lo, m_hi = _as_array(ranges1).T
-            k_lo, k_hi = _as_array(ranges2).T
-            a = self._extents("M", m_lo, m_hi, new[0])
-            b = self._extents("K", k_lo * m // n, -(-k_hi * m // n), new[1])
-            return np.outer(a, b) * self.bytes[operand]
+            return self.input_table(self.input_extents("M", ranges1, new[0]), self.input_extents("K", ranges2, new[1]))
         size = self.bytes.get(operand) or (self.bytes_psum if psum else self.bytes_output)
         if operand is Operand.WEIGHT and self.packed > 1:
             return self._diagonal(ranges1, ranges2) * size
@@ -238,6 +239,18 @@ class Geometry:
         if operand is Operand.INPUT and m > n:  # each row selects from the M inputs of its group
             b = -(-b * m // n)
         return np.outer(a, b) * size
+
+    def input_extents(self, dim: str, ranges, new: bool) -> np.ndarray:
+        """A convolution input's share of each range of ``dim`` (M: pixels, K: channels; see
+        :meth:`_extents`); :meth:`table` of the input is :meth:`input_table` of the two."""
+        lo, hi = _as_array(ranges).T
+        if dim == "K":
+            n, m = self.nm
+            lo, hi = lo * m // n, -(-hi * m // n)
+        return self._extents(dim, lo, hi, new)
+
+    def input_table(self, pixels: np.ndarray, channels: np.ndarray) -> np.ndarray:
+        return np.outer(pixels, channels) * self.bytes[Operand.INPUT]
 
     def _diagonal(self, k_ranges: list, n_ranges: list) -> np.ndarray:
         """Weights of each (K range, N range) tile that lie in the diagonal blocks."""
@@ -354,6 +367,15 @@ class FoldTable:
                    + sum(v.sum() for k, v in self.streamed.items() if k in moved))
 
 
+@functools.lru_cache(maxsize=64)
+def _row_multipliers(width: int) -> np.ndarray:
+    """The odd random multipliers of :func:`_distinct_rows` for rows of ``width`` values: always
+    the same (seed 0), made once per width (a generator costs more than hashing a table)."""
+    out = np.random.default_rng(0).integers(1, 2**63, width, dtype=np.uint64) | np.uint64(1)
+    out.flags.writeable = False
+    return out
+
+
 def _distinct_rows(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The first row of each distinct value of the rows of ``parts`` side by side (arrays of one
     row each per item) and each row's index among those: by a hash of each row (fast, a product
@@ -361,7 +383,7 @@ def _distinct_rows(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     comparing whole rows."""
     parts = [p.astype(np.int64, copy=False).reshape(p.shape[0], -1) for p in parts]
     widths = np.cumsum([0] + [p.shape[1] for p in parts])
-    multipliers = np.random.default_rng(0).integers(1, 2**63, int(widths[-1]), dtype=np.uint64) | np.uint64(1)
+    multipliers = _row_multipliers(int(widths[-1]))
     keys = np.zeros(parts[0].shape[0], dtype=np.uint64)
     for p, a, b in zip(parts, widths[:-1], widths[1:]):
         keys += p.view(np.uint64) @ multipliers[a:b]
@@ -397,6 +419,7 @@ class LayerTiler:
         self._sizes: dict = {}
         self._times: dict[int, list[tuple[int, int]]] = {}
         self._distinct: dict[int, tuple] = {}
+        self._memo: dict[tuple, object] = {}  # LayerTiler._memoised
         self._kinds: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
         self._long: dict[int, tuple[list, np.ndarray]] = {}  # id -> (a long list of ranges, its array)
         self.space = space if space is not None else WorkingSpace.whole(hw)
@@ -448,8 +471,14 @@ class LayerTiler:
         key = (operand, self._key(parts[r1]), self._key(parts[r2]), psum, new)
         table = self._tables.get(key)
         if table is None:
-            table = self._tables[key] = self.geo.table(operand, self._ranges(parts[r1]), self._ranges(parts[r2]),
-                                                       psum, (r1 in new, r2 in new))
+            geo, new1, new2 = self.geo, r1 in new, r2 in new
+            if operand is Operand.INPUT and geo.conv is not None:  # each factor is shared by several tables
+                table = geo.input_table(
+                    self._memoised(("M", key[1], new1), lambda: geo.input_extents("M", self._ranges(parts[r1]), new1)),
+                    self._memoised(("K", key[2], new2), lambda: geo.input_extents("K", self._ranges(parts[r2]), new2)))
+            else:
+                table = geo.table(operand, self._ranges(parts[r1]), self._ranges(parts[r2]), psum, (new1, new2))
+            self._tables[key] = table
             table.flags.writeable = False  # shared by every caller: never changed in place
         return {"table": table, "roles": (r1, r2)}
 
@@ -655,9 +684,34 @@ class LayerTiler:
         return (tiling,) + self.lay_out_blocks(best.order, best.time_block, best.group, best.time_inside)
 
     def _nest(self, order: str, group: int) -> tuple[str, str, list[tuple[int, int]]]:
-        outer, inner = ("row", "col") if order == "cols_inner" else ("col", "row")
-        n_inner = self.nc if inner == "col" else self.nr
-        return outer, inner, split(n_inner, group or n_inner)
+        key = ("nest", order, group)
+        if key not in self._memo:
+            outer, inner = ("row", "col") if order == "cols_inner" else ("col", "row")
+            n_inner = self.nc if inner == "col" else self.nr
+            self._memo[key] = outer, inner, split(n_inner, group or n_inner)
+        return self._memo[key]
+
+    def _memoised(self, key: tuple, compute):
+        """``compute()``, once per ``key``: what candidates share across orders, groups and
+        splits (everything that does not depend on the slots)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def _run_stats(self, time_block: int, operand: Operand, fold_role: str, groups: list | None) -> tuple:
+        """Per kind of time block, the tiles of ``operand`` along ``fold_role``: with ``groups``
+        None, the union of all of them, the largest and their sum; else the same per group (by
+        kind and group). Slot-independent, so memoised."""
+        def compute():
+            parts = self.distinct_blocks(time_block)[0]
+            full, _, cum = self.passes(operand, parts, operand is Operand.OUTPUT, fold_role)
+            if groups is None:
+                return self.run_bytes(full, cum, 0, full.shape[1]), full.max(axis=1), full.sum(axis=1)
+            starts, stops = self._group_bounds(groups)  # per group at once: (time block, group)
+            return (full[:, starts] + cum[:, stops - 1] - cum[:, starts], np.maximum.reduceat(full, starts, axis=1),
+                    np.add.reduceat(full, starts, axis=1))
+        return self._memoised(("runs", time_block, operand, fold_role, None if groups is None else tuple(groups)),
+                              compute)
 
     def dram_bytes(self, order: str, time_block: int, group: int = 0, time_inside: bool = False) -> int:
         """DRAM bytes of a candidate, in closed form: what :meth:`lay_out` would move."""
@@ -666,13 +720,12 @@ class LayerTiler:
         parts, count, n_time = self.distinct_blocks(time_block)
         outer, inner, groups = self._nest(order, group)
         n = {"row": self.nr, "col": self.nc}
-        total = self._stationary_bytes(parts, n_time, None)
+        total = self._stationary_bytes(parts, n_time, None, time_block)
         for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
-            full, _, cum = self.passes(operand, parts, psum, fold_role)
             whole = self.whole(operand)
             if psum:
-                total += self._over_blocks(self.along(Operand.OUTPUT, parts, False, fold_role), count)  # once
+                total += self._final_outputs(time_block, fold_role)  # once
                 if whole or self.nr == 1:
                     continue
             elif whole:
@@ -680,24 +733,29 @@ class LayerTiler:
                 continue
             slot = self.slots[operand]
             if fold_role == outer:
-                run = self.run_bytes(full, cum, 0, full.shape[1])
-                fits, kept = full.max(axis=1) <= slot, run <= slot
+                run, largest, sums = self._run_stats(time_block, operand, fold_role, None)
+                fits, kept = largest <= slot, run <= slot
                 if psum:  # spilled between groups (or, streamed, between folds) unless all stay
                     passes = np.where(fits, len(groups), self.nr)
-                    total += self._over_blocks(np.where(kept, 0, 2 * (passes - 1) * full.sum(axis=1)), count)
+                    total += self._over_blocks(np.where(kept, 0, 2 * (passes - 1) * sums), count)
                 else:
                     total += self._over_blocks(np.where(kept, run, np.where(fits, len(groups) * run,
-                                                                            n[inner] * full.sum(axis=1))), count)
+                                                                            n[inner] * sums)), count)
                 continue
-            starts, stops = self._group_bounds(groups)  # per group at once: (time block, group)
-            run = full[:, starts] + cum[:, stops - 1] - cum[:, starts]
-            fits, kept = np.maximum.reduceat(full, starts, axis=1) <= slot, run <= slot
-            sums = np.add.reduceat(full, starts, axis=1)
+            run, largest, sums = self._run_stats(time_block, operand, fold_role, groups)
+            fits, kept = largest <= slot, run <= slot
             if psum:
                 total += self._over_blocks(np.where(kept, 0, 2 * (self.nr - 1) * sums), count)
             else:
                 total += self._over_blocks(np.where(kept, run, n[outer] * np.where(fits, run, sums)), count)
         return total * self.gemm.repeats
+
+    def _final_outputs(self, time_block: int, fold_role: str) -> int:
+        """The final outputs' DRAM bytes (written once), with the partial sums along ``fold_role``."""
+        def compute():
+            parts, count, _ = self.distinct_blocks(time_block)
+            return self._over_blocks(self.along(Operand.OUTPUT, parts, False, fold_role), count)
+        return self._memoised(("final", time_block, fold_role), compute)
 
     def distinct_blocks(self, time_block: int) -> tuple[dict[str, list], np.ndarray, int]:
         """The parts of a candidate with one time block of each kind (:meth:`_block_kinds`: the
@@ -720,21 +778,21 @@ class LayerTiler:
     def _group_bounds(groups: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         return np.array([a for a, _ in groups]), np.array([b for _, b in groups])
 
-    def _stationary_bytes(self, parts: dict, n_time: int, outer: str | None) -> int:
+    def _stationary_bytes(self, parts: dict, n_time: int, outer: str | None, time_block: int) -> int:
         """The stationary operand's DRAM bytes: once when every tile stays for the whole layer
         or (time blocks inside the outer loop) when one outer fold's tiles fit a slot together;
         else once per time block."""
         S = self.strategy.stationary
         if S in self.on_chip:
             return 0
-        table = self.table(S, parts)["table"]
+        once = self._memoised(("stationary", time_block), lambda: int(self.table(S, parts)["table"].sum()))
         if S is Operand.OUTPUT:
-            return int(table.sum())
+            return once
         if self.whole(S):
             return self.footprint[S]
         if outer is not None and self._stationary_sets(parts, outer).all():
-            return int(table.sum())
-        return int(table.sum()) * n_time
+            return once
+        return once * n_time
 
     def _stationary_sets(self, parts: dict, outer: str) -> np.ndarray:
         """Per outer fold: whether its stationary tiles fit one slot together."""
@@ -748,25 +806,24 @@ class LayerTiler:
         parts, count, n_time = self.distinct_blocks(time_block)
         outer, inner, _ = self._nest(order, 0)
         n = {"row": self.nr, "col": self.nc}
-        total = self._stationary_bytes(parts, n_time, outer)
+        total = self._stationary_bytes(parts, n_time, outer, time_block)
         for operand, fold_role in self.streamed():
             psum = operand is Operand.OUTPUT
-            full, _, cum = self.passes(operand, parts, psum, fold_role)
+            run, largest, sums = self._run_stats(time_block, operand, fold_role, None)
             whole, slot = self.whole(operand), self.slots[operand]
-            fits = full.max(axis=1) <= slot
+            fits = largest <= slot
             if psum:
-                total += self._over_blocks(self.along(Operand.OUTPUT, parts, False, fold_role), count)
+                total += self._final_outputs(time_block, fold_role)
                 if whole or self.nr == 1:
                     continue
                 passes = np.where(fits, 1, self.nr) if fold_role == outer else self.nr
-                total += self._over_blocks(2 * (passes - 1) * full.sum(axis=1), count)
+                total += self._over_blocks(2 * (passes - 1) * sums, count)
             elif whole:
                 total += self.footprint[operand]
             elif fold_role == outer:
-                total += self._over_blocks(np.where(fits, full.sum(axis=1), n[inner] * full.sum(axis=1)), count)
+                total += self._over_blocks(np.where(fits, sums, n[inner] * sums), count)
             else:
-                run = self.run_bytes(full, cum, 0, full.shape[1])
-                total += self._over_blocks(np.where(fits, n[outer] * run, n[outer] * full.sum(axis=1)), count)
+                total += self._over_blocks(np.where(fits, n[outer] * run, n[outer] * sums), count)
         return total * self.gemm.repeats
 
     # ------------------------------------------------------------ layout
