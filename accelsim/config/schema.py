@@ -169,14 +169,13 @@ class Validated:
     """Mixin: check every declared field on construction, then ``validate()``."""
 
     def __post_init__(self) -> None:
-        hints = _hints(type(self))
-        for f in dataclasses.fields(self):
+        for f, tp, is_mapping, passes in _plan(type(self)):
             value = getattr(self, f.name)
-            if _mapping_value(_optional_inner(hints[f.name]) or hints[f.name]) is not None \
-                    and isinstance(value, Mapping) and not isinstance(value, FrozenMap):
+            if is_mapping and isinstance(value, Mapping) and not isinstance(value, FrozenMap):
                 value = FrozenMap(value)  # a dict given in Python: frozen like one read from YAML
                 object.__setattr__(self, f.name, value)
-            _check_value(hints[f.name], f, value, PYTHON, f.name)
+            if passes is None or not passes(value):
+                _check_value(tp, f, value, PYTHON, f.name)  # raises the error, or checks what passes cannot
         self.validate()
 
     def validate(self) -> None:
@@ -184,6 +183,36 @@ class Validated:
 
 
 _HINTS: dict[type, dict[str, Any]] = {}
+_PLANS: dict[type, tuple] = {}
+
+
+def _plan(cls: type) -> tuple:
+    """Per field of ``cls``: the field, its type, whether it is a mapping, and a quick test that
+    passes exactly the values :func:`_check_value` accepts (None: ask it). Layers are made by the
+    hundred while a schedule is built (a core's share of each), so the type analysis is done once
+    per class."""
+    if cls not in _PLANS:
+        hints = _hints(cls)
+        plan = []
+        for f in dataclasses.fields(cls):
+            tp = hints[f.name]
+            inner = _optional_inner(tp)
+            base = inner or tp
+            plan.append((f, tp, _mapping_value(base) is not None, _quick_check(base, inner is not None, f)))
+        _PLANS[cls] = tuple(plan)
+    return _PLANS[cls]
+
+
+def _quick_check(tp: Any, optional: bool, f: dataclasses.Field) -> Callable[[Any], bool] | None:
+    """:func:`_check_value` as a predicate, for the field types that are neither lists nor mappings."""
+    if _list_item(tp) is not None or _mapping_value(tp) is not None:
+        return None
+    check: Check | None = f.metadata.get("check")
+    if dataclasses.is_dataclass(tp) or isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return lambda value: value is None and optional or isinstance(value, tp)
+    if check is None:
+        return lambda value: value is None and optional or _type_ok(tp, value)
+    return lambda value: value is None and optional or _type_ok(tp, value) and check.ok(value) and check.within(value)
 
 
 def _hints(cls: type) -> dict[str, Any]:
