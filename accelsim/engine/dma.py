@@ -43,24 +43,26 @@ class DmaEngine:
             wake.succeed()
 
     def _run(self):
-        env = self.env
+        env, queue, chunk, setup = self.env, self.queue, self.chunk, self.setup
+        timeout = env.timeout
         while True:
-            if not self.queue:
+            if not queue:
                 self.wake = env.event()
                 yield self.wake
-            nbytes, on_issued, tag, dram = self.queue.popleft()
+            nbytes, on_issued, tag, dram = queue.popleft()
             began = env.now
             # setup starts when the engine's previous transfer has finished on the bus
-            earliest = max(began, self.ready) + self.setup
+            earliest = max(began, self.ready) + setup
             remaining, end, first = nbytes, earliest, None
+            reserve = dram.reserve
             while remaining > 0:
-                piece = min(self.chunk, remaining)
+                piece = chunk if chunk < remaining else remaining
                 remaining -= piece
-                start, end = dram.reserve(earliest, piece)
+                start, end = reserve(earliest, piece)
                 if first is None:
                     first = start
                 if start > env.now:
-                    yield env.timeout(start - env.now)
+                    yield timeout(start - env.now)
                 earliest = env.now
             if self.timeline is not None:
                 self.timeline.transfers.append((self.index, tag, nbytes, began, first, end, end + dram.latency))

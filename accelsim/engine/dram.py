@@ -29,18 +29,19 @@ class Port:
         self.name = name
         self.latency = latency_cycles
         self.channel_rate = rate_bytes_per_cycle / channels
+        self.ideal = math.isinf(self.channel_rate)  # moves any chunk in no time
         self.channel_free = [0] * channels
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.sizes: list[int] = []
 
     def service_cycles(self, nbytes: int) -> int:
-        return 0 if math.isinf(self.channel_rate) else math.ceil(nbytes / self.channel_rate)
+        return 0 if self.ideal else math.ceil(nbytes / self.channel_rate)
 
     def first_free(self) -> int:
-        """The channel that frees up first."""
+        """The channel that frees up first (the lowest-numbered of those that free up together)."""
         free = self.channel_free
-        return min(range(len(free)), key=free.__getitem__) if len(free) > 1 else 0
+        return free.index(min(free)) if len(free) > 1 else 0
 
     def record(self, start: int, end: int, nbytes: int) -> None:
         self.starts.append(start)
@@ -49,12 +50,14 @@ class Port:
 
     def reserve(self, earliest: int, nbytes: int) -> tuple[int, int]:
         """Book the first channel to free up for a chunk; returns (start, end of transfer)."""
-        free = self.channel_free
-        channel = self.first_free()
+        free = self.channel_free  # (first_free, service_cycles and record inlined: once per chunk)
+        channel = free.index(min(free)) if len(free) > 1 else 0
         start = max(earliest, free[channel])
-        end = start + self.service_cycles(nbytes)
+        end = start if self.ideal else start + math.ceil(nbytes / self.channel_rate)
         free[channel] = end
-        self.record(start, end, nbytes)
+        self.starts.append(start)
+        self.ends.append(end)
+        self.sizes.append(nbytes)
         return start, end
 
 
