@@ -142,7 +142,8 @@ class CycleBreakdown:
 
     @property
     def total(self) -> int:
-        return sum(getattr(self, f.name) for f in fields(self))
+        return (self.computing + self.fill_drain + self.preload + self.stall_input + self.stall_weight
+                + self.stall_output + self.vector + self.overhead + self.load_imbalance)
 
     @property
     def array_busy(self) -> int:
@@ -156,8 +157,7 @@ class CycleBreakdown:
         """The category with the most cycles (ties: the earlier field); "none" for no cycles."""
         if self.total == 0:
             return "none"
-        best = max(fields(self), key=lambda f: getattr(self, f.name))
-        return best.name
+        return max(_BREAKDOWN_FIELDS, key=self.__getattribute__)
 
     def dominant_stall(self) -> str:
         """The stall part with the most cycles (ties: the earlier field); "none" without stalls."""
@@ -167,7 +167,14 @@ class CycleBreakdown:
         return best if stalls[best] else "none"
 
     def __add__(self, other: "CycleBreakdown") -> "CycleBreakdown":
-        return CycleBreakdown(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        return CycleBreakdown(self.computing + other.computing, self.fill_drain + other.fill_drain,
+                              self.preload + other.preload, self.stall_input + other.stall_input,
+                              self.stall_weight + other.stall_weight, self.stall_output + other.stall_output,
+                              self.vector + other.vector, self.overhead + other.overhead,
+                              self.load_imbalance + other.load_imbalance)
+
+
+_BREAKDOWN_FIELDS = tuple(f.name for f in fields(CycleBreakdown))
 
 
 @dataclass(frozen=True)
@@ -193,7 +200,9 @@ class DramTraffic:
         return self.read + self.write
 
     def __add__(self, other: "DramTraffic") -> "DramTraffic":
-        return DramTraffic(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        return DramTraffic(self.input_read + other.input_read, self.weight_read + other.weight_read,
+                           self.psum_read + other.psum_read, self.output_write + other.output_write,
+                           self.psum_write + other.psum_write)
 
 
 @dataclass(frozen=True)
@@ -218,9 +227,12 @@ class SramAccesses:
         return out
 
     def __add__(self, other: "SramAccesses") -> "SramAccesses":
-        names = list(dict.fromkeys([n for n, _, _ in self.buffers] + [n for n, _, _ in other.buffers]))
-        return SramAccesses(tuple((n, self.read(n) + other.read(n), self.written(n) + other.written(n))
-                                  for n in names))
+        sums: dict[str, list[int]] = {}  # name -> [read, written], in order of first appearance
+        for name, read, written in self.buffers + other.buffers:
+            total = sums.setdefault(name, [0, 0])
+            total[0] += read
+            total[1] += written
+        return SramAccesses(tuple((n, r, w) for n, (r, w) in sums.items()))
 
 
 def mean_breakdown(parts: "tuple[CycleBreakdown, ...]") -> "CycleBreakdown":

@@ -85,3 +85,24 @@ def test_tpu_v1_roofline_ridge_is_the_papers():
 
     hw = load_hardware("tpu_v1")
     assert ridge_point(hw.peak_tops, hw.dram.bandwidth_gb_per_s) == pytest.approx(1350, rel=0.001)
+
+
+def test_breakdown_and_traffic_sums_cover_every_field():
+    """CycleBreakdown and DramTraffic spell their sums field by field (speed): each field must be
+    in them, or a new part would silently drop out of totals. Distinct primes per field, so a
+    field left out or added twice changes the sum."""
+    from dataclasses import fields
+
+    from accelsim.stats import CycleBreakdown, DramTraffic, SramAccesses
+
+    primes = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31]
+    for cls in (CycleBreakdown, DramTraffic):
+        names = [f.name for f in fields(cls)]
+        a = cls(**dict(zip(names, primes)))
+        b = cls(**dict(zip(names, primes[::-1])))
+        assert a + b == cls(**{n: getattr(a, n) + getattr(b, n) for n in names})
+    breakdown = CycleBreakdown(**dict(zip([f.name for f in fields(CycleBreakdown)], primes)))
+    assert breakdown.total == sum(primes[:len(fields(CycleBreakdown))])
+    assert CycleBreakdown(stall_weight=4, vector=4).dominant() == "stall_weight"  # ties: the earlier field
+    assert SramAccesses((("a", 1, 2), ("b", 3, 4), ("a", 5, 6))) + SramAccesses((("c", 7, 8), ("b", 9, 10))) \
+        == SramAccesses((("a", 6, 8), ("b", 12, 14), ("c", 7, 8)))

@@ -26,6 +26,11 @@ class Operand(enum.Enum):
     WEIGHT = "weight"  # w[K x N]
     OUTPUT = "output"  # out[M x N]: partial sums until the reduction is complete
 
+    # Operands key the tiler's tables and every per-operand dict, tens of thousands of lookups per
+    # schedule: the identity hash (members are singletons) is a C call, Enum's hashes the name in
+    # Python. Neither is the same from one process to the next, so no output may depend on it.
+    __hash__ = object.__hash__
+
     @property
     def kind(self) -> DataKind:
         """The kind of data its tiles are: which buffer holds them (config.memory)."""
