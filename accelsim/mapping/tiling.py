@@ -369,9 +369,15 @@ class FoldTable:
 
 @functools.lru_cache(maxsize=64)
 def _row_multipliers(width: int) -> np.ndarray:
-    """The odd random multipliers of :func:`_distinct_rows` for rows of ``width`` values: always
-    the same (seed 0), made once per width (a generator costs more than hashing a table)."""
-    out = np.random.default_rng(0).integers(1, 2**63, width, dtype=np.uint64) | np.uint64(1)
+    """The odd pseudo-random multipliers of :func:`_distinct_rows` for rows of ``width`` values:
+    the splitmix64 sequence from 0, always the same, made once per width. Which values they are
+    does not matter (rows are compared after hashing, and kinds are numbered in order of first
+    use), only that they scatter; numpy.random would cost a tenth of a run's start-up to import."""
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+        z = (np.arange(1, width + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        out = (z ^ (z >> np.uint64(31))) | np.uint64(1)
     out.flags.writeable = False
     return out
 
