@@ -50,7 +50,7 @@ class DmaEngine:
                 self.wake = env.event()
                 yield self.wake
             nbytes, on_issued, tag, dram = queue.popleft()
-            began = env.now
+            began = now = env.now  # ``now`` follows the clock: it moves only at this process's yields
             # setup starts when the engine's previous transfer has finished on the bus
             earliest = max(began, self.ready) + setup
             remaining, end, first = nbytes, earliest, None
@@ -61,12 +61,14 @@ class DmaEngine:
                 start, end = reserve(earliest, piece)
                 if first is None:
                     first = start
-                if start > env.now:
-                    yield timeout(start - env.now)
-                earliest = env.now
+                if start > now:
+                    yield timeout(start - now)
+                    now = start
+                earliest = now
             if self.timeline is not None:
                 self.timeline.transfers.append((self.index, tag, nbytes, began, first, end, end + dram.latency))
             self.ready = end
-            arrival = env.timeout(end + dram.latency - env.now)
-            arrival.cycle = end + dram.latency  # when the data is usable (the array times shifts from it)
+            usable = end + dram.latency
+            arrival = timeout(usable - now)
+            arrival.cycle = usable  # when the data is usable (the array times shifts from it)
             on_issued(arrival)
