@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+import numpy as np
 import simpy
 
 from accelsim.engine.dma import DmaEngine
@@ -97,10 +98,48 @@ class Loads:
         return event
 
 
+class LayerSteps:
+    """A core's steps as the engine's readers take them, a layer at a time, as Python ints.
+
+    The array reads every column of every step (:meth:`rows`); a loader reads its operand's
+    steps only, and the array's own claims read the output space (:meth:`claims`). Each reader
+    turns one layer into lists when it reaches it and drops them when it moves on, so only the
+    few layers the readers are in at once exist as lists: all of them at once cost half a gigabyte
+    at batch 64. The readers run layers apart (a weight loader may prefetch far ahead of the
+    array), so each makes its own.
+    """
+
+    def __init__(self, layers: list, issue, ordinals: list):
+        self.units = [ls.unit for ls in layers]
+        self.counts = [len(ls.steps) for ls in layers]  # steps per layer
+        self._steps = [ls.steps for ls in layers]
+        self._issue = issue          # steps -> issue cycles per step (an array)
+        self._ordinals = ordinals    # per layer: an (steps, len(CLAIMS)) array of claim ordinals
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def rows(self, li: int) -> tuple[str, list, list]:
+        """Layer ``li``'s unit, its steps (rows of ints in ``_COLUMNS`` order) and each step's issue
+        cycles."""
+        steps = self._steps[li]
+        return self.units[li], steps.tolist(), self._issue(steps).tolist()
+
+    def claims(self, li: int, column: str, slot: int, level: str | None = None) -> list[tuple]:
+        """Layer ``li``'s steps that claim bytes in ``column`` (CLAIMS position ``slot``): per step,
+        (step, bytes, ordinal), and the step's ``level`` column when one is named."""
+        steps = self._steps[li]
+        at = np.flatnonzero(steps[column])
+        parts = [at, steps[column][at], self._ordinals[li][at, slot]]
+        if level is not None:
+            parts.append(steps[level][at])
+        return list(zip(*(p.tolist() for p in parts)))
+
+
 class Array:
     """Runs the layers' steps in order; see the module docstring for the accounting."""
 
-    def __init__(self, env: simpy.Environment, layers: list, issue: list, ordinals: list, residents: list,
+    def __init__(self, env: simpy.Environment, layers: LayerSteps, residents: list,
                  loads: dict[str, Loads], pools: dict[Operand, BufferPool], store_engine: DmaEngine, ports: list,
                  overhead_cycles: int, layer_started: list, progress, events, shift: tuple[int | None, int],
                  store_port=None):
@@ -108,9 +147,7 @@ class Array:
         # (the load column of the operand that shifts into the PEs (WS weights, IS inputs; None for OS),
         #  the rows R): a stationary tile that arrives late is shifted in after it arrives
         self.shift_column, self.rows = shift
-        self.layers = layers              # [(unit, rows)] per layer; rows are lists of ints
-        self.issue = issue                # per layer, per step: the controller's issue cycles (schedule.issue_cycles)
-        self.ordinals = ordinals          # per layer, per step: each claim's place in its pool (CLAIMS order)
+        self.layers = layers              # per layer: unit, rows, issue cycles, claim ordinals
         self.residents = residents        # per layer: ([(pool, ordinal, bytes)] claimed before it starts,
         #                                   [(pool, bytes)] freed at its end): tensors the plan keeps on chip
         self.loads = loads
@@ -125,7 +162,7 @@ class Array:
         #                                   the layer's resident tensors)
         self.grant_waiter = None          # ((layer, step), event) the array waits on
         self.events = events              # () -> events processed so far
-        self.times = [LayerTimes() for _ in layers]
+        self.times = [LayerTimes() for _ in range(len(layers))]
         self.pending_stores = 0
         self.drained: simpy.Event | None = None
         self.timeline = None  # an engine.timeline.Timeline to record steps in, or None
@@ -189,14 +226,18 @@ class Array:
     def _own_claims(self):
         """(pool, ordinal, bytes) per claim, and the (layer, step) whose claims are all made after them."""
         out_pool = self.pools[Operand.OUTPUT]
-        for li, (_, rows) in enumerate(self.layers):
+        for li in range(len(self.layers)):
             for claim in self.residents[li][0]:
                 yield claim
             yield li, -1
-            ordinals = self.ordinals[li]
-            for si, row in enumerate(rows):
-                if row[OUTPUT_ACQUIRE]:
-                    yield out_pool, ordinals[si][ACQUIRE_CLAIM], row[OUTPUT_ACQUIRE]
+            si = -1
+            for step, nbytes, ordinal in self.layers.claims(li, "output_acquire", ACQUIRE_CLAIM):
+                for si in range(si + 1, step):  # steps without output space to claim
+                    yield li, si
+                si = step
+                yield out_pool, ordinal, nbytes
+                yield li, si
+            for si in range(si + 1, self.layers.counts[li]):
                 yield li, si
 
     def _advance(self) -> None:
@@ -226,7 +267,8 @@ class Array:
         in_pool, wt_pool = pools[Operand.INPUT], pools[Operand.WEIGHT]
         waits = [(self.loads[name], column, cause) for name, column, cause in WAIT_CAUSE]
         timeline = self.timeline
-        for li, (unit, rows) in enumerate(self.layers):
+        for li in range(len(self.layers)):
+            unit, rows, issue = self.layers.rows(li)
             if self.barrier is not None and li:
                 yield from self._sync(li - 1)
             t = self.times[li]
@@ -239,7 +281,6 @@ class Array:
                 yield env.timeout(self.overhead)
                 t.parts["overhead"] = self.overhead
             self.layer_started[li].succeed()
-            issue = self.issue[li]
             for si, row in enumerate(rows):
                 cause = None
                 issued_at = env.now + issue[si]  # the controller issues the step while its data comes
@@ -295,5 +336,5 @@ class Array:
             t.end = env.now
             t.events = self.events() - first_event
             t.parts["stall_output"] += t.end - t.start - t.accounted  # the last stores draining
-        if self.barrier is not None and self.layers:
+        if self.barrier is not None and len(self.layers):
             yield from self._sync(len(self.layers) - 1)

@@ -14,6 +14,7 @@ requests are pipelined). A buffer with a port of its own
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 
@@ -31,9 +32,9 @@ class Port:
         self.channel_rate = rate_bytes_per_cycle / channels
         self.ideal = math.isinf(self.channel_rate)  # moves any chunk in no time
         self.channel_free = [0] * channels
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.sizes: list[int] = []
+        # every chunk, as machine integers (millions of chunks at large batches: a list would hold
+        # an int object per value)
+        self.starts, self.ends, self.sizes = array("q"), array("q"), array("q")
 
     def service_cycles(self, nbytes: int) -> int:
         return 0 if self.ideal else math.ceil(nbytes / self.channel_rate)
@@ -124,9 +125,9 @@ class Trace:
     each chunk's bytes spread evenly over its transfer; a zero-time chunk over its cycle)."""
 
     def __init__(self, dram: Port):
-        starts = np.asarray(dram.starts, dtype=np.float64)
-        ends = np.asarray(dram.ends, dtype=np.float64)
-        sizes = np.asarray(dram.sizes, dtype=np.float64)
+        starts = np.frombuffer(dram.starts, dtype=np.int64).astype(np.float64)
+        ends = np.frombuffer(dram.ends, dtype=np.int64).astype(np.float64)
+        sizes = np.frombuffer(dram.sizes, dtype=np.int64).astype(np.float64)
         ends = np.maximum(ends, starts + 1.0)
         rate = sizes / (ends - starts)
         points = np.concatenate([starts, ends])

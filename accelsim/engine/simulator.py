@@ -16,17 +16,7 @@ import simpy
 from accelsim.analytical import analytical_breakdown, layer_breakdown, layer_result
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
-from accelsim.engine.array import (
-    CLAIMS,
-    INPUT_FROM,
-    LOAD_INPUT,
-    LOAD_PSUM,
-    LOAD_WEIGHT,
-    WEIGHT_FROM,
-    Array,
-    LayerTimes,
-    Loads,
-)
+from accelsim.engine.array import CLAIMS, LOAD_INPUT, LOAD_WEIGHT, Array, LayerSteps, LayerTimes, Loads
 from accelsim.engine.dma import DmaEngine
 from accelsim.engine.dram import Trace, buffer_ports, ports
 from accelsim.engine.sram import BufferPool
@@ -37,8 +27,8 @@ from accelsim.stats import RunResult, mean_breakdown
 
 BANDWIDTH_WINDOW_CYCLES = 1000  # peak DRAM bandwidth is the best average over windows this long
 
-# (name, bytes column, level column: where the bytes come from; None: always DRAM)
-LOADS = (("input", LOAD_INPUT, INPUT_FROM), ("weight", LOAD_WEIGHT, WEIGHT_FROM), ("psum", LOAD_PSUM, None))
+# (operand name (its bytes column is load_<name>), level column: where the bytes come from; None: always DRAM)
+LOADS = (("input", "input_from"), ("weight", "weight_from"), ("psum", None))
 
 
 def shift_of(hw: Hardware) -> tuple[int | None, int]:
@@ -53,8 +43,9 @@ def shift_of(hw: Hardware) -> tuple[int | None, int]:
 
 def claim_ordinals(layers: list, pool_of_claim: tuple, residents: list) -> tuple[list, list]:
     """The order claims are granted in, per pool: each layer's resident tensors (claimed before it
-    starts), then its steps' claims in ``CLAIMS`` order. Returns, per layer, the ordinal of each
-    resident claim, and per step the ordinal of each of its claims (-1 where it claims nothing)."""
+    starts), then its steps' claims in ``CLAIMS`` order. Returns, per layer, an array of each step's
+    ordinal of each of its claims (-1 where it claims nothing), and the ordinal of each resident
+    claim."""
     counts: dict = {}
     out, resident_out = [], []
     for (_, steps), claims_here in zip(layers, residents):
@@ -72,7 +63,7 @@ def claim_ordinals(layers: list, pool_of_claim: tuple, residents: list) -> tuple
             start = counts.get(pool, 0)
             ordinals.ravel()[flat] = start + np.arange(int(flat.sum()))
             counts[pool] = start + int(flat.sum())
-        out.append(ordinals.tolist())
+        out.append(ordinals)
     return out, resident_out
 
 
@@ -114,21 +105,20 @@ class Core:
         # the port each operand's DRAM transfers go through: its buffer's own, else the shared DRAM
         by_buffer = buffer_ports(hw, sim.dram)
         self.dram_port_of = {operand: by_buffer[memory.buffer_for(operand.kind).name] for _, operand in CLAIMS}
-        self.layers = [(ls.unit, ls.steps.tolist()) for ls in layers]
-        self.issue = [issue_cycles(ls.steps, hw).tolist() for ls in layers]
         # the tensors the plan keeps on chip live in shared levels when cores > 1: core 0 books them
         plans = [ls.plan if index == 0 else None for ls in layers]
         residents = [[(pools[level], nbytes) for level, nbytes in p.claims] if p else [] for p in plans]
         releases = [[(pools[level], nbytes) for level, nbytes in p.releases] if p else [] for p in plans]
-        self.ordinals, resident_ordinals = claim_ordinals([(ls.unit, ls.steps) for ls in layers],
-                                                          self.pool_of_claim, residents)
+        ordinals, resident_ordinals = claim_ordinals([(ls.unit, ls.steps) for ls in layers], self.pool_of_claim,
+                                                     residents)
+        self.layers = LayerSteps(layers, lambda steps: issue_cycles(steps, hw), ordinals)
         resident = [([(pool, ordinal, nbytes) for (pool, nbytes), ordinal in zip(claims, ords)], frees)
                     for claims, ords, frees in zip(residents, resident_ordinals, releases)]
-        self.layer_started = [env.event() for _ in self.layers]
-        self.loads = {name: Loads(env) for name, _, _ in LOADS}
+        self.layer_started = [env.event() for _ in layers]
+        self.loads = {name: Loads(env) for name, _ in LOADS}
         store_engine = dma_engine("store", len(self.engines))
         self.claim_waiter = None  # (step, event) a partial-sum load waits on
-        self.array = Array(env, self.layers, self.issue, self.ordinals, resident, self.loads, self.pool_of,
+        self.array = Array(env, self.layers, resident, self.loads, self.pool_of,
                            self.engines[store_engine], self.ports, hw.control.layer_overhead_cycles,
                            self.layer_started, self._claimed, lambda: sim.events, shift_of(hw),
                            self.dram_port_of[Operand.OUTPUT])
@@ -141,9 +131,9 @@ class Core:
         self.array_process = env.process(self.array.run())
         self.array.claim_ahead()
         gated = ("input", "weight", "psum") if not hw.dma.prefetch_next_layer else ("input",)
-        for name, column, source in LOADS:
+        for name, source in LOADS:
             engine = self.engines[dma_engine(name, len(self.engines))]
-            env.process(self._loader(name, column, source, engine, name in gated))
+            env.process(self._loader(name, source, engine, name in gated))
 
     def _claimed(self) -> None:
         """The array was granted a step's output space: wake a partial-sum load waiting for it."""
@@ -151,7 +141,7 @@ class Core:
             event, self.claim_waiter = self.claim_waiter[1], None
             event.succeed()
 
-    def _loader(self, name: str, column: int, source: int | None, engine: DmaEngine, gated: bool):
+    def _loader(self, name: str, source: str | None, engine: DmaEngine, gated: bool):
         """Issue one operand's loads in step order, each once its buffer has room, from the
         level the step names (``source``: its level column; None: DRAM)."""
         env, levels = self.env, self.ports
@@ -159,24 +149,20 @@ class Core:
         pool = self.pool_of_claim[slot]
         via = self.dram_port_of[CLAIMS[slot][1]]  # this operand's way to DRAM
         loads = self.loads[name]
-        for li, (_, rows) in enumerate(self.layers):
-            ordinals = self.ordinals[li]
+        for li in range(len(self.layers)):
             held = []  # gated loads waiting for their layer's start, in order
-            for si, row in enumerate(rows):
-                nbytes = row[column]
-                if not nbytes:
-                    continue
+            for si, nbytes, ordinal, *at in self.layers.claims(li, f"load_{name}", slot, source):
                 if name == "psum":
                     # claims on the output buffer stay in step order: after the array's claim
                     # for the previous step (else a read-back could take space the array needs)
-                    previous = (li, si - 1) if si else (li - 1, len(self.layers[li - 1][1]) - 1 if li else -1)
+                    previous = (li, si - 1) if si else (li - 1, self.layers.counts[li - 1] - 1 if li else -1)
                     if self.array.granted < previous:
                         self.claim_waiter = (previous, env.event())
                         yield self.claim_waiter[1]
-                claim = pool.claim(ordinals[si][slot], nbytes)
+                claim = pool.claim(ordinal, nbytes)
                 if claim is not None:
                     yield claim
-                level = row[source] if source is not None else 0
+                level = at[0] if at else 0
                 transfer = (nbytes, lambda arrival, key=(li, si): loads.issued(key, arrival), (name, li, si),
                             via if level == 0 else levels[level])
                 if gated and not self.layer_started[li].processed:
