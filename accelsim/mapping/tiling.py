@@ -592,8 +592,12 @@ class LayerTiler:
                     todo = sorted({tb for tb, key in zip(tbs, keys) if key not in self._sizes})
                     if todo:
                         times = [r for tb in todo for r in ((0, tb), ((T - tb) // 2, (T - tb) // 2 + tb))]
-                        full, _, cum = self.passes(operand, {fold_role: subset, "time": times}, psum, fold_role)
-                        per = full.sum(axis=1) if measure == "sum" else self.run_bytes(full, cum, 0, len(subset))
+                        probe = {fold_role: subset, "time": times}
+                        if measure == "sum":  # the tiles alone, not what they share
+                            per = self.along(operand, probe, psum, fold_role).sum(axis=1)
+                        else:
+                            full, _, cum = self.passes(operand, probe, psum, fold_role)
+                            per = self.run_bytes(full, cum, 0, len(subset))
                         for tb, value in zip(todo, per.reshape(-1, 2).max(axis=1).tolist()):
                             self._sizes[operand, fold_role, len(subset), measure, tb] = value
                     return [self._sizes[key] for key in keys]
