@@ -147,7 +147,7 @@ class Array:
         # (the load column of the operand that shifts into the PEs (WS weights, IS inputs; None for OS),
         #  the rows R): a stationary tile that arrives late is shifted in after it arrives
         self.shift_column, self.rows = shift
-        self.layers = layers              # per layer: unit, rows, issue cycles, claim ordinals
+        self.layers = layers              # the steps, read a layer at a time (LayerSteps)
         self.residents = residents        # per layer: ([(pool, ordinal, bytes)] claimed before it starts,
         #                                   [(pool, bytes)] freed at its end): tensors the plan keeps on chip
         self.loads = loads

@@ -51,3 +51,35 @@ def test_buffer_pool_grants_claims_in_schedule_order():
     assert late.triggered and pool.free == 10
     with pytest.raises(SimulationError, match="input buffer: a claim of 101 bytes exceeds its 100 bytes"):
         pool.claim(5, 101)
+
+
+def test_layer_steps_hand_each_reader_the_rows_it_reads():
+    """LayerSteps.claims (a loader's steps, a layer at a time) against walking every row of the
+    layer as the loaders did before it: the steps with bytes to load, their bytes, their claim
+    ordinal and the level they come from, in step order."""
+    from accelsim import load_workload
+    from accelsim.engine.array import CLAIMS, INPUT_FROM, LOAD_INPUT, LOAD_PSUM, OUTPUT_ACQUIRE, LayerSteps
+    from accelsim.engine.simulator import claim_ordinals
+    from accelsim.schedule import build_schedule, issue_cycles
+
+    hw = load_hardware("nvdla_small")
+    schedule = build_schedule(hw, load_workload("resnet18"))
+    pools = tuple(object() for _ in CLAIMS)
+    ordinals, _ = claim_ordinals([(ls.unit, ls.steps) for ls in schedule.layers], pools,
+                                 [[] for _ in schedule.layers])
+    steps = LayerSteps(schedule.layers, lambda s: issue_cycles(s, hw), ordinals)
+    assert len(steps) == len(schedule.layers) and steps.counts == [len(ls.steps) for ls in schedule.layers]
+    slot = {name: i for i, (name, _) in enumerate(CLAIMS)}
+    seen = 0
+    for li in range(len(steps)):
+        unit, rows, issue = steps.rows(li)
+        assert unit == schedule.layers[li].unit and len(rows) == len(issue) == steps.counts[li]
+        table = ordinals[li].tolist()
+        for name, column, level in (("load_input", LOAD_INPUT, INPUT_FROM), ("load_psum", LOAD_PSUM, None),
+                                    ("output_acquire", OUTPUT_ACQUIRE, None)):
+            expected = [(si, row[column], table[si][slot[name]]) + ((row[level],) if level else ())
+                        for si, row in enumerate(rows) if row[column]]
+            got = steps.claims(li, name, slot[name], "input_from" if level else None)
+            assert got == expected, (li, name)
+            seen += len(got)
+    assert seen > 100  # the layers do load and claim
