@@ -23,16 +23,26 @@ best of ``--repeat``; the ratios are what to compare across machines.
 ``--against REV`` times every case (CPU time, less disturbed by other load than wall time) in both
 trees in child processes (each tree loads its own
 shipped files by name), alternating between them, and prints the ratio of the best times.
+On a machine too noisy for that, ``--against REV --instructions build engine`` counts each part's
+instructions under valgrind instead (the same count however loaded the machine is; slow).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import math
+import os
 import platform
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
+from pathlib import Path
 
 import accelsim
 from accelsim.analytical import analyze
@@ -87,42 +97,86 @@ print(json.dumps(best))
 """
 
 
-def against(revision: str, hws: list[str], workloads: list[str], repeat: int) -> int:
-    """Engine wall time per case in this tree and in ``revision``, and their ratio."""
-    import json
-    import os
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
+@contextlib.contextmanager
+def other_tree(revision: str):
+    """A temporary git worktree of ``revision`` (removed afterwards)."""
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         other = Path(tmp) / "tree"
         subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(other), revision],
                        check=True, capture_output=True)
         try:
-            def timed(tree: Path, hw: str, wl: str) -> float:
-                env = dict(os.environ, PYTHONPATH=str(tree))
-                out = subprocess.run([sys.executable, "-c", TIMER, hw, wl, str(repeat)], env=env, cwd=tmp,
-                                     capture_output=True, text=True, check=True).stdout
-                return json.loads(out)
-
-            print(f"{'hardware':17s} {'workload':13s} {'this s':>8s} {revision[:12]:>12s} {'ratio':>6s}")
-            worst = 0.0
-            for hw in hws:
-                for wl in workloads:
-                    mine = min(timed(root, hw, wl), timed(root, hw, wl))
-                    try:
-                        theirs = min(timed(other, hw, wl), timed(other, hw, wl))
-                    except subprocess.CalledProcessError:  # a config or workload that revision lacks
-                        print(f"{hw:17s} {wl:13s} {mine:8.3f} {'(absent)':>12s} {'-':>6s}")
-                        continue
-                    worst = max(worst, mine / theirs)
-                    print(f"{hw:17s} {wl:13s} {mine:8.3f} {theirs:12.3f} {mine / theirs:6.2f}")
-            print(f"\nworst ratio (this tree / {revision}): {worst:.2f}")
+            yield root, other, tmp
         finally:
             subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(other)],
                            capture_output=True)
+
+
+def against(revision: str, hws: list[str], workloads: list[str], repeat: int) -> int:
+    """Engine wall time per case in this tree and in ``revision``, and their ratio."""
+    with other_tree(revision) as (root, other, tmp):
+        def timed(tree: Path, hw: str, wl: str) -> float:
+            env = dict(os.environ, PYTHONPATH=str(tree))
+            out = subprocess.run([sys.executable, "-c", TIMER, hw, wl, str(repeat)], env=env, cwd=tmp,
+                                 capture_output=True, text=True, check=True).stdout
+            return json.loads(out)
+
+        print(f"{'hardware':17s} {'workload':13s} {'this s':>8s} {revision[:12]:>12s} {'ratio':>6s}")
+        worst = 0.0
+        for hw in hws:
+            for wl in workloads:
+                mine = min(timed(root, hw, wl), timed(root, hw, wl))
+                try:
+                    theirs = min(timed(other, hw, wl), timed(other, hw, wl))
+                except subprocess.CalledProcessError:  # a config or workload that revision lacks
+                    print(f"{hw:17s} {wl:13s} {mine:8.3f} {'(absent)':>12s} {'-':>6s}")
+                    continue
+                worst = max(worst, mine / theirs)
+                print(f"{hw:17s} {wl:13s} {mine:8.3f} {theirs:12.3f} {mine / theirs:6.2f}")
+        print(f"\nworst ratio (this tree / {revision}): {worst:.2f}")
+    return 0
+
+
+# One part of a simulation, ``count`` times, after the schedule is built once (0: only the set-up,
+# whose instructions are subtracted).
+PART = r"""
+import sys
+import accelsim
+from accelsim.analytical import analyze
+from accelsim.engine.simulator import simulate_schedule
+from accelsim.schedule import build_schedule
+hw_name, wl_name, part, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+hw, wl = accelsim.load_hardware(hw_name), accelsim.load_workload(wl_name)
+schedule = build_schedule(hw, wl)
+for _ in range(count):
+    {"build": lambda: build_schedule(hw, wl), "engine": lambda: simulate_schedule(schedule),
+     "analyze": lambda: analyze(hw, wl)}[part]()
+"""
+
+
+def instructions(revision: str, hws: list[str], workloads: list[str], parts: list[str]) -> int:
+    """Instructions (valgrind's count, the same from run to run however loaded the machine) of each
+    part of each case, in this tree and in ``revision``: a process that does the part once, less
+    one that only sets it up. Slow (valgrind runs Python some 50x slower): a minute or two a case."""
+    if shutil.which("valgrind") is None:
+        print("--instructions needs valgrind on PATH", file=sys.stderr)
+        return 2
+
+    def count(tree: Path, tmp: str, hw: str, wl: str, part: str, n: int) -> int:
+        env = dict(os.environ, PYTHONPATH=str(tree))
+        out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                              "-c", PART, hw, wl, part, str(n)], env=env, cwd=tmp, capture_output=True,
+                             text=True, check=True).stderr
+        return int(re.search(r"Collected : (\d+)", out).group(1))
+
+    with other_tree(revision) as (root, other, tmp):
+        print(f"{'hardware':17s} {'workload':13s} {'part':8s} {'this M':>9s} {revision[:12]:>12s} {'ratio':>6s}")
+        for hw in hws:
+            for wl in workloads:
+                for part in parts:
+                    mine, theirs = ((count(tree, tmp, hw, wl, part, 1) - count(tree, tmp, hw, wl, part, 0)) / 1e6
+                                    for tree in (root, other))
+                    print(f"{hw:17s} {wl:13s} {part:8s} {mine:9.0f} {theirs:12.0f} {mine / theirs:6.2f}", flush=True)
     return 0
 
 
@@ -139,9 +193,6 @@ PROCESS_CASES = [
 
 def child_cost(args: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one child Python process running ``args``."""
-    import os
-    import subprocess
-
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -177,6 +228,8 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=3, help="timed runs per case (the best is kept)")
     p.add_argument("--layers", action="store_true", help="print events per layer")
     p.add_argument("--against", metavar="REV", help="also time each case at git revision REV and print ratios")
+    p.add_argument("--instructions", nargs="+", metavar="PART", choices=("build", "engine", "analyze"),
+                   help="with --against: instructions (valgrind) of each PART instead of times")
     p.add_argument("--process", action="store_true",
                    help="whole accelsim commands as child processes: wall time, peak RSS, x the bare import baseline")
     args = p.parse_args()
@@ -184,6 +237,8 @@ def main() -> int:
         return whole_process(args.repeat)
     if args.all_configs:
         args.hw, args.workload = list(catalog.shipped("hwconfigs")), ["resnet50"]
+    if args.against and args.instructions:
+        return instructions(args.against, args.hw, args.workload, args.instructions)
     if args.against:
         return against(args.against, args.hw, args.workload, args.repeat)
 
