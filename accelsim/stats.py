@@ -7,6 +7,7 @@ bandwidth, ...) is a function or property here and nowhere else.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, fields
 from typing import Any
@@ -228,7 +229,7 @@ class SramAccesses:
 
     def __add__(self, other: "SramAccesses") -> "SramAccesses":
         sums: dict[str, list[int]] = {}  # name -> [read, written], in order of first appearance
-        for name, read, written in self.buffers + other.buffers:
+        for name, read, written in itertools.chain(self.buffers, other.buffers):
             total = sums.setdefault(name, [0, 0])
             total[0] += read
             total[1] += written

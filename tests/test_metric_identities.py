@@ -106,3 +106,4 @@ def test_breakdown_and_traffic_sums_cover_every_field():
     assert CycleBreakdown(stall_weight=4, vector=4).dominant() == "stall_weight"  # ties: the earlier field
     assert SramAccesses((("a", 1, 2), ("b", 3, 4), ("a", 5, 6))) + SramAccesses((("c", 7, 8), ("b", 9, 10))) \
         == SramAccesses((("a", 6, 8), ("b", 12, 14), ("c", 7, 8)))
+    assert SramAccesses([("a", 1, 2)]) + SramAccesses((("a", 3, 4),)) == SramAccesses((("a", 4, 6),))  # lists too

@@ -180,8 +180,8 @@ class Geometry:
         return int(self.spatial_of(np.array([m0]), np.array([m1]))[0])
 
     def spatial_of(self, m0: np.ndarray, m1: np.ndarray) -> np.ndarray:
-        """:meth:`spatial` of every range ``[m0[i], m1[i])`` at once: the part in its first image,
-        the whole images after it, and the part in its last image."""
+        """:meth:`spatial` of every range ``[m0[i], m1[i])`` at once (1-D arrays): the part in its
+        first image, the whole images after it, and the part in its last image."""
         plane = self._shape[0] * self._shape[1]
         first, last = m0 // plane, (m1 - 1) // plane
         one = first == last
