@@ -694,12 +694,11 @@ class LayerTiler:
         return (tiling,) + self.lay_out_blocks(best.order, best.time_block, best.group, best.time_inside)
 
     def _nest(self, order: str, group: int) -> tuple[str, str, list[tuple[int, int]]]:
-        key = ("nest", order, group)
-        if key not in self._memo:
+        def compute():
             outer, inner = ("row", "col") if order == "cols_inner" else ("col", "row")
             n_inner = self.nc if inner == "col" else self.nr
-            self._memo[key] = outer, inner, split(n_inner, group or n_inner)
-        return self._memo[key]
+            return outer, inner, split(n_inner, group or n_inner)
+        return self._memoised(("nest", order, group), compute)
 
     def _memoised(self, key: tuple, compute):
         """``compute()``, once per ``key``: what candidates share across orders, groups and
