@@ -158,7 +158,7 @@ class CycleBreakdown:
         """The category with the most cycles (ties: the earlier field); "none" for no cycles."""
         if self.total == 0:
             return "none"
-        return max(_BREAKDOWN_FIELDS, key=self.__getattribute__)
+        return max(BREAKDOWN_PARTS, key=self.__getattribute__)
 
     def dominant_stall(self) -> str:
         """The stall part with the most cycles (ties: the earlier field); "none" without stalls."""
@@ -175,7 +175,7 @@ class CycleBreakdown:
                               self.load_imbalance + other.load_imbalance)
 
 
-_BREAKDOWN_FIELDS = tuple(f.name for f in fields(CycleBreakdown))
+BREAKDOWN_PARTS = tuple(f.name for f in fields(CycleBreakdown))  # the causes, in field order
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,9 @@ class DramTraffic:
         return DramTraffic(self.input_read + other.input_read, self.weight_read + other.weight_read,
                            self.psum_read + other.psum_read, self.output_write + other.output_write,
                            self.psum_write + other.psum_write)
+
+
+TRAFFIC_PARTS = tuple(f.name for f in fields(DramTraffic))
 
 
 @dataclass(frozen=True)
@@ -243,11 +246,10 @@ def mean_breakdown(parts: "tuple[CycleBreakdown, ...]") -> "CycleBreakdown":
     if len(parts) == 1:
         return parts[0]
     n = len(parts)
-    names = [f.name for f in fields(CycleBreakdown)]
-    sums = [sum(getattr(p, name) for p in parts) for name in names]
+    sums = [sum(getattr(p, name) for p in parts) for name in BREAKDOWN_PARTS]
     total = parts[0].total
     base = [s // n for s in sums]
-    order = sorted(range(len(names)), key=lambda i: (-(sums[i] % n), i))
+    order = sorted(range(len(BREAKDOWN_PARTS)), key=lambda i: (-(sums[i] % n), i))
     for i in order[: total - sum(base)]:
         base[i] += 1
     return CycleBreakdown(*base)

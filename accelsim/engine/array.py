@@ -15,7 +15,7 @@ shares assume back-to-back folds).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
@@ -24,7 +24,7 @@ from accelsim.engine.dma import DmaEngine
 from accelsim.engine.sram import BufferPool
 from accelsim.mapping import Operand
 from accelsim.schedule import LEVEL_FIELDS, ON_CHIP, STEP_FIELDS
-from accelsim.stats import CycleBreakdown
+from accelsim.stats import BREAKDOWN_PARTS, CycleBreakdown
 
 # Positions in a step row.
 _COLUMNS = STEP_FIELDS + LEVEL_FIELDS
@@ -45,9 +45,6 @@ CLAIMS = (("load_input", Operand.INPUT), ("load_weight", Operand.WEIGHT), ("load
 ACQUIRE_CLAIM = 3  # output_acquire's position in CLAIMS
 
 
-CAUSES = tuple(f.name for f in fields(CycleBreakdown))
-
-
 @dataclass
 class LayerTimes:
     """What the array observed for one layer: its span and the cycles charged to each cause
@@ -56,7 +53,7 @@ class LayerTimes:
     start: int = 0
     end: int = 0
     events: int = 0  # engine events processed while this layer ran
-    parts: dict = field(default_factory=lambda: dict.fromkeys(CAUSES, 0))
+    parts: dict = field(default_factory=lambda: dict.fromkeys(BREAKDOWN_PARTS, 0))
 
     @property
     def accounted(self) -> int:

@@ -14,11 +14,12 @@ from functools import cached_property
 from accelsim import __version__
 from accelsim.config.schema import to_data
 from accelsim.energy import action_energies
-from accelsim.stats import CycleBreakdown, DramTraffic, LayerResult, RunResult, layer_metrics, run_metrics
+from accelsim.stats import (BREAKDOWN_PARTS, TRAFFIC_PARTS, CycleBreakdown, DramTraffic, LayerResult, RunResult,
+                            layer_metrics, run_metrics)
 
 SCHEMA_VERSION = 1
 
-_COUNTS = {cls: tuple(f.name for f in fields(cls)) for cls in (CycleBreakdown, DramTraffic)}
+_COUNTS = {CycleBreakdown: BREAKDOWN_PARTS, DramTraffic: TRAFFIC_PARTS}
 
 
 def _counts(value: CycleBreakdown | DramTraffic) -> dict:
