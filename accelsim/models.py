@@ -15,37 +15,42 @@ from accelsim.stats import RunResult
 
 if TYPE_CHECKING:
     from accelsim.engine.timeline import Timeline
+    from accelsim.schedule import TilingCache
 
 
-def simulate(hw: Hardware, workload: Workload, timeline: Timeline | None = None) -> RunResult:
+def simulate(hw: Hardware, workload: Workload, timeline: Timeline | None = None, *,
+             tilings: TilingCache | None = None) -> RunResult:
     """Simulate a workload on a hardware with the discrete-event engine (SimPy).
 
-    A ``Timeline`` passed in is filled with every step and DMA descriptor (for ``--trace``).
+    A ``Timeline`` passed in is filled with every step and DMA descriptor (for ``--trace``). A
+    ``TilingCache`` kept across calls reuses the layers' tilings of earlier runs (the same
+    outputs, built faster: ``schedule.TilingCache``).
     """
     from accelsim.engine.simulator import simulate_schedule
     from accelsim.schedule import build_schedule
 
     limits.check_mapping(hw, workload)
-    schedule = build_schedule(hw, workload)
+    schedule = build_schedule(hw, workload, tilings)
     limits.check_schedule(schedule)
     return simulate_schedule(schedule, timeline)
 
 
-def analyze(hw: Hardware, workload: Workload) -> RunResult:
-    """The closed-form model of a whole workload, over the same schedule as the engine."""
+def analyze(hw: Hardware, workload: Workload, *, tilings: TilingCache | None = None) -> RunResult:
+    """The closed-form model of a whole workload, over the same schedule as the engine
+    (``tilings``: as for :func:`simulate`)."""
     from accelsim import analytical  # (imported on use: the CLI lists the models without building any)
 
     limits.check_mapping(hw, workload)
-    return analytical.analyze(hw, workload)
+    return analytical.analyze(hw, workload, tilings)
 
 
-MODELS: dict[str, Callable[[Hardware, Workload], RunResult]] = {
+MODELS: dict[str, Callable[..., RunResult]] = {
     "engine": simulate,       # the default: discrete-event simulation
     "analytical": analyze,
 }
 
 
-def run_model(name: str, hw: Hardware, workload: Workload) -> RunResult:
+def run_model(name: str, hw: Hardware, workload: Workload, tilings: TilingCache | None = None) -> RunResult:
     if name not in MODELS:
         raise ConfigError("--model", "", f"expected one of {', '.join(MODELS)}, got {name!r}")
-    return MODELS[name](hw, workload)
+    return MODELS[name](hw, workload, tilings=tilings)

@@ -129,8 +129,9 @@ def right_operand(layer, graph: Graph, index: int) -> Tensor | None:
 
 
 class _Planner:
-    def __init__(self, hw: Hardware, workload: Workload):
+    def __init__(self, hw: Hardware, workload: Workload, footprints=operand_footprints):
         self.hw, self.workload, self.batch = hw, workload, workload.batch
+        self.operand_footprints = footprints
         self.graph = workload.graph
         self.memory = hw.memory
         self.layers = workload.layers
@@ -203,7 +204,7 @@ class _Planner:
         partial sums); a vector layer's output (its inputs: those that come in, see _room)."""
         if isinstance(layer, NonGemm):
             return {Operand.OUTPUT: self.bytes[layer.name]}
-        footprint = operand_footprints(layer, self.hw, self.batch)  # the tiler's own measure
+        footprint = dict(self.operand_footprints(layer, self.hw, self.batch))  # the tiler's own measure
         right = right_operand(layer, self.graph, i)
         if right is not None:
             footprint[Operand.WEIGHT] = right.elements * self.batch * self.hw.array.bytes_per_input
@@ -368,6 +369,7 @@ class _Planner:
                          claims=claims, releases=releases)
 
 
-def plan_residency(hw: Hardware, workload: Workload) -> Residency:
-    """Place every tensor of ``workload`` on ``hw`` (see the module docstring for the policy)."""
-    return _Planner(hw, workload).plan()
+def plan_residency(hw: Hardware, workload: Workload, footprints=operand_footprints) -> Residency:
+    """Place every tensor of ``workload`` on ``hw`` (see the module docstring for the policy);
+    ``footprints``: ``tiling.operand_footprints``, or a memo of it (``schedule.TilingCache``)."""
+    return _Planner(hw, workload, footprints).plan()

@@ -49,7 +49,7 @@ from accelsim.config.sparsity import Compression, compressed_fraction
 from accelsim.config.workload import GEMM_LAYERS, Conv2d, Layer, NonGemm, Workload
 from accelsim.mapping import LayerMapping, Operand, PhaseCycles, map_layer, strategy_for, timing_for
 from accelsim.mapping.sparse import skipped_nm
-from accelsim.mapping.tiling import STEP_FIELDS, FoldTable, LayerTiler, Tiling
+from accelsim.mapping.tiling import STEP_FIELDS, FoldTable, LayerTiler, Tiling, operand_footprints
 from accelsim.residency import LayerPlan, Residency, plan_residency, right_operand
 from accelsim.stats import DramTraffic, SramAccesses
 from accelsim.traffic import (array_sram, dram_lower_bound, input_footprint_bytes, layer_traffic_classes,
@@ -408,19 +408,56 @@ def _shape_key(layer: Layer) -> tuple:
     return (type(layer),) + tuple(getattr(layer, f.name) for f in fields(layer) if f.name not in ("name", "inputs"))
 
 
-def _tiled(layer: Layer, hw: Hardware, batch: int, space, mapping: LayerMapping,
-           memo: dict) -> tuple[Tiling, np.ndarray]:
-    """The layer's tiling and its steps (before levels and coding), memoised within a run on its
-    shape and its room (ResNet-50's 54 GEMM layers have 24 distinct shapes): the same inputs give
-    the same choice and the same steps. Only the steps are kept, not the fold table: at large
-    batches a layer has millions of folds and a few thousand steps."""
-    key = (_shape_key(layer), batch, space)
-    if key not in memo:
-        tiler = LayerTiler(layer, hw, batch, space)
-        tiling, table, kinds = tiler.choose_blocks()
-        memo[key] = (tiling, _layer_steps(table, kinds, tiler.slots, mapping, hw))
-    tiling, steps = memo[key]
-    return replace(tiling, layer=layer.name), steps
+TILING_CACHE_BYTES = 256 * 2**20  # the steps a sweep worker keeps for its next points (docs/sweeps.md)
+MAX_FOOTPRINTS = 100_000          # layers' footprints it keeps (~1 KB each)
+
+
+class TilingCache:
+    """Layers' tilings and their steps, memoised within a run (ResNet-50's 54 GEMM layers have
+    24 distinct shapes) and, when a caller keeps one for its next runs, across them (a sweep
+    worker's points: designs that differ only in DRAM, clock or DMA share every tiling).
+
+    Keyed on everything the tiler and the step builder read: the layer's type and shape (not its
+    name or its inputs' names), the batch, its room (``WorkingSpace``), the array and the per-core
+    buffers. So a hit gives the very tiling and steps a fresh build would, and no output changes.
+    Only the steps are kept, not the fold table (at large batches a layer has millions of folds
+    and a few thousand steps), and at most ``max_bytes`` of them (None: no bound), the least
+    recently used dropped first; a tiling larger than the bound is not kept.
+    """
+
+    def __init__(self, max_bytes: int | None = TILING_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self.hits = self.misses = 0
+        self._entries: dict[tuple, tuple[Tiling, np.ndarray]] = {}  # in order of last use
+        self._footprints: dict[tuple, dict[Operand, int]] = {}
+
+    def tiled(self, layer: Layer, hw: Hardware, batch: int, space, mapping: LayerMapping) -> tuple[Tiling, np.ndarray]:
+        """The layer's tiling and its steps (before levels and coding)."""
+        key = (_shape_key(layer), batch, space, hw.array, hw.memory.local)
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            self.misses += 1
+            tiler = LayerTiler(layer, hw, batch, space, self.footprints(layer, hw, batch))
+            tiling, table, kinds = tiler.choose_blocks()
+            entry = (tiling, _layer_steps(table, kinds, tiler.slots, mapping, hw))
+            self.nbytes += entry[1].nbytes
+        else:
+            self.hits += 1
+        self._entries[key] = entry  # the most recent
+        while self.max_bytes is not None and self.nbytes > self.max_bytes and self._entries:
+            self.nbytes -= self._entries.pop(next(iter(self._entries)))[1].nbytes
+        return replace(entry[0], layer=layer.name), entry[1]
+
+    def footprints(self, layer: Layer, hw: Hardware, batch: int) -> dict[Operand, int]:
+        """``tiling.operand_footprints``, memoised on the layer's shape, the batch and the array
+        (a few ints each; at most MAX_FOOTPRINTS kept). Never change what it returns."""
+        key = (_shape_key(layer), batch, hw.array)
+        if key not in self._footprints:
+            if len(self._footprints) >= MAX_FOOTPRINTS:
+                self._footprints.clear()
+            self._footprints[key] = operand_footprints(layer, hw, batch)
+        return self._footprints[key]
 
 
 def _layer_steps(table: FoldTable, kinds: np.ndarray, slots: dict[Operand, int], mapping: LayerMapping,
@@ -443,10 +480,10 @@ def _layer_steps(table: FoldTable, kinds: np.ndarray, slots: dict[Operand, int],
 
 
 def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
-                levels: tuple[str, ...], memo: dict) -> LayerSchedule:
+                levels: tuple[str, ...], tilings: TilingCache) -> LayerSchedule:
     batch = workload.batch
     mapping = map_layer(layer, hw.array, batch)
-    tiling, steps = _tiled(layer, hw, batch, plan.space, mapping, memo)
+    tiling, steps = tilings.tiled(layer, hw, batch, plan.space, mapping)
     right = right_operand(layer, workload.graph, index)
     weight_level = plan.inputs[1] if right is not None else DRAM
     steps = _with_levels(steps, {"input_from": level_code(plan.inputs[0], levels),
@@ -580,7 +617,7 @@ def on_depthwise_engine(layer: Layer, hw: Hardware) -> bool:
 
 
 def _vector_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
-                  levels: tuple[str, ...], memo: dict) -> LayerSchedule:
+                  levels: tuple[str, ...], tilings: TilingCache) -> LayerSchedule:
     """Work beside the array: pooling, element-wise and activation work on the vector unit (or
     fused, free), and depthwise convolutions on a dedicated depthwise engine.
 
@@ -649,28 +686,30 @@ def _vector_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, pl
                          macs=layer.macs(batch))
 
 
-def build_schedule(hw: Hardware, workload: Workload) -> Schedule:
+def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None = None) -> Schedule:
     """Place the tensors, then map, tile and schedule every layer of a workload on a hardware
-    (with several cores: split every layer between them, ``accelsim.partition``)."""
-    residency = plan_residency(hw, workload)
+    (with several cores: split every layer between them, ``accelsim.partition``); ``tilings``:
+    the tilings of earlier runs to reuse (a new, unbounded one for this run by default)."""
+    tilings = TilingCache(max_bytes=None) if tilings is None else tilings
+    residency = plan_residency(hw, workload, tilings.footprints)
     levels = transfer_levels(hw)
-    layers, memo = [], {}
+    layers = []
     batches: dict[int, Workload] = {workload.batch: workload}
     for index, layer in enumerate(workload.layers):
         plan = residency.layers[index]
         off_array = isinstance(layer, NonGemm) or on_depthwise_engine(layer, hw)
         build = _vector_layer if off_array else _gemm_layer
         if hw.cores == 1:
-            layers.append(build(index, layer, hw, workload, plan, levels, memo))
+            layers.append(build(index, layer, hw, workload, plan, levels, tilings))
         elif off_array:
-            layers.append(split_elements(build(index, layer, hw, workload, plan, levels, memo), hw, levels))
+            layers.append(split_elements(build(index, layer, hw, workload, plan, levels, tilings), hw, levels))
         else:
-            layers.append(_split_gemm_layer(index, layer, hw, workload, plan, levels, memo, batches))
+            layers.append(_split_gemm_layer(index, layer, hw, workload, plan, levels, tilings, batches))
     return Schedule(hardware=hw, workload=workload, layers=tuple(layers), residency=residency, levels=levels)
 
 
 def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
-                      levels: tuple[str, ...], memo: dict, batches: dict) -> LayerSchedule:
+                      levels: tuple[str, ...], tilings: TilingCache, batches: dict) -> LayerSchedule:
     """An array layer split between the cores: every legal split (``partition.candidates``) is
     scheduled, share by share, and the one with the fewest analytical cycles is kept (ties: the
     earlier of channels, pixels, batch, heads)."""
@@ -684,7 +723,7 @@ def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload
         for share in shares:
             if share.batch not in batches:
                 batches[share.batch] = replace(workload, batch=share.batch)
-            parts.append(_gemm_layer(index, share.layer, hw, batches[share.batch], plan, levels, memo))
+            parts.append(_gemm_layer(index, share.layer, hw, batches[share.batch], plan, levels, tilings))
         idle = [_idle(parts[0]) for _ in range(hw.cores - len(parts))]
         merged = merge_cores(layer, tuple(parts + idle), compulsory, spill, plan, name, "array")
         cycles = split_breakdowns(merged, hw)[0].total

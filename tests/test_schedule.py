@@ -3,6 +3,7 @@ import pytest
 
 from accelsim import load_hardware, load_workload
 from accelsim.config import DataKind, catalog
+from accelsim.config.loader import with_overrides
 from accelsim.schedule import build_schedule
 
 
@@ -110,3 +111,47 @@ def test_steps_from_one_block_of_each_kind_are_the_merge_of_every_row():
         expected = _steps_of(rows, np.tile(mergeable, repeats), slots)
         got = _blocked_steps(ft, kinds, repeats, slots)
         assert got.shape == expected.shape and (got == expected).all(), trial
+
+
+def _same_schedules(a, b):
+    assert len(a.layers) == len(b.layers)
+    for x, y in zip(a.layers, b.layers):
+        assert x.name == y.name and x.tiling == y.tiling and x.traffic == y.traffic, x.name
+        assert np.array_equal(x.steps, y.steps), x.name
+
+
+@pytest.mark.parametrize("config", ["gemmini", "edge_example_2core"])
+def test_a_tiling_cache_gives_what_a_fresh_build_gives(config):
+    # Designs that differ in DRAM and clock share every tiling; a changed buffer or array does not.
+    # The oracle is a build of each design with nothing kept from the others.
+    from accelsim.schedule import TilingCache
+
+    base = load_hardware(config)
+    designs = [base, with_overrides(base, {"dram.bandwidth_gb_per_s": base.dram.bandwidth_gb_per_s * 3,
+                                           "clock_mhz": 400.0}),
+               with_overrides(base, {"sram.weight.size_kib": 24.0}),
+               with_overrides(base, {"sram.weight.double_buffered": False}),
+               with_overrides(base, {"array.rows": base.array.rows // 2})]
+    wl = load_workload("resnet50")
+    cache = TilingCache()
+    for i, hw in enumerate(designs):
+        misses = cache.misses
+        _same_schedules(build_schedule(hw, wl, cache), build_schedule(hw, wl))
+        if i == 1:
+            assert cache.misses == misses  # DRAM and clock: every layer from the cache
+        elif i > 1:
+            assert cache.misses > misses   # new buffers or array: tiled again
+    assert cache.hits > 0
+
+
+def test_a_bounded_tiling_cache_keeps_at_most_its_bytes():
+    from accelsim.schedule import TilingCache
+
+    hw, wl = load_hardware("gemmini"), load_workload("resnet50", batch=4)
+    fresh = build_schedule(hw, wl)
+    largest = max(ls.steps.nbytes for ls in fresh.layers if ls.tiling is not None)
+    for bound in (0, largest // 2, 3 * largest):
+        cache = TilingCache(max_bytes=bound)
+        _same_schedules(build_schedule(hw, wl, cache), fresh)
+        _same_schedules(build_schedule(hw, wl, cache), fresh)
+        assert cache.nbytes <= bound

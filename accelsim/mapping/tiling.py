@@ -409,7 +409,8 @@ class LayerTiler:
     outer loop (several inner tiles per pass of the outer operand).
     """
 
-    def __init__(self, layer: Layer, hw: Hardware, batch: int, space: WorkingSpace | None = None):
+    def __init__(self, layer: Layer, hw: Hardware, batch: int, space: WorkingSpace | None = None,
+                 footprints: dict[Operand, int] | None = None):
         self.layer = layer
         self.hw = hw
         self.gemm = sparse_gemm(array_gemm(layer, hw.array, batch), layer, hw.array)
@@ -435,7 +436,7 @@ class LayerTiler:
         self.dim_role = {dim: role for role, dim in dims.items()}
         # each operand with every element once, per repeat: what staying for the whole layer needs
         self.footprint = {op: nbytes // self.gemm.repeats
-                          for op, nbytes in operand_footprints(layer, hw, batch).items()}
+                          for op, nbytes in (footprints or operand_footprints(layer, hw, batch)).items()}
         self.splits, self._rooms = self._slot_splits()
         self.slots, self.room = self.splits[0], self._rooms[0]
 

@@ -58,7 +58,7 @@ def run_point(hardware: Hardware, workload: Workload, model: str) -> Outcome:
     """Simulate one point; every exception becomes an Outcome so one bad point never stops a sweep."""
     start = time.perf_counter()
     try:
-        run = run_model(model, hardware, workload)
+        run = run_model(model, hardware, workload, _worker_tilings())
         total = flat(total_record(run))
         layers = tuple(flat(layer_record(layer, run)) for layer in run.layers)
         return Outcome("done", total=total, layers=layers, seconds=time.perf_counter() - start)
@@ -69,6 +69,22 @@ def run_point(hardware: Hardware, workload: Workload, model: str) -> Outcome:
         where = f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
         return Outcome("error", error=f"internal error: {type(err).__name__}: {err} ({where})",
                        seconds=time.perf_counter() - start)
+
+
+_TILINGS: list = []  # this process's schedule.TilingCache, made on its first point
+
+
+def _worker_tilings():
+    """The tilings this worker built for its earlier points, for its next ones: points that share
+    the array and the buffers (a sweep over DRAM, clock or DMA) tile every layer once. A memo
+    of the process, never shared between workers; keyed on all that the tiler reads, so what a
+    point gives does not depend on the points the worker ran before. Bounded by
+    ``schedule.TILING_CACHE_BYTES``."""
+    if not _TILINGS:
+        from accelsim.schedule import TilingCache
+
+        _TILINGS.append(TilingCache())
+    return _TILINGS[0]
 
 
 def run_sweep_point(point: SweepPoint) -> Outcome:

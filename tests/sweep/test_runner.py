@@ -137,10 +137,10 @@ def test_a_bug_in_one_point_is_stored_as_an_error_and_counted(tmp_path, tiny, mo
 
     real = runner.run_model
 
-    def flaky(model, hw, workload):
+    def flaky(model, hw, workload, tilings=None):
         if hw.memory.buffer_for(DataKind.WEIGHTS).size_kib == 256:
             raise ZeroDivisionError("division by zero")
-        return real(model, hw, workload)
+        return real(model, hw, workload, tilings)
 
     monkeypatch.setattr(runner, "run_model", flaky)
     report = execute(twelve_points(tiny, "analytical"), tmp_path / "r.h5", jobs=1)
