@@ -50,10 +50,12 @@ def default_jobs(tasks: int) -> int:
 
 def simulate_task(task: tuple[str, Hardware, Case]) -> tuple[RunResult | None, str | None, float]:
     """One (model, design, case) in a worker (module level, so a process pool can pickle it)."""
+    from accelsim.sweep.runner import worker_tilings  # the worker's tilings of its earlier cases
+
     model, hw, case = task
     start = time.perf_counter()
     try:
-        run, error = run_model(model, hw, case.workload), None
+        run, error = run_model(model, hw, case.workload, worker_tilings()), None
     except AccelsimError as err:  # its own class may not survive pickling: pass the line
         run, error = None, str(err)
     return run, error, time.perf_counter() - start

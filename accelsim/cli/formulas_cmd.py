@@ -104,13 +104,15 @@ def main(args: argparse.Namespace) -> int:
     formulas, sources = _formulas(args)
     checks: dict[str, list] = {f.name: [] for f in formulas}
     if args.sweep:
+        from accelsim.schedule import TilingCache
         from accelsim.sweep import load_spec
 
         points = load_spec(args.sweep).points()
         lines = [f"formulas   {len(points)} points of {args.sweep}"]
+        tilings = TilingCache()  # points that share the array and buffers share their tilings
         for point in points:
             print(f"formulas: {point.describe()}", file=sys.stderr)
-            run = run_model(point.model, point.hardware, point.workload)
+            run = run_model(point.model, point.hardware, point.workload, tilings)
             for name, rows in check_run(run, formulas, point=point.index, sources=sources).items():
                 checks[name].extend(rows)
         labels = {p.index: p.describe() for p in points}

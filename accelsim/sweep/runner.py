@@ -58,7 +58,7 @@ def run_point(hardware: Hardware, workload: Workload, model: str) -> Outcome:
     """Simulate one point; every exception becomes an Outcome so one bad point never stops a sweep."""
     start = time.perf_counter()
     try:
-        run = run_model(model, hardware, workload, _worker_tilings())
+        run = run_model(model, hardware, workload, worker_tilings())
         total = flat(total_record(run))
         layers = tuple(flat(layer_record(layer, run)) for layer in run.layers)
         return Outcome("done", total=total, layers=layers, seconds=time.perf_counter() - start)
@@ -74,7 +74,7 @@ def run_point(hardware: Hardware, workload: Workload, model: str) -> Outcome:
 _TILINGS: list = []  # this process's schedule.TilingCache, made on its first point
 
 
-def _worker_tilings():
+def worker_tilings():
     """The tilings this worker built for its earlier points, for its next ones: points that share
     the array and the buffers (a sweep over DRAM, clock or DMA) tile every layer once. A memo
     of the process, never shared between workers; keyed on all that the tiler reads, so what a
