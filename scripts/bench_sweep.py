@@ -11,7 +11,7 @@
    should cost what the others do, not the imports of a fresh process.
 4. Overhead per point outside the simulation, ms: a one-worker sweep whose model is replaced
    (here, not in accelsim) by one cached ResNet-50 result, so what is left per point is the
-   worker's records (the run's metrics), their flattening to columns (``flat``) and the
+   worker's records (the run's metrics, cleaned and flattened to columns in one pass) and the
    coordinator's store (``Store.write``, ``statuses`` and ``close``: encoding, file writes,
    fsync), each timed in-process (CPU time, steady on a loaded machine; and wall time, which
    adds the fsync); best of ``--repeat`` sweeps, target at most 2 ms.
@@ -75,8 +75,9 @@ def timed(spec, output: Path, jobs: int | None) -> tuple[float, object]:
 def overhead_ms(points: int) -> dict[str, tuple[float, float]]:
     """Per point, (CPU ms, wall ms) of each part of a one-worker sweep of ``points`` points whose
     model returns one cached ResNet-50 result, so that all that remains is the cost outside the
-    simulation: ``records`` (the run's metrics as records, what ``accelsim run`` computes too),
-    ``flattening`` (``flat``: dotted columns) and ``store`` (the coordinator's writes, without
+    simulation: ``records`` (the run's metrics as flat records with dotted columns,
+    ``records.flat_records``: what ``accelsim run`` computes too, cleaned and flattened in one
+    pass) and ``store`` (the coordinator's writes, without
     the file rewrites a new layout needs: a few per sweep, whatever its size, under ``rewrites``)."""
     import accelsim.reports.store as store
     import accelsim.sweep.runner as runner
@@ -84,7 +85,7 @@ def overhead_ms(points: int) -> dict[str, tuple[float, float]]:
     spec = subset(resnet50_spec(100), points)
     first = spec.points()[0]
     cached = runner.run_model(first.model, first.hardware, first.workload)
-    spent = {part: [0.0, 0.0] for part in ("run_point", "flattening", "store", "rewrites")}
+    spent = {part: [0.0, 0.0] for part in ("records", "store", "rewrites")}
     storing = []  # non-empty while a store call runs: its file rewrites are counted apart
 
     def timed_by(part, function):
@@ -102,24 +103,19 @@ def overhead_ms(points: int) -> dict[str, tuple[float, float]]:
         return wrapper
 
     Store = store.Store
-    saved = (runner.run_model, runner.run_point, runner.flat, store._write_file, Store.write, Store.statuses,
-             Store.close)
+    saved = (runner.run_model, runner.run_point, store._write_file, Store.write, Store.statuses, Store.close)
     runner.run_model = lambda model, hardware, workload, tilings=None: cached
-    runner.run_point = timed_by("run_point", runner.run_point)
-    runner.flat = timed_by("flattening", runner.flat)
+    runner.run_point = timed_by("records", runner.run_point)  # the model is cached: all else is records
     store._write_file = timed_by("rewrites", store._write_file)
-    Store.write, Store.statuses, Store.close = (timed_by("store", f) for f in saved[4:])
+    Store.write, Store.statuses, Store.close = (timed_by("store", f) for f in saved[3:])
     try:
         with tempfile.TemporaryDirectory(prefix="accelsim-bench-overhead-") as tmp:
             report = runner.execute(spec, Path(tmp) / "overhead.h5", jobs=1, progress=False)
     finally:
-        (runner.run_model, runner.run_point, runner.flat, store._write_file, Store.write, Store.statuses,
-         Store.close) = saved
+        runner.run_model, runner.run_point, store._write_file, Store.write, Store.statuses, Store.close = saved
     assert report.done == points, report.summary()
-    records = [a - b for a, b in zip(spent.pop("run_point"), spent["flattening"])]  # run_point holds flat
     spent["store"] = [a - b for a, b in zip(spent["store"], spent["rewrites"])]
-    return {part: (cpu * 1e3 / points, wall * 1e3 / points)
-            for part, (cpu, wall) in {"records": records, **spent}.items()}
+    return {part: (cpu * 1e3 / points, wall * 1e3 / points) for part, (cpu, wall) in spent.items()}
 
 
 def overhead(points: int, repeat: int) -> bool:

@@ -18,6 +18,7 @@ convolution buffer holds data and weights), and then they compete for its bytes.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 from accelsim.config.schema import (
@@ -138,10 +139,21 @@ class MemoryHierarchy:
 
     def buffer_for(self, kind: DataKind) -> MemoryLevel:
         """The per-core buffer that holds ``kind`` (validation guarantees exactly one)."""
+        level = self._holder.get(kind)
+        if level is None:
+            raise LookupError(kind)
+        return level
+
+    @functools.cached_property
+    def _holder(self) -> dict[DataKind, MemoryLevel]:
+        """Each kind's buffer, looked up once (the tiler and the residency planner ask thousands
+        of times a run); the first that may hold it, as validation allows only one."""
+        holder: dict[DataKind, MemoryLevel] = {}
         for level in self.local:
-            if level.may_hold(kind):
-                return level
-        raise LookupError(kind)
+            for kind in DataKind:
+                if level.may_hold(kind):
+                    holder.setdefault(kind, level)
+        return holder
 
     def sharing(self, level: MemoryLevel) -> tuple[DataKind, ...]:
         """The kinds a per-core buffer holds, in DataKind order."""

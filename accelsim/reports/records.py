@@ -58,8 +58,13 @@ def _clean(value):
 
 
 def layer_record(layer: LayerResult, run: RunResult) -> dict:
+    return _clean(_layer_values(layer, run))
+
+
+def _layer_values(layer: LayerResult, run: RunResult) -> dict:
+    """:func:`layer_record` before its non-finite floats become null."""
     m = layer_metrics(layer, run.hardware)
-    return _clean({
+    return {
         "name": layer.name,
         "kind": layer.kind,
         "unit": layer.unit,
@@ -104,7 +109,7 @@ def layer_record(layer: LayerResult, run: RunResult) -> dict:
         "core_busy_fraction": _by_core(m["core_busy_fraction"]),
         "core_utilization": _by_core(m["core_utilization"]),
         "core_breakdown": _by_core([_counts(c.breakdown) for c in layer.cores] or [_counts(layer.breakdown)]),
-    })
+    }
 
 
 def _by_core(values: list) -> dict:
@@ -113,9 +118,14 @@ def _by_core(values: list) -> dict:
 
 
 def total_record(run: RunResult) -> dict:
+    return _clean(_total_values(run))
+
+
+def _total_values(run: RunResult) -> dict:
+    """:func:`total_record` before its non-finite floats become null."""
     run = _SummedOnce(**{f.name: getattr(run, f.name) for f in fields(RunResult)})
     m = run_metrics(run)
-    return _clean({
+    return {
         "macs": run.macs,
         "cycles": run.cycles,
         "compute_cycles": sum(layer.compute_cycles for layer in run.layers),
@@ -164,7 +174,7 @@ def total_record(run: RunResult) -> dict:
         "core_busy_fraction": _by_core(m["core_busy_fraction"]),
         "core_utilization": _by_core(m["core_utilization"]),
         "core_breakdown": _by_core([_counts(b) for b in run.core_breakdowns()]),
-    })
+    }
 
 
 def run_record(run: RunResult) -> dict:
@@ -195,20 +205,34 @@ def run_record(run: RunResult) -> dict:
     return record
 
 
-def flat(record: dict, prefix: str = "") -> dict:
+def flat(record: dict, prefix: str = "", clean: bool = False) -> dict:
     """Nested dicts flattened with dotted keys (for CSV columns); a list of named items (a
-    hwconfig's ``buffers``) by their names, as ``--set`` names them (``buffers.acc.size_kib``)."""
+    hwconfig's ``buffers``) by their names, as ``--set`` names them (``buffers.acc.size_kib``).
+    ``clean``: non-finite floats become null on the way (``flat(_clean(r))`` in one pass)."""
     out: dict = {}
-    _flatten_into(out, record, prefix)
+    _flatten_into(out, record, prefix, clean)
     return out
 
 
-def _flatten_into(out: dict, record: dict, prefix: str) -> None:
+def flat_records(run: RunResult) -> tuple[dict, tuple[dict, ...]]:
+    """The run's total record and its layer records, flattened: what a sweep stores per point
+    (``flat(total_record(run))`` and each ``flat(layer_record(...))``, cleaned as they flatten)."""
+    return flat(_total_values(run), clean=True), tuple(flat(_layer_values(layer, run), clean=True)
+                                                      for layer in run.layers)
+
+
+def _flatten_into(out: dict, record: dict, prefix: str, clean: bool) -> None:
     """``flat`` into one dict, with no dict per nesting level (a sweep flattens every layer record)."""
     for key, value in record.items():
         if isinstance(value, dict):
-            _flatten_into(out, value, f"{prefix}{key}.")
+            _flatten_into(out, value, f"{prefix}{key}.", clean)
         elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
-            _flatten_into(out, {str(v["name"]): v for v in value}, f"{prefix}{key}.")
+            _flatten_into(out, {str(v["name"]): v for v in value}, f"{prefix}{key}.", clean)
         else:  # one string per column name, shared by every record (pickled to the coordinator once)
+            if clean:
+                if isinstance(value, float):
+                    if not math.isfinite(value):
+                        value = None
+                elif isinstance(value, list):
+                    value = _clean(value)
             out[sys.intern(f"{prefix}{key}")] = value

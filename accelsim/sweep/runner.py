@@ -29,7 +29,7 @@ from accelsim.config.schema import to_data
 from accelsim.engine import simulate
 from accelsim.errors import AccelsimError, ConfigError
 from accelsim.models import run_model
-from accelsim.reports.records import flat, layer_record, total_record
+from accelsim.reports.records import flat, flat_records
 from accelsim.progress import Progress
 from accelsim.sweep.spec import SweepPoint, SweepSpec, load_spec
 
@@ -59,8 +59,7 @@ def run_point(hardware: Hardware, workload: Workload, model: str) -> Outcome:
     start = time.perf_counter()
     try:
         run = run_model(model, hardware, workload, worker_tilings())
-        total = flat(total_record(run))
-        layers = tuple(flat(layer_record(layer, run)) for layer in run.layers)
+        total, layers = flat_records(run)
         return Outcome("done", total=total, layers=layers, seconds=time.perf_counter() - start)
     except AccelsimError as err:
         return Outcome("failed", error=str(err), seconds=time.perf_counter() - start)
