@@ -221,18 +221,36 @@ def flat_records(run: RunResult) -> tuple[dict, tuple[dict, ...]]:
                                                       for layer in run.layers)
 
 
+_COLUMNS: dict[str, dict] = {}  # prefix -> key -> the column's name, interned (at most MAX_COLUMN_PREFIXES)
+MAX_COLUMN_PREFIXES = 10_000
+_PLAIN = (int, str, bool, type(None))  # leaves that never need cleaning
+
+
 def _flatten_into(out: dict, record: dict, prefix: str, clean: bool) -> None:
-    """``flat`` into one dict, with no dict per nesting level (a sweep flattens every layer record)."""
+    """``flat`` into one dict, with no dict per nesting level (a sweep flattens every layer
+    record). Column names are made once per prefix and key, and interned: one string per column
+    name, shared by every record (pickled to the coordinator once)."""
+    names = _COLUMNS.get(prefix)
+    if names is None:
+        if len(_COLUMNS) >= MAX_COLUMN_PREFIXES:
+            _COLUMNS.clear()
+        names = _COLUMNS[prefix] = {}
     for key, value in record.items():
-        if isinstance(value, dict):
-            _flatten_into(out, value, f"{prefix}{key}.", clean)
-        elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
-            _flatten_into(out, {str(v["name"]): v for v in value}, f"{prefix}{key}.", clean)
-        else:  # one string per column name, shared by every record (pickled to the coordinator once)
+        kind = type(value)
+        if kind not in _PLAIN:
+            if isinstance(value, dict):
+                _flatten_into(out, value, f"{prefix}{key}.", clean)
+                continue
+            if isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
+                _flatten_into(out, {str(v["name"]): v for v in value}, f"{prefix}{key}.", clean)
+                continue
             if clean:
                 if isinstance(value, float):
                     if not math.isfinite(value):
                         value = None
                 elif isinstance(value, list):
                     value = _clean(value)
-            out[sys.intern(f"{prefix}{key}")] = value
+        name = names.get(key)
+        if name is None:
+            name = names[key] = sys.intern(f"{prefix}{key}")
+        out[name] = value
