@@ -45,26 +45,34 @@ def claim_ordinals(layers: list, pool_of_claim: tuple, residents: list) -> tuple
     """The order claims are granted in, per pool: each layer's resident tensors (claimed before it
     starts), then its steps' claims in ``CLAIMS`` order. Returns, per layer, an array of each step's
     ordinal of each of its claims (-1 where it claims nothing), and the ordinal of each resident
-    claim."""
-    counts: dict = {}
-    out, resident_out = [], []
-    for (_, steps), claims_here in zip(layers, residents):
+    claim.
+
+    Over all layers at once: a step's claim in a pool comes after the pool's earlier step claims
+    (its rank among them) and the pool's residents of its own and every earlier layer."""
+    sizes = np.array([len(steps) for _, steps in layers], dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    claims = np.stack([np.concatenate([steps[name] for _, steps in layers] + [np.zeros(0, dtype=np.int64)]) > 0
+                       for name, _ in CLAIMS], axis=1)
+    ordinals = np.full(claims.shape, -1, dtype=np.int64)
+    row_layer = np.repeat(np.arange(len(layers)), sizes)
+    first = {}  # pool -> per layer, the ordinal of its first resident claim there
+    for pool in dict.fromkeys(list(pool_of_claim) + [p for here in residents for p, _ in here]):
+        mask = claims & np.array([p is pool for p in pool_of_claim])
+        before = np.cumsum([0] + [sum(1 for p, _ in here if p is pool) for here in residents])  # residents of layers < i
+        flat = mask.ravel()
+        rank = np.cumsum(flat) - 1  # among the pool's step claims of every layer
+        ordinals.ravel()[flat] = rank[flat] + np.repeat(before[1:][row_layer], len(CLAIMS))[flat]
+        done = np.concatenate(([0], np.cumsum(mask.sum(axis=1))))[starts]  # step claims of layers < i
+        first[pool] = before[:-1] + done
+    resident_out = []
+    for li, here in enumerate(residents):
+        nth: dict = {}  # pool -> residents of this layer numbered so far
         mine = []
-        for pool, _ in claims_here:
-            mine.append(counts.get(pool, 0))
-            counts[pool] = mine[-1] + 1
+        for p, _ in here:
+            mine.append(int(first[p][li]) + nth.get(p, 0))
+            nth[p] = nth.get(p, 0) + 1
         resident_out.append(mine)
-        claims = np.stack([steps[name] for name, _ in CLAIMS], axis=1) > 0 if len(steps) else \
-            np.zeros((0, len(CLAIMS)), dtype=bool)
-        ordinals = np.full(claims.shape, -1, dtype=np.int64)
-        for pool in dict.fromkeys(pool_of_claim):
-            mask = claims & np.array([p is pool for p in pool_of_claim])
-            flat = mask.ravel()
-            start = counts.get(pool, 0)
-            ordinals.ravel()[flat] = start + np.arange(int(flat.sum()))
-            counts[pool] = start + int(flat.sum())
-        out.append(ordinals)
-    return out, resident_out
+    return (np.split(ordinals, starts[1:]) if len(layers) else []), resident_out
 
 
 class LayerBarrier:

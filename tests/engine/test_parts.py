@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import simpy
 
@@ -83,3 +84,48 @@ def test_layer_steps_hand_each_reader_the_rows_it_reads():
             assert got == expected, (li, name)
             seen += len(got)
     assert seen > 100  # the layers do load and claim
+
+
+def _ordinals_layer_by_layer(layers, pool_of_claim, residents):
+    """The claim order written layer by layer, as the engine numbered claims before it did all
+    layers at once: a layer's residents, then its steps' claims row by row in CLAIMS order."""
+    from accelsim.engine.array import CLAIMS
+
+    counts, out, resident_out = {}, [], []
+    for (_, steps), here in zip(layers, residents):
+        mine = []
+        for pool, _ in here:
+            mine.append(counts.get(pool, 0))
+            counts[pool] = mine[-1] + 1
+        resident_out.append(mine)
+        table = np.full((len(steps), len(CLAIMS)), -1, dtype=np.int64)
+        for si in range(len(steps)):
+            for slot, (name, _) in enumerate(CLAIMS):
+                if steps[name][si] > 0:
+                    pool = pool_of_claim[slot]
+                    table[si, slot] = counts.get(pool, 0)
+                    counts[pool] = table[si, slot] + 1
+        out.append(table)
+    return out, resident_out
+
+
+def test_claim_ordinals_number_claims_in_grant_order():
+    import random
+
+    from accelsim import load_workload
+    from accelsim.engine.array import CLAIMS
+    from accelsim.engine.simulator import claim_ordinals
+    from accelsim.schedule import build_schedule
+
+    rng = random.Random(7)
+    schedule = build_schedule(load_hardware("edge_example_2core"), load_workload("resnet18"))
+    empty = schedule.layers[0].steps[:0]
+    layers = [("array", empty)] + [(ls.unit, ls.steps) for ls in schedule.layers] + [("array", empty)]
+    pools = [object() for _ in range(3)]
+    for _ in range(4):  # claims sharing pools or not, residents in those pools and in others
+        pool_of_claim = tuple(rng.choice(pools) for _ in CLAIMS)
+        residents = [[(rng.choice(pools + [object()]), 1) for _ in range(rng.choice([0, 0, 1, 3]))] for _ in layers]
+        got, got_residents = claim_ordinals(layers, pool_of_claim, residents)
+        want, want_residents = _ordinals_layer_by_layer(layers, pool_of_claim, residents)
+        assert got_residents == want_residents
+        assert len(got) == len(want) and all(g.shape == w.shape and (g == w).all() for g, w in zip(got, want))
