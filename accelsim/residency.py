@@ -264,14 +264,20 @@ class _Planner:
             return min(need * (2 if level.double_buffered else 1), level.size_bytes // 2)
         return min(need, level.size_bytes)
 
-    def _live(self, level: MemoryLevel, i: int, skip: _Storage | None = None) -> int:
-        return sum(s.bytes for s in self.storages if s is not skip and s.level == level.name and s.start <= i <= s.end)
+    def _live_over(self, level: MemoryLevel, start: int, end: int, skip: _Storage) -> list[int]:
+        """Bytes resident in ``level`` at each layer ``start..end`` (but ``skip``'s)."""
+        live = [0] * (end - start + 1)
+        for s in self.storages:
+            if s is not skip and s.level == level.name and s.start <= end and s.end >= start:
+                for i in range(max(s.start, start) - start, min(s.end, end) - start + 1):
+                    live[i] += s.bytes
+        return live
 
     def _fits(self, s: _Storage, level: MemoryLevel) -> str | None:
         """None when ``s`` fits ``level`` for its whole life; else the name of the first layer where not."""
         assume = set(s.members)
-        for i in range(s.start, s.end + 1):
-            if self._live(level, i, skip=s) + s.bytes + self._room(i, level, assume) > level.size_bytes:
+        for i, live in enumerate(self._live_over(level, s.start, s.end, s), start=s.start):
+            if live + s.bytes + self._room(i, level, assume) > level.size_bytes:
                 return self.layers[i].name
         return None
 
