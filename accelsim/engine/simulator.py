@@ -41,29 +41,49 @@ def shift_of(hw: Hardware) -> tuple[int | None, int]:
     return column, hw.array.rows
 
 
+ORDINAL_CHUNK_ROWS = 2**16  # layers are numbered in groups of about this many steps: small temporaries
+
+
 def claim_ordinals(layers: list, pool_of_claim: tuple, residents: list) -> tuple[list, list]:
     """The order claims are granted in, per pool: each layer's resident tensors (claimed before it
     starts), then its steps' claims in ``CLAIMS`` order. Returns, per layer, an array of each step's
     ordinal of each of its claims (-1 where it claims nothing), and the ordinal of each resident
-    claim.
+    claim. Consecutive layers are numbered together (``_number``), a group of up to about
+    ``ORDINAL_CHUNK_ROWS`` steps at a time."""
+    counts: dict = {}  # pool -> claims numbered so far
+    out, resident_out, group, rows = [], [], [], 0
+    for li, (_, steps) in enumerate(layers):
+        group.append(li)
+        rows += len(steps)
+        if rows >= ORDINAL_CHUNK_ROWS or li == len(layers) - 1:
+            ordinals, numbered = _number([layers[i][1] for i in group], pool_of_claim,
+                                         [residents[i] for i in group], counts)
+            out += ordinals
+            resident_out += numbered
+            group, rows = [], 0
+    return out, resident_out
 
-    Over all layers at once: a step's claim in a pool comes after the pool's earlier step claims
-    (its rank among them) and the pool's residents of its own and every earlier layer."""
-    sizes = np.array([len(steps) for _, steps in layers], dtype=np.int64)
+
+def _number(steps_of: list, pool_of_claim: tuple, residents: list, counts: dict) -> tuple[list, list]:
+    """:func:`claim_ordinals` of consecutive layers at once, after ``counts`` claims of each pool
+    (updated): a step's claim in a pool comes after the pool's earlier step claims of the group
+    (its rank among them) and the pool's residents of its own and the group's earlier layers."""
+    sizes = np.array([len(steps) for steps in steps_of], dtype=np.int64)
     starts = np.cumsum(sizes) - sizes
-    claims = np.stack([np.concatenate([steps[name] for _, steps in layers] + [np.zeros(0, dtype=np.int64)]) > 0
-                       for name, _ in CLAIMS], axis=1)
+    claims = np.stack([np.concatenate([steps[name] for steps in steps_of]) > 0 for name, _ in CLAIMS], axis=1)
     ordinals = np.full(claims.shape, -1, dtype=np.int64)
-    row_layer = np.repeat(np.arange(len(layers)), sizes)
+    row_layer = np.repeat(np.arange(len(steps_of)), sizes)
     first = {}  # pool -> per layer, the ordinal of its first resident claim there
     for pool in dict.fromkeys(list(pool_of_claim) + [p for here in residents for p, _ in here]):
         mask = claims & np.array([p is pool for p in pool_of_claim])
-        before = np.cumsum([0] + [sum(1 for p, _ in here if p is pool) for here in residents])  # residents of layers < i
-        flat = mask.ravel()
-        rank = np.cumsum(flat) - 1  # among the pool's step claims of every layer
-        ordinals.ravel()[flat] = rank[flat] + np.repeat(before[1:][row_layer], len(CLAIMS))[flat]
-        done = np.concatenate(([0], np.cumsum(mask.sum(axis=1))))[starts]  # step claims of layers < i
-        first[pool] = before[:-1] + done
+        start = counts.get(pool, 0)
+        # the pool's residents of the group's layers before each layer
+        before = np.cumsum([0] + [sum(1 for p, _ in here if p is pool) for here in residents])
+        at = np.flatnonzero(mask)  # the pool's step claims in the group, in order (their rank)
+        ordinals.ravel()[at] = start + np.arange(at.size) + before[1:][row_layer[at // len(CLAIMS)]]
+        done = np.concatenate(([0], np.cumsum(mask.sum(axis=1))))[starts]  # step claims of layers before
+        first[pool] = start + before[:-1] + done
+        counts[pool] = start + int(before[-1]) + at.size
     resident_out = []
     for li, here in enumerate(residents):
         nth: dict = {}  # pool -> residents of this layer numbered so far
@@ -72,7 +92,7 @@ def claim_ordinals(layers: list, pool_of_claim: tuple, residents: list) -> tuple
             mine.append(int(first[p][li]) + nth.get(p, 0))
             nth[p] = nth.get(p, 0) + 1
         resident_out.append(mine)
-    return (np.split(ordinals, starts[1:]) if len(layers) else []), resident_out
+    return np.split(ordinals, starts[1:]), resident_out
 
 
 class LayerBarrier:

@@ -109,14 +109,18 @@ def _ordinals_layer_by_layer(layers, pool_of_claim, residents):
     return out, resident_out
 
 
-def test_claim_ordinals_number_claims_in_grant_order():
+@pytest.mark.parametrize("chunk_rows", [2**16, 40])  # one group of layers, or many
+def test_claim_ordinals_number_claims_in_grant_order(monkeypatch, chunk_rows):
     import random
+
+    import accelsim.engine.simulator as simulator
 
     from accelsim import load_workload
     from accelsim.engine.array import CLAIMS
     from accelsim.engine.simulator import claim_ordinals
     from accelsim.schedule import build_schedule
 
+    monkeypatch.setattr(simulator, "ORDINAL_CHUNK_ROWS", chunk_rows)
     rng = random.Random(7)
     schedule = build_schedule(load_hardware("edge_example_2core"), load_workload("resnet18"))
     empty = schedule.layers[0].steps[:0]
