@@ -435,8 +435,9 @@ class LayerTiler:
         dims = {"row": self.strategy.row_dim, "col": self.strategy.col_dim, "time": self.strategy.time_dim}
         self.dim_role = {dim: role for role, dim in dims.items()}
         # each operand with every element once, per repeat: what staying for the whole layer needs
-        self.footprint = {op: nbytes // self.gemm.repeats
-                          for op, nbytes in (footprints or operand_footprints(layer, hw, batch)).items()}
+        if footprints is None:
+            footprints = operand_footprints(layer, hw, batch)
+        self.footprint = {op: nbytes // self.gemm.repeats for op, nbytes in footprints.items()}
         self.splits, self._rooms = self._slot_splits()
         self.slots, self.room = self.splits[0], self._rooms[0]
 

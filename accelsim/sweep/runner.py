@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import functools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -70,20 +71,16 @@ def run_point(hardware: Hardware, workload: Workload, model: str) -> Outcome:
                        seconds=time.perf_counter() - start)
 
 
-_TILINGS: list = []  # this process's schedule.TilingCache, made on its first point
-
-
+@functools.cache  # one per process, made on its first point
 def worker_tilings():
     """The tilings this worker built for its earlier points, for its next ones: points that share
     the array and the buffers (a sweep over DRAM, clock or DMA) tile every layer once. A memo
     of the process, never shared between workers; keyed on all that the tiler reads, so what a
     point gives does not depend on the points the worker ran before. Bounded by
     ``schedule.TILING_CACHE_BYTES``."""
-    if not _TILINGS:
-        from accelsim.schedule import TilingCache
+    from accelsim.schedule import TilingCache
 
-        _TILINGS.append(TilingCache())
-    return _TILINGS[0]
+    return TilingCache()
 
 
 def run_sweep_point(point: SweepPoint) -> Outcome:
