@@ -125,17 +125,28 @@ class Trace:
     each chunk's bytes spread evenly over its transfer; a zero-time chunk over its cycle)."""
 
     def __init__(self, dram: Port):
-        starts = np.frombuffer(dram.starts, dtype=np.int64).astype(np.float64)
-        ends = np.frombuffer(dram.ends, dtype=np.int64).astype(np.float64)
-        sizes = np.frombuffer(dram.sizes, dtype=np.int64).astype(np.float64)
-        ends = np.maximum(ends, starts + 1.0)
-        rate = sizes / (ends - starts)
-        points = np.concatenate([starts, ends])
+        # Built with few temporaries (millions of chunks at large batches): the points are sorted
+        # as integers, whose stable order is the floats' (every cycle count is exact in a float).
+        starts = np.frombuffer(dram.starts, dtype=np.int64)
+        points = np.concatenate([starts, np.maximum(np.frombuffer(dram.ends, dtype=np.int64), starts + 1)])
+        spans = (points[starts.size:] - starts).astype(np.float64)
+        rate = np.frombuffer(dram.sizes, dtype=np.int64).astype(np.float64)
+        rate /= spans
+        del spans
         order = np.argsort(points, kind="stable")
-        self.points = points[order]
-        level = np.cumsum(np.concatenate([rate, -rate])[order])
-        self.area = np.concatenate([[0.0], np.cumsum(level[:-1] * np.diff(self.points))]) \
-            if self.points.size else np.zeros(0)
+        self.points = points[order].astype(np.float64)
+        del points
+        level = np.concatenate([rate, -rate])
+        del rate
+        level = level[order]
+        del order
+        np.cumsum(level, out=level)
+        self.area = np.zeros(self.points.size)
+        if self.points.size:
+            steps = np.diff(self.points)
+            steps *= level[:-1]
+            del level
+            np.cumsum(steps, out=self.area[1:])
 
     def moved(self, times: np.ndarray) -> np.ndarray:
         """Bytes moved by each of ``times``."""
