@@ -410,12 +410,14 @@ def _shape_key(layer: Layer) -> tuple:
 
 TILING_CACHE_BYTES = 256 * 2**20  # the steps a sweep worker keeps for its next points (docs/sweeps.md)
 MAX_FOOTPRINTS = 100_000          # layers' footprints it keeps (~1 KB each)
+MAX_RESIDENCIES = 64              # residency plans it keeps (a few hundred KB each at most)
 
 
 class TilingCache:
     """Layers' tilings and their steps, memoised within a run (ResNet-50's 54 GEMM layers have
     24 distinct shapes) and, when a caller keeps one for its next runs, across them (a sweep
-    worker's points: designs that differ only in DRAM, clock or DMA share every tiling).
+    worker's points: designs that differ only in DRAM, clock or DMA share every tiling, and
+    the residency plan: :meth:`residency`).
 
     Keyed on everything the tiler and the step builder read: the layer's type and shape (not its
     name or its inputs' names), the batch, its room (``WorkingSpace``), the array and the per-core
@@ -431,6 +433,7 @@ class TilingCache:
         self.hits = self.misses = 0
         self._entries: dict[tuple, tuple[Tiling, np.ndarray]] = {}  # in order of last use
         self._footprints: dict[tuple, dict[Operand, int]] = {}
+        self._residencies: dict[tuple, Residency] = {}  # in order of last use
 
     def tiled(self, layer: Layer, hw: Hardware, batch: int, space, mapping: LayerMapping) -> tuple[Tiling, np.ndarray]:
         """The layer's tiling and its steps (before levels and coding)."""
@@ -448,6 +451,20 @@ class TilingCache:
         while self.max_bytes is not None and self.nbytes > self.max_bytes and self._entries:
             self.nbytes -= self._entries.pop(next(iter(self._entries)))[1].nbytes
         return replace(entry[0], layer=layer.name), entry[1]
+
+    def residency(self, hw: Hardware, workload: Workload) -> Residency:
+        """``plan_residency``, memoised on everything the planner reads: the workload, the array
+        (tensor widths, footprints), the memory levels, the cores and the vector unit (whether
+        vector work moves data). Designs that differ only in DRAM, clock or DMA share one plan.
+        At most MAX_RESIDENCIES kept, the least recently used dropped first."""
+        key = (workload, hw.array, hw.memory, hw.cores, hw.vector)
+        plan = self._residencies.pop(key, None)
+        if plan is None:
+            plan = plan_residency(hw, workload, self.footprints)
+            if len(self._residencies) >= MAX_RESIDENCIES:
+                self._residencies.pop(next(iter(self._residencies)))
+        self._residencies[key] = plan  # the most recent
+        return plan
 
     def footprints(self, layer: Layer, hw: Hardware, batch: int) -> dict[Operand, int]:
         """``tiling.operand_footprints``, memoised on the layer's shape, the batch and the array
@@ -691,7 +708,7 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
     (with several cores: split every layer between them, ``accelsim.partition``); ``tilings``:
     the tilings of earlier runs to reuse (a new, unbounded one for this run by default)."""
     tilings = TilingCache(max_bytes=None) if tilings is None else tilings
-    residency = plan_residency(hw, workload, tilings.footprints)
+    residency = tilings.residency(hw, workload)
     levels = transfer_levels(hw)
     layers = []
     batches: dict[int, Workload] = {workload.batch: workload}

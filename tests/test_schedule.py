@@ -114,6 +114,7 @@ def test_steps_from_one_block_of_each_kind_are_the_merge_of_every_row():
 
 
 def _same_schedules(a, b):
+    assert a.residency == b.residency
     assert len(a.layers) == len(b.layers)
     for x, y in zip(a.layers, b.layers):
         assert x.name == y.name and x.tiling == y.tiling and x.traffic == y.traffic, x.name
@@ -142,6 +143,31 @@ def test_a_tiling_cache_gives_what_a_fresh_build_gives(config):
         elif i > 1:
             assert cache.misses > misses   # new buffers or array: tiled again
     assert cache.hits > 0
+
+
+@pytest.mark.parametrize("workload", ["gpt2_decode", "resnet50"])
+def test_a_tiling_cache_plans_residency_once_per_array_and_memory(workload):
+    # The oracle: plan_residency on each design with nothing kept. The designs that must miss
+    # change the plan (checked), so a key that left out what they change would fail here.
+    from accelsim.residency import plan_residency
+    from accelsim.schedule import TilingCache
+
+    base, wl = load_hardware("tpu_v1"), load_workload(workload)
+    cache = TilingCache()
+    first = cache.residency(base, wl)
+    assert first == plan_residency(base, wl)
+    faster = with_overrides(base, {"dram.bandwidth_gb_per_s": 100.0, "clock_mhz": 400.0, "dma.engines": 3})
+    assert cache.residency(faster, wl) is first  # nothing the planner reads changed
+    for override in ({"sram.input.size_kib": 2048.0}, {"array.bytes_per_output": 2}):
+        hw = with_overrides(base, override)
+        fresh = plan_residency(hw, wl)
+        assert fresh != first and cache.residency(hw, wl) == fresh, override
+    other = load_workload(workload, batch=2)
+    assert cache.residency(base, other) == plan_residency(base, other) != first
+    assert cache.residency(base, wl) is first  # still kept
+    two = load_hardware("edge_example_2core")
+    one = with_overrides(two, {"cores": 1})
+    assert cache.residency(two, wl) == plan_residency(two, wl) != plan_residency(one, wl) == cache.residency(one, wl)
 
 
 def test_a_bounded_tiling_cache_keeps_at_most_its_bytes():
