@@ -73,8 +73,7 @@ def transfer_cycles(ls: LayerSchedule, hw: Hardware) -> int:
     lane_rate: dict = {code: rate for code, rate in enumerate(rates)}  # lane: a level code, or a ported buffer
     engines: dict[int, list] = {}
     per_lane: dict = {}  # bytes through each lane, all engines
-    steps = ls.steps
-    per_column = {column: _moved_by_level(steps, column, len(rates)) for names in DMA_COLUMNS.values()
+    per_column = {column: _moved_by_level(ls, column, len(rates)) for names in DMA_COLUMNS.values()
                   for column in names}
     for kind, names in DMA_COLUMNS.items():
         busy = engines.setdefault(dma_engine(kind, hw.dma.engines), [0, {}])
@@ -101,18 +100,18 @@ def transfer_cycles(ls: LayerSchedule, hw: Hardware) -> int:
     return max(level_bound, slowest)
 
 
-def _moved_by_level(steps: np.ndarray, column: str, levels: int) -> tuple[int, list[int]]:
+def _moved_by_level(ls: LayerSchedule, column: str, levels: int) -> tuple[int, list[int]]:
     """A moved column's DMA descriptors (the steps that move some of it, not within a per-core
     buffer) and its bytes from / to each level code; a column without a level column always
     moves to DRAM. A layer's steps mostly share one level: then by its sums alone."""
-    moved, where = steps[column], DMA_LEVEL[column]
-    codes = steps[where] if where is not None and len(steps) else None
-    if codes is None or codes.min() == codes.max():
-        code = int(codes[0]) if codes is not None else 0
+    sums, where = ls.sums, DMA_LEVEL[column]
+    code = 0 if where is None or not len(ls.steps) else sums.level[where]
+    if code is not None:
         by_code = [0] * levels
         if code >= 0:
-            by_code[code] = int(moved.sum())
-        return (int(np.count_nonzero(moved)) if code >= 0 else 0), by_code
+            by_code[code] = sums.total[column]
+        return (sums.nonzero[column] if code >= 0 else 0), by_code
+    moved, codes = ls.steps[column], ls.steps[where]
     return int(np.count_nonzero(moved[codes >= 0])), [int(moved[codes == code].sum()) for code in range(levels)]
 
 

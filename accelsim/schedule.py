@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 
@@ -121,6 +122,39 @@ class Step:
         return self.stream + self.fill_drain + self.preload + self.vector
 
 
+@dataclass(frozen=True)
+class StepSums:
+    """A layer's steps summarised in a few passes over all their columns at once (not one pass
+    per column and level: the build and the closed form read some thirty such sums per layer):
+    each column's sum and its count of non-zero steps, and each level column's one value when
+    every step has the same (None when they differ or there are no steps)."""
+
+    total: dict[str, int]
+    nonzero: dict[str, int]
+    level: dict[str, int | None]
+
+    def moved(self, steps: np.ndarray, column: str, where: str | None, code: int) -> int:
+        """Bytes of ``column`` the steps whose ``where`` level is ``code`` move (``where`` None: all)."""
+        if where is None:
+            return self.total[column]
+        one = self.level[where]
+        if one is not None or not len(steps):
+            return self.total[column] if one == code else 0
+        return int(steps[column][steps[where] == code].sum())
+
+
+def step_sums(steps: np.ndarray) -> StepSums:
+    names = STEP_DTYPE.names
+    if not len(steps):
+        return StepSums(dict.fromkeys(names, 0), dict.fromkeys(names, 0), dict.fromkeys(LEVEL_FIELDS))
+    table = np.ascontiguousarray(steps).view(np.int64).reshape(len(steps), len(names))
+    levels = table[:, len(STEP_FIELDS):]
+    same = (levels.min(axis=0) == levels.max(axis=0)).tolist()
+    return StepSums(total=dict(zip(names, table.sum(axis=0).tolist())),
+                    nonzero=dict(zip(names, np.count_nonzero(table, axis=0).tolist())),
+                    level={name: int(levels[0, j]) if same[j] else None for j, name in enumerate(LEVEL_FIELDS)})
+
+
 @dataclass(frozen=True, eq=False)
 class LayerSchedule:
     layer: Layer
@@ -150,8 +184,12 @@ class LayerSchedule:
     def step(self, i: int) -> Step:
         return Step(**{name: int(self.steps[name][i]) for name in STEP_FIELDS + LEVEL_FIELDS})
 
+    @cached_property
+    def sums(self) -> StepSums:
+        return step_sums(self.steps)
+
     def total(self, field: str) -> int:
-        return int(self.steps[field].sum())
+        return self.sums.total[field]
 
     @property
     def compute(self) -> PhaseCycles:
@@ -384,15 +422,20 @@ def level_code(level: str, levels: tuple[str, ...]) -> int:
     return levels.index(level) if level in levels else ON_CHIP
 
 
-def _traffic(steps: np.ndarray, code: int) -> DramTraffic:
+def _traffic(steps: np.ndarray, code: int, sums: StepSums) -> DramTraffic:
     """Bytes the steps move to and from the level ``code`` (partial sums always spill to DRAM)."""
-    def at(column: str, where: str) -> int:
-        return int(steps[column][steps[where] == code].sum())
+    def at(column: str) -> int:
+        return sums.moved(steps, column, DMA_LEVEL[column], code)
     dram = code == 0
-    return DramTraffic(input_read=at("load_input", "input_from"), weight_read=at("load_weight", "weight_from"),
-                       psum_read=int(steps["load_psum"].sum()) if dram else 0,
-                       output_write=at("store_output", "output_to"),
-                       psum_write=int(steps["store_psum"].sum()) if dram else 0)
+    return DramTraffic(input_read=at("load_input"), weight_read=at("load_weight"),
+                       psum_read=at("load_psum") if dram else 0, output_write=at("store_output"),
+                       psum_write=at("store_psum") if dram else 0)
+
+
+def _level_traffic(steps: np.ndarray, levels: tuple[str, ...]) -> tuple[DramTraffic, DramTraffic, StepSums]:
+    """The steps' DRAM traffic, their global-buffer traffic (none without one) and their sums."""
+    sums = step_sums(steps)
+    return _traffic(steps, 0, sums), _traffic(steps, 1, sums) if len(levels) > 1 else DramTraffic(), sums
 
 
 def _with_levels(steps: np.ndarray, codes: dict[str, int]) -> np.ndarray:
@@ -508,11 +551,11 @@ def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan
                                  "output_to": level_code(plan.output, levels)})
     coding = coded_fractions(index, layer, hw, workload)
     _code(steps, coding)
-    traffic, global_traffic = _traffic(steps, 0), _traffic(steps, 1) if len(levels) > 1 else DramTraffic()
+    traffic, global_traffic, sums = _level_traffic(steps, levels)
     compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
     extra_stationary = (tiling.time_blocks - 1) * mapping.extents.rows * mapping.extents.cols * mapping.gemm.repeats
-    on_chip = int(steps["store_output"][steps["output_to"] == ON_CHIP].sum())
-    sram = array_sram(mapping, hw, _moved(steps), global_traffic, on_chip, extra_stationary,
+    on_chip = sums.moved(steps, "store_output", "output_to", ON_CHIP)
+    sram = array_sram(mapping, hw, _moved(sums), global_traffic, on_chip, extra_stationary,
                       weight_on_chip=Operand.WEIGHT in plan.space.on_chip)
     bound = layer_lower_bound(index, layer, hw, workload, plan, mapping.gemm.macs, compulsory + spill, coding)
     return LayerSchedule(layer=layer, unit="array", steps=steps, mapping=mapping, tiling=tiling, traffic=traffic,
@@ -594,11 +637,11 @@ def gated_macs(layer: Layer, macs: int, hw: Hardware, workload: Workload) -> int
     return round(macs * (1 - weights * (1 - sparsity.input_zero_fraction)))
 
 
-def _moved(steps: np.ndarray) -> DramTraffic:
+def _moved(sums: StepSums) -> DramTraffic:
     """Every load and store of the steps, whatever level it comes from or goes to."""
-    return DramTraffic(input_read=int(steps["load_input"].sum()), weight_read=int(steps["load_weight"].sum()),
-                       psum_read=int(steps["load_psum"].sum()), output_write=int(steps["store_output"].sum()),
-                       psum_write=int(steps["store_psum"].sum()))
+    t = sums.total
+    return DramTraffic(input_read=t["load_input"], weight_read=t["load_weight"], psum_read=t["load_psum"],
+                       output_write=t["store_output"], psum_write=t["store_psum"])
 
 
 def _exact_ends(steps: np.ndarray, first_time: int, last_time: int, total: int, hw: Hardware) -> None:
@@ -696,10 +739,10 @@ def _vector_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, pl
     if stored:
         steps["store_output"] = _spread(np.full(n, stored), np.full(n, n), position)
         steps["output_acquire"] = steps["store_release"] = steps["store_output"]
-    traffic, global_traffic = _traffic(steps, 0), _traffic(steps, 1) if len(levels) > 1 else DramTraffic()
+    traffic, global_traffic, sums = _level_traffic(steps, levels)
     return LayerSchedule(layer=layer, unit="depthwise" if depthwise else "vector", steps=steps, mapping=None,
                          tiling=None, traffic=traffic, compulsory=compulsory, spill=spill, plan=plan,
-                         global_traffic=global_traffic, sram=vector_sram(hw, _moved(steps), global_traffic),
+                         global_traffic=global_traffic, sram=vector_sram(hw, _moved(sums), global_traffic),
                          macs=layer.macs(batch))
 
 
@@ -781,8 +824,8 @@ def split_elements(ls: LayerSchedule, hw: Hardware, levels: tuple[str, ...]) -> 
         steps = ls.steps.copy()
         for name in STEP_FIELDS:
             steps[name] = _spread(ls.steps[name], n, np.full(len(ls.steps), c))
-        traffic, global_traffic = _traffic(steps, 0), _traffic(steps, 1) if len(levels) > 1 else DramTraffic()
-        sram = ls.sram if ls.unit == "fused" else vector_sram(hw, _moved(steps), global_traffic)
+        traffic, global_traffic, sums = _level_traffic(steps, levels)
+        sram = ls.sram if ls.unit == "fused" else vector_sram(hw, _moved(sums), global_traffic)
         parts.append(replace(ls, steps=steps, traffic=traffic, global_traffic=global_traffic, sram=sram,
                              macs=ls.macs // cores + (c < ls.macs % cores)))
     return merge_cores(ls.layer, tuple(parts), ls.compulsory, ls.spill, ls.plan, "elements", ls.unit)

@@ -117,5 +117,5 @@ def test_transfer_cycles_counts_each_column_by_its_sums_as_step_by_step(config):
         for ls in build_schedule(hw, load_workload(name)).layers:
             for part in ls.cores or (ls,):
                 for column in (c for names in DMA_COLUMNS.values() for c in names):
-                    assert _moved_by_level(part.steps, column, levels) == \
+                    assert _moved_by_level(part, column, levels) == \
                         _moved_by_level_row_by_row(part.steps, column, levels), (config, ls.name, column)
