@@ -104,15 +104,14 @@ def _moved_by_level(ls: LayerSchedule, column: str, levels: int) -> tuple[int, l
     """A moved column's DMA descriptors (the steps that move some of it, not within a per-core
     buffer) and its bytes from / to each level code; a column without a level column always
     moves to DRAM. A layer's steps mostly share one level: then by its sums alone."""
-    sums, where = ls.sums, DMA_LEVEL[column]
-    code = 0 if where is None or not len(ls.steps) else sums.level[where]
-    if code is not None:
-        by_code = [0] * levels
-        if code >= 0:
-            by_code[code] = sums.total[column]
-        return (sums.nonzero[column] if code >= 0 else 0), by_code
-    moved, codes = ls.steps[column], ls.steps[where]
-    return int(np.count_nonzero(moved[codes >= 0])), [int(moved[codes == code].sum()) for code in range(levels)]
+    sums, steps, where = ls.sums, ls.steps, DMA_LEVEL[column]
+    if where is None:  # always DRAM
+        return sums.nonzero[column], [sums.total[column]] + [0] * (levels - 1)
+    by_code = [sums.moved(steps, column, where, code) for code in range(levels)]
+    one = sums.level[where]
+    if one is not None or not len(steps):
+        return (sums.nonzero[column] if one is not None and one >= 0 else 0), by_code
+    return int(np.count_nonzero(steps[column][steps[where] >= 0])), by_code
 
 
 def roofline_cycles(compute_cycles: int, compulsory: DramTraffic, hw: Hardware) -> int:
