@@ -44,6 +44,8 @@ CLAIMS = (("load_input", Operand.INPUT), ("load_weight", Operand.WEIGHT), ("load
           ("output_acquire", Operand.OUTPUT))
 ACQUIRE_CLAIM = 3  # output_acquire's position in CLAIMS
 
+READ_STEPS = 4096  # steps an engine reader turns into Python ints at a time (LayerSteps)
+
 
 @dataclass
 class LayerTimes:
@@ -100,10 +102,9 @@ class LayerSteps:
 
     The array reads every column of every step (:meth:`rows`); a loader reads its operand's
     steps only, and the array's own claims read the output space (:meth:`claims`). Each reader
-    turns one layer into lists when it reaches it and drops them when it moves on, so only the
-    few layers the readers are in at once exist as lists: all of them at once cost half a gigabyte
-    at batch 64. The readers run layers apart (a weight loader may prefetch far ahead of the
-    array), so each makes its own.
+    turns ``READ_STEPS`` steps at a time into Python ints as it reaches them, so only a few such
+    pieces exist at once: whole layers as lists cost half a gigabyte at batch 64. The readers run
+    apart (a weight loader may prefetch far ahead of the array), so each makes its own.
     """
 
     def __init__(self, layers: list, issue, ordinals: list):
@@ -116,21 +117,27 @@ class LayerSteps:
     def __len__(self) -> int:
         return len(self.units)
 
-    def rows(self, li: int) -> tuple[str, list, list]:
-        """Layer ``li``'s unit, its steps (rows of ints in ``_COLUMNS`` order) and each step's issue
-        cycles."""
-        steps = self._steps[li]
-        return self.units[li], steps.tolist(), self._issue(steps).tolist()
+    def rows(self, li: int) -> tuple[str, object]:
+        """Layer ``li``'s unit, and its steps in order, each as (its row of ints in ``_COLUMNS``
+        order, its issue cycles)."""
+        return self.units[li], self._rows(self._steps[li])
 
-    def claims(self, li: int, column: str, slot: int, level: str | None = None) -> list[tuple]:
-        """Layer ``li``'s steps that claim bytes in ``column`` (CLAIMS position ``slot``): per step,
-        (step, bytes, ordinal), and the step's ``level`` column when one is named."""
+    def _rows(self, steps: np.ndarray):
+        for start in range(0, len(steps), READ_STEPS):
+            piece = steps[start:start + READ_STEPS]
+            yield from zip(piece.tolist(), self._issue(piece).tolist())
+
+    def claims(self, li: int, column: str, slot: int, level: str | None = None):
+        """Layer ``li``'s steps that claim bytes in ``column`` (CLAIMS position ``slot``), in order:
+        per step, (step, bytes, ordinal), and the step's ``level`` column when one is named."""
         steps = self._steps[li]
         at = np.flatnonzero(steps[column])
-        parts = [at, steps[column][at], self._ordinals[li][at, slot]]
-        if level is not None:
-            parts.append(steps[level][at])
-        return list(zip(*(p.tolist() for p in parts)))
+        for start in range(0, at.size, READ_STEPS):
+            here = at[start:start + READ_STEPS]
+            parts = [here, steps[column][here], self._ordinals[li][here, slot]]
+            if level is not None:
+                parts.append(steps[level][here])
+            yield from zip(*(p.tolist() for p in parts))
 
 
 class Array:
@@ -265,7 +272,7 @@ class Array:
         waits = [(self.loads[name], column, cause) for name, column, cause in WAIT_CAUSE]
         timeline = self.timeline
         for li in range(len(self.layers)):
-            unit, rows, issue = self.layers.rows(li)
+            unit, rows = self.layers.rows(li)
             if self.barrier is not None and li:
                 yield from self._sync(li - 1)
             t = self.times[li]
@@ -278,9 +285,9 @@ class Array:
                 yield env.timeout(self.overhead)
                 t.parts["overhead"] = self.overhead
             self.layer_started[li].succeed()
-            for si, row in enumerate(rows):
+            for si, (row, issue) in enumerate(rows):
                 cause = None
-                issued_at = env.now + issue[si]  # the controller issues the step while its data comes
+                issued_at = env.now + issue  # the controller issues the step while its data comes
                 if timeline is not None:
                     waited_from = env.now
                 stationary_at = None

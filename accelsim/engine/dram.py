@@ -124,29 +124,38 @@ class Trace:
     """Cumulative bytes moved by DRAM over time, from the chunk records (piecewise linear:
     each chunk's bytes spread evenly over its transfer; a zero-time chunk over its cycle)."""
 
-    def __init__(self, dram: Port):
-        # Built with few temporaries (millions of chunks at large batches): the points are sorted
-        # as integers, whose stable order is the floats' (every cycle count is exact in a float).
-        starts = np.frombuffer(dram.starts, dtype=np.int64)
-        points = np.concatenate([starts, np.maximum(np.frombuffer(dram.ends, dtype=np.int64), starts + 1)])
-        spans = (points[starts.size:] - starts).astype(np.float64)
+    def __init__(self, dram: Port, release: bool = False):
+        """``release``: the port's chunk records are dropped as soon as they are read (the
+        simulation's last use of them: millions of chunks at large batches)."""
+        # Built with few temporaries: the points are sorted as integers, whose stable order is
+        # the floats' (every cycle count is exact in a float), and everything else is in place.
+        n = len(dram.starts)
         rate = np.frombuffer(dram.sizes, dtype=np.int64).astype(np.float64)
-        rate /= spans
-        del spans
+        points = np.empty(2 * n, dtype=np.int64)  # each chunk's start, then each chunk's end
+        points[:n] = np.frombuffer(dram.starts, dtype=np.int64)
+        np.maximum(np.frombuffer(dram.ends, dtype=np.int64), points[:n] + 1, out=points[n:])
+        if release:
+            dram.starts, dram.ends, dram.sizes = array("q"), array("q"), array("q")
+        rate /= points[n:] - points[:n]  # bytes per cycle over each chunk's span
         order = np.argsort(points, kind="stable")
-        self.points = points[order].astype(np.float64)
+        ordered = points[order]
         del points
-        level = np.concatenate([rate, -rate])
-        del rate
-        level = level[order]
-        del order
+        self.points = ordered.astype(np.float64)
+        del ordered
+        ends = order >= n  # where the rate stops
+        np.subtract(order, n, out=order, where=ends)
+        level = rate[order]
+        del order, rate
+        np.negative(level, out=level, where=ends)
+        del ends
         np.cumsum(level, out=level)
         self.area = np.zeros(self.points.size)
         if self.points.size:
-            steps = np.diff(self.points)
+            steps = self.area[1:]
+            np.subtract(self.points[1:], self.points[:-1], out=steps)
             steps *= level[:-1]
             del level
-            np.cumsum(steps, out=self.area[1:])
+            np.cumsum(steps, out=steps)
 
     def moved(self, times: np.ndarray) -> np.ndarray:
         """Bytes moved by each of ``times``."""

@@ -247,7 +247,7 @@ def simulate_schedule(schedule: Schedule, timeline: Timeline | None = None) -> R
     sim = Simulation(schedule, timeline)
     per_core = sim.run()
     times = per_core[0]
-    trace = Trace(sim.dram)
+    trace = Trace(sim.dram, release=True)
     if timeline is not None:
         timeline.layers, timeline.schedule, timeline.dram = times, schedule, trace
         for c, core_times in enumerate(per_core[1:], start=1):

@@ -54,6 +54,9 @@ def test_bandwidth_trace_matches_its_definition_bit_for_bit():
     area = np.concatenate([[0.0], np.cumsum(level[:-1] * np.diff(points[order]))])
     trace = Trace(dram)
     assert np.array_equal(trace.points, points[order]) and np.array_equal(trace.area, area)
+    released = Trace(dram, release=True)  # the simulation's way: the port's records dropped as read
+    assert np.array_equal(released.points, trace.points) and np.array_equal(released.area, trace.area)
+    assert len(dram.starts) == len(dram.ends) == len(dram.sizes) == 0
     assert Trace(Dram(load_hardware("gemmini"))).moved(np.arange(3.0)).tolist() == [0.0, 0.0, 0.0]
 
 
@@ -74,15 +77,19 @@ def test_buffer_pool_grants_claims_in_schedule_order():
         pool.claim(5, 101)
 
 
-def test_layer_steps_hand_each_reader_the_rows_it_reads():
-    """LayerSteps.claims (a loader's steps, a layer at a time) against walking every row of the
-    layer as the loaders did before it: the steps with bytes to load, their bytes, their claim
-    ordinal and the level they come from, in step order."""
+@pytest.mark.parametrize("piece", [7, 4096])
+def test_layer_steps_hand_each_reader_the_rows_it_reads(monkeypatch, piece):
+    """LayerSteps.rows and .claims (the array's and a loader's steps, a layer at a time, read in
+    pieces of READ_STEPS steps; 7 puts piece boundaries inside every layer) against walking every
+    row of the layer as the readers did before: the rows with their issue cycles; the steps with
+    bytes to load, their bytes, their claim ordinal and the level they come from, in step order."""
     from accelsim import load_workload
+    from accelsim.engine import array
     from accelsim.engine.array import CLAIMS, INPUT_FROM, LOAD_INPUT, LOAD_PSUM, OUTPUT_ACQUIRE, LayerSteps
     from accelsim.engine.simulator import claim_ordinals
     from accelsim.schedule import build_schedule, issue_cycles
 
+    monkeypatch.setattr(array, "READ_STEPS", piece)
     hw = load_hardware("nvdla_small")
     schedule = build_schedule(hw, load_workload("resnet18"))
     pools = tuple(object() for _ in CLAIMS)
@@ -92,18 +99,21 @@ def test_layer_steps_hand_each_reader_the_rows_it_reads():
     assert len(steps) == len(schedule.layers) and steps.counts == [len(ls.steps) for ls in schedule.layers]
     slot = {name: i for i, (name, _) in enumerate(CLAIMS)}
     seen = 0
-    for li in range(len(steps)):
-        unit, rows, issue = steps.rows(li)
-        assert unit == schedule.layers[li].unit and len(rows) == len(issue) == steps.counts[li]
+    for li, ls in enumerate(schedule.layers):
+        unit, read = steps.rows(li)
+        read = list(read)
+        rows = ls.steps.tolist()
+        assert unit == ls.unit and read == list(zip(rows, issue_cycles(ls.steps, hw).tolist()))
         table = ordinals[li].tolist()
         for name, column, level in (("load_input", LOAD_INPUT, INPUT_FROM), ("load_psum", LOAD_PSUM, None),
                                     ("output_acquire", OUTPUT_ACQUIRE, None)):
             expected = [(si, row[column], table[si][slot[name]]) + ((row[level],) if level else ())
                         for si, row in enumerate(rows) if row[column]]
-            got = steps.claims(li, name, slot[name], "input_from" if level else None)
+            got = list(steps.claims(li, name, slot[name], "input_from" if level else None))
             assert got == expected, (li, name)
             seen += len(got)
     assert seen > 100  # the layers do load and claim
+    assert max(steps.counts) > piece or piece > 7  # pieces do end inside layers
 
 
 def _ordinals_layer_by_layer(layers, pool_of_claim, residents):
