@@ -486,7 +486,9 @@ class TilingCache:
             self.misses += 1
             tiler = LayerTiler(layer, hw, batch, space, self.footprints(layer, hw, batch))
             tiling, table, kinds = tiler.choose_blocks()
-            entry = (tiling, _layer_steps(table, kinds, tiler.slots, mapping, hw))
+            slots = tiler.slots
+            del tiler  # and its tables: the steps are built from the fold table alone
+            entry = (tiling, _layer_steps(table, kinds, slots, mapping, hw))
             self.nbytes += entry[1].nbytes
         else:
             self.hits += 1

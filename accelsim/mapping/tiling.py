@@ -693,7 +693,14 @@ class LayerTiler:
                         considered=tuple(c for _, c, _, _ in options), slot_bytes=tuple(self.slots.items()),
                         group=best.group, whole=whole, room_bytes=tuple(self.room.items()),
                         time_inside=best.time_inside)
+        self._forget()
         return (tiling,) + self.lay_out_blocks(best.order, best.time_block, best.group, best.time_inside)
+
+    def _forget(self) -> None:
+        """Drop the memoised tables of every candidate (at large batches they outweigh the layer's
+        steps); the chosen one's lay-out makes the few it needs again, the same values."""
+        for memo in (self._tables, self._blocks, self._memo, self._long):
+            memo.clear()
 
     def _nest(self, order: str, group: int) -> tuple[str, str, list[tuple[int, int]]]:
         def compute():

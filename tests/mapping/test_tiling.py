@@ -247,3 +247,19 @@ def test_distinct_rows_match_the_rows_compared_whole():
         for i in range(n):  # each row's class is the first row equal to it
             assert first[inverse[i]] == int(np.flatnonzero((rows == rows[i]).all(axis=1))[0])
         assert len(set(map(tuple, rows.tolist()))) == first.size
+
+
+def test_forgetting_the_candidates_tables_lays_out_the_same_folds(monkeypatch):
+    """choose_blocks drops every candidate's memoised tables before laying out the chosen one
+    (memory at large batches); the lay-out then makes its tables again. Against a tiler that keeps
+    them all: the same tiling and the same fold table, column by column."""
+    hw = load_hardware("nvdla_small")
+    layers = [layer for layer in load_workload("resnet18").layers if isinstance(layer, Conv2d)][:6]
+
+    def laid_out(layer):
+        tiling, table, kinds = LayerTiler(layer, hw, 2).choose_blocks()
+        return tiling, kinds.tolist(), table.chunks.tolist(), {k: v.tolist() for k, v in table.columns.items()}
+
+    forgetting = [laid_out(layer) for layer in layers]
+    monkeypatch.setattr(LayerTiler, "_forget", lambda self: None)
+    assert forgetting == [laid_out(layer) for layer in layers]
