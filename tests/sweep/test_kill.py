@@ -13,17 +13,21 @@ from pathlib import Path
 import pytest
 
 from accelsim.errors import ConfigError
+from accelsim.reports import store
 from accelsim.results import load
 from accelsim.sweep import execute, load_spec
 from sweep_helpers import stored_records, tiny  # noqa: F401  (tiny: a fixture)
 
-# 36 engine runs of ResNet-18 (~0.1-0.3 s each): long enough to be killed part-way.
+# 108 engine runs of ResNet-18 (~30 ms each): the store writes at most 32 points at a time
+# (store.BATCH_POINTS), so at least 76 are still to come when the first batch lands and the test
+# kills the sweep; with 36 points the last batch could land within one poll of the first.
 SPEC = """\
 hardware: tpu_v1
 axes:
   array.rows: [64, 128, 256]
   array.cols: [64, 128, 256]
   dram.bandwidth_gb_per_s: [8, 16, 34, 68]
+  array.dataflow: [ws, os, is]
 workloads: [resnet18]
 model: engine
 """
@@ -55,6 +59,8 @@ def test_killed_sweep_resumes_with_every_point_exactly_once(tmp_path):
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(SPEC)
     out = tmp_path / "r.h5"
+    points = load_spec(spec_path).points()
+    assert len(points) >= store.BATCH_POINTS + 76  # points to come when the first batch lands
     command = [sys.executable, "-m", "accelsim", "sweep", str(spec_path), "-o", str(out), "--jobs", "2", "-q"]
     # its own process group, so that the test can find (and at the end remove) everything it started
     proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -75,7 +81,6 @@ def test_killed_sweep_resumes_with_every_point_exactly_once(tmp_path):
         if live_processes_in_group(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
 
-    points = load_spec(spec_path).points()
     killed = load(out, as_pandas=False)  # readable as the kill left it
     stored = killed.count("done")
     assert KILL_AFTER <= stored < len(points)
