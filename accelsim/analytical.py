@@ -37,8 +37,8 @@ import numpy as np
 
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
-from accelsim.schedule import (DMA_COLUMNS, DMA_LEVEL, DMA_OPERAND, LayerSchedule, TilingCache, build_schedule,
-                               dma_engine, issue_cycles)
+from accelsim.schedule import (DMA_COLUMNS, DMA_LEVEL, DMA_OPERAND, LayerProgress, LayerSchedule, TilingCache,
+                               build_schedule, dma_engine, issue_cycles)
 from accelsim.stats import CoreResult, CycleBreakdown, DramTraffic, LayerResult, RunResult, mean_breakdown
 
 
@@ -221,9 +221,10 @@ def analyze_layer(ls: LayerSchedule, hw: Hardware) -> LayerResult:
     return layer_result(ls, hw, breakdown, peak, breakdown.total, cores=cores)
 
 
-def analyze(hw: Hardware, workload: Workload, tilings: TilingCache | None = None) -> RunResult:
-    """The closed-form model of a whole workload (``tilings``: ``schedule.build_schedule``'s)."""
-    schedule = build_schedule(hw, workload, tilings)
+def analyze(hw: Hardware, workload: Workload, tilings: TilingCache | None = None,
+            progress: LayerProgress | None = None) -> RunResult:
+    """The closed-form model of a whole workload (``tilings``, ``progress``: ``schedule.build_schedule``'s)."""
+    schedule = build_schedule(hw, workload, tilings, progress)
     layers = tuple(analyze_layer(ls, hw) for ls in schedule.layers)
     return RunResult(hardware=hw, workload=workload, model="analytical", layers=layers,
                      residency=schedule.residency)

@@ -1,4 +1,4 @@
-"""Progress of long work (sweeps, bench, report, validate, calibrate), one mechanism: tqdm.
+"""Progress of long work (run, sweeps, bench, report, validate, calibrate), one mechanism: tqdm.
 
 On a terminal, a tqdm bar on stderr (count, rate, time left), redrawn in place. Otherwise (a
 log, CI, a pipe) nothing, unless ``every`` asks for a plain line every N items, formatted by
@@ -71,6 +71,46 @@ class Progress:
         self.bar.close()
 
     def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LayerBars:
+    """A run's progress (``schedule.LayerProgress``): one bar per phase (building the schedule,
+    then simulating), in layers, on a terminal only, and only once its phase has taken
+    ``delay_s``: a run of a second prints nothing (and does not import tqdm), batch 64 on a small
+    array, half a minute, shows where it is."""
+
+    def __init__(self, *, stream: TextIO | None = None, enabled: bool = True, tty: bool | None = None,
+                 delay_s: float = 1.0, clock: Callable[[], float] = time.monotonic):
+        self.stream = stream if stream is not None else sys.stderr
+        self.on = enabled and (self.stream.isatty() if tty is None else tty)
+        self.delay_s, self.clock = delay_s, clock
+        self.phase: str | None = None
+        self.began = 0.0
+        self.bar: Progress | None = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if not self.on:
+            return
+        if phase != self.phase:
+            self.close()
+            self.phase, self.began = phase, self.clock()
+        if self.bar is not None:
+            self.bar.update()
+        elif self.clock() - self.began >= self.delay_s:
+            self.bar = Progress(total, phase, " layers", stored=done - 1, stream=self.stream, tty=True,
+                                clock=self.clock)
+            self.bar.update()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self) -> "LayerBars":
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -41,6 +41,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
@@ -60,6 +61,10 @@ from accelsim.traffic import (array_sram, dram_lower_bound, input_footprint_byte
 LEVEL_FIELDS = ("input_from", "weight_from", "output_to")
 ON_CHIP = -1  # the data is in (or goes into) a per-core buffer: nothing moves
 STEP_DTYPE = np.dtype([(name, np.int64) for name in STEP_FIELDS + LEVEL_FIELDS])
+
+# Told (phase, layers done, layers in all) as a run goes: "schedule" while building, "simulate"
+# as the engine finishes each layer (``accelsim run``'s progress bar).
+LayerProgress = Callable[[str, int, int], None]
 
 # Which DMA engine (modulo dma.engines) moves each kind of transfer, and the step columns it moves.
 DMA_ENGINE = {"input": 0, "weight": 1, "psum": 2, "store": 2}
@@ -748,10 +753,12 @@ def _vector_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, pl
                          macs=layer.macs(batch))
 
 
-def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None = None) -> Schedule:
+def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None = None,
+                   progress: LayerProgress | None = None) -> Schedule:
     """Place the tensors, then map, tile and schedule every layer of a workload on a hardware
     (with several cores: split every layer between them, ``accelsim.partition``); ``tilings``:
-    the tilings of earlier runs to reuse (a new, unbounded one for this run by default)."""
+    the tilings of earlier runs to reuse (a new, unbounded one for this run by default);
+    ``progress("schedule", done, total)`` is called after each layer."""
     tilings = TilingCache(max_bytes=None) if tilings is None else tilings
     residency = tilings.residency(hw, workload)
     levels = transfer_levels(hw)
@@ -767,6 +774,8 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
             layers.append(split_elements(build(index, layer, hw, workload, plan, levels, tilings), hw, levels))
         else:
             layers.append(_split_gemm_layer(index, layer, hw, workload, plan, levels, tilings, batches))
+        if progress is not None:
+            progress("schedule", index + 1, len(workload.layers))
     return Schedule(hardware=hw, workload=workload, layers=tuple(layers), residency=residency, levels=levels)
 
 

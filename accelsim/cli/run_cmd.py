@@ -26,16 +26,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--trace", metavar="FILE.json",
                    help="also write the engine's timeline as Chrome trace-event JSON (open in Perfetto)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (on a terminal, one shows once scheduling or simulating takes over "
+                        "a second; there is none when stderr is not a terminal)")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    from accelsim.progress import LayerBars
+
     hw = hardware_from_args(args)
     workload = workload_from_args(args)
-    if args.trace:
-        run = _run_traced(args, hw, workload)
-    else:
-        run = run_model(args.model, hw, workload)
+    with LayerBars(enabled=not args.quiet) as progress:
+        if args.trace:
+            run = _run_traced(args, hw, workload, progress)
+        else:
+            run = run_model(args.model, hw, workload, progress=progress)
     if args.format == "json":
         text = to_json(run)
     elif args.format == "csv":
@@ -46,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_traced(args: argparse.Namespace, hw, workload):
+def _run_traced(args: argparse.Namespace, hw, workload, progress):
     """Simulate with a timeline recorder and write the trace; only the engine has a timeline."""
     if args.model != "engine":
         raise ConfigError("--trace", "", f"needs --model engine (the analytical model has no timeline), "
@@ -56,7 +62,7 @@ def _run_traced(args: argparse.Namespace, hw, workload):
     from accelsim.reports.trace import to_trace_json
 
     timeline = Timeline()
-    run = simulate(hw, workload, timeline)
+    run = simulate(hw, workload, timeline, progress=progress)
     path = write_file(args.trace, to_trace_json(run, timeline))
     print(f"wrote {path} (Chrome trace-event JSON: open in https://ui.perfetto.dev)", file=sys.stderr)
     return run

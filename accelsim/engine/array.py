@@ -171,6 +171,7 @@ class Array:
         self.drained: simpy.Event | None = None
         self.timeline = None  # an engine.timeline.Timeline to record steps in, or None
         self.barrier = None   # cores > 1: the simulator's LayerBarrier (a layer ends when its last core ends)
+        self.progress_of_layers = None  # a schedule.LayerProgress told of each layer done, or None
 
     def _sync(self, li: int):
         """Wait for every core to finish layer ``li``; the wait is this core's load imbalance."""
@@ -340,5 +341,7 @@ class Array:
             t.end = env.now
             t.events = self.events() - first_event
             t.parts["stall_output"] += t.end - t.start - t.accounted  # the last stores draining
+            if self.progress_of_layers is not None:
+                self.progress_of_layers("simulate", li + 1, len(self.layers))
         if self.barrier is not None and len(self.layers):
             yield from self._sync(len(self.layers) - 1)

@@ -22,7 +22,7 @@ from accelsim.engine.dram import Trace, buffer_ports, ports
 from accelsim.engine.sram import BufferPool
 from accelsim.engine.timeline import Timeline
 from accelsim.mapping import Operand
-from accelsim.schedule import Schedule, build_schedule, dma_engine, issue_cycles
+from accelsim.schedule import LayerProgress, Schedule, build_schedule, dma_engine, issue_cycles
 from accelsim.stats import RunResult, mean_breakdown
 
 BANDWIDTH_WINDOW_CYCLES = 1000  # peak DRAM bandwidth is the best average over windows this long
@@ -208,7 +208,7 @@ class Simulation:
     """The parts of one simulated accelerator, wired together (no state outlives it): the shared
     levels (DRAM, the global buffer) and one ``Core`` per core, in one environment."""
 
-    def __init__(self, schedule: Schedule, timeline: Timeline | None = None):
+    def __init__(self, schedule: Schedule, timeline: Timeline | None = None, progress: LayerProgress | None = None):
         hw = schedule.hardware
         self.schedule = schedule
         self.env = env = simpy.Environment()
@@ -223,6 +223,7 @@ class Simulation:
         self.cores = [Core(self, c, [ls.core(c) for ls in schedule.layers], shared, barrier, timelines[c])
                       for c in range(hw.cores)]
         self.array = self.cores[0].array
+        self.array.progress_of_layers = progress  # core 0's layers stand for all (display only)
 
     def run(self) -> list[list[LayerTimes]]:
         """Run to the end; per core, what its array observed per layer."""
@@ -242,9 +243,11 @@ class Simulation:
         return [core.array.times for core in self.cores]
 
 
-def simulate_schedule(schedule: Schedule, timeline: Timeline | None = None) -> RunResult:
+def simulate_schedule(schedule: Schedule, timeline: Timeline | None = None,
+                      progress: LayerProgress | None = None) -> RunResult:
+    """Run a built schedule in the engine (``progress("simulate", done, total)``: after each layer)."""
     hw = schedule.hardware
-    sim = Simulation(schedule, timeline)
+    sim = Simulation(schedule, timeline, progress)
     per_core = sim.run()
     times = per_core[0]
     trace = Trace(sim.dram, release=True)

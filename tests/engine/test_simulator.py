@@ -138,3 +138,19 @@ def test_four_times_the_bandwidth_speeds_a_weight_bound_fc_stack_up_by_more_than
     assert faster.achievable_dram_bytes_per_cycle == pytest.approx(128 * 64 / 70)
     speedup = simulate(hw, wl).cycles / simulate(faster, wl).cycles
     assert 2 < speedup < (128 * 64 / 70) / (34e9 / 700e6) * 1.01
+
+
+@pytest.mark.parametrize("config", ["tpu_v1", "edge_example_2core"])
+def test_progress_is_told_of_every_layer_scheduled_then_simulated_and_changes_nothing(config):
+    from accelsim.models import analyze as analyze_checked, simulate as simulate_checked
+
+    hw, workload = load_hardware(config), load_workload("resnet18")
+    told = []
+    run = simulate_checked(hw, workload, progress=lambda *call: told.append(call))
+    n = len(workload.layers)
+    assert told == [("schedule", i, n) for i in range(1, n + 1)] + [("simulate", i, n) for i in range(1, n + 1)]
+    assert to_json(run) == to_json(simulate(hw, workload))
+    told.clear()
+    assert to_json(analyze_checked(hw, workload, progress=lambda *call: told.append(call))) == \
+        to_json(analyze(hw, workload))
+    assert told == [("schedule", i, n) for i in range(1, n + 1)]
