@@ -1,5 +1,5 @@
-"""Progress output (accelsim.progress): the run's per-phase layer bars. (The sweep's bar and log
-lines are tested with the sweep, tests/sweep/test_runner.py.)"""
+"""Progress output (accelsim.progress): the bar or log lines of long work, and the run's
+per-phase layer bars."""
 
 from __future__ import annotations
 
@@ -7,15 +7,49 @@ import io
 import subprocess
 import sys
 
-from accelsim.progress import LayerBars
+from accelsim.progress import LayerBars, Progress
 
 
 class Clock:
     def __init__(self):
-        self.now = 50.0
+        self.now = 100.0
 
     def __call__(self):
         return self.now
+
+
+def test_progress_in_a_log_is_a_line_every_n_points_when_asked():
+    clock, out = Clock(), io.StringIO()
+    meter = Progress(10, "sweep", stored=2, stream=out, tty=False, every=3, clock=clock)
+    for status in ["done", "failed", "done", "done", "done", "done", "done", "done"]:
+        clock.now += 0.5
+        meter.update(status)
+    # tqdm's format: 2 points per second; after 3 of 8 points 5 remain, 2.5 s, and so on
+    assert out.getvalue().splitlines() == [
+        "sweep:  50% 5/10 [00:01<00:02,  2.00 points/s], 1 failed",
+        "sweep:  80% 8/10 [00:03<00:01,  2.00 points/s], 1 failed",
+        "sweep: 100% 10/10 [00:04<00:00,  2.00 points/s], 1 failed",
+    ]
+
+
+def test_progress_is_quiet_in_a_log_and_with_quiet():
+    out = io.StringIO()
+    for meter in (Progress(4, "sweep", stream=out, tty=False), Progress(4, "sweep", stream=out, tty=True,
+                                                                         enabled=False)):
+        for _ in range(4):
+            meter.update("done")
+        meter.close()
+    assert out.getvalue() == ""
+
+
+def test_progress_on_a_terminal_is_a_tqdm_bar_redrawn_in_place():
+    out = io.StringIO()
+    meter = Progress(4, "sweep", stream=out, tty=True)
+    for _ in range(4):
+        meter.update("done")
+    meter.close()
+    frames = [f for f in out.getvalue().split("\r") if f]
+    assert frames[-1].startswith("sweep: 100%|") and "4/4" in frames[-1] and "points/s" in frames[-1]
 
 
 def told(bars: LayerBars, clock: Clock, phase: str, total: int, seconds_per_layer: float) -> None:
@@ -50,7 +84,7 @@ QUICK_RUN = """
 import sys
 from accelsim import load_hardware, load_workload
 from accelsim.models import simulate
-from accelsim.progress import LayerBars
+from accelsim.progress import LayerBars, Progress
 with LayerBars(tty=True, delay_s=60.0) as bars:
     simulate(load_hardware("tpu_v1"), load_workload("alexnet"), progress=bars)
 assert "tqdm" not in sys.modules, "tqdm imported"

@@ -1,8 +1,8 @@
-"""Running sweeps: failures stored and counted, determinism across executors, resume, progress."""
+"""Running sweeps: failures stored and counted, determinism across executors, resume (their
+progress bar and log lines: tests/test_progress.py)."""
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 
@@ -16,7 +16,6 @@ from accelsim.models import run_model
 from accelsim.reports import store
 from accelsim.reports.records import flat, layer_record, total_record
 from accelsim.sweep import SweepSpec, execute, run_point
-from accelsim.progress import Progress
 from sweep_helpers import stored_records, tiny  # noqa: F401  (tiny: a fixture)
 
 # tpu_v1 is weight stationary with 256 x 256 PEs and one byte per weight: one stationary tile is
@@ -167,51 +166,6 @@ def test_executor_options_are_checked(tmp_path, tiny):
     with pytest.raises(ConfigError, match=r"^--jobs: 0: expected a positive integer$"):
         execute(spec, tmp_path / "c.h5", jobs=0)
     assert list(tmp_path.iterdir()) == [tiny]  # a bad option leaves no file behind
-
-
-# ------------------------------------------------------------ progress
-
-
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
-def test_progress_in_a_log_is_a_line_every_n_points_when_asked():
-    clock, out = Clock(), io.StringIO()
-    meter = Progress(10, "sweep", stored=2, stream=out, tty=False, every=3, clock=clock)
-    for status in ["done", "failed", "done", "done", "done", "done", "done", "done"]:
-        clock.now += 0.5
-        meter.update(status)
-    # tqdm's format: 2 points per second; after 3 of 8 points 5 remain, 2.5 s, and so on
-    assert out.getvalue().splitlines() == [
-        "sweep:  50% 5/10 [00:01<00:02,  2.00 points/s], 1 failed",
-        "sweep:  80% 8/10 [00:03<00:01,  2.00 points/s], 1 failed",
-        "sweep: 100% 10/10 [00:04<00:00,  2.00 points/s], 1 failed",
-    ]
-
-
-def test_progress_is_quiet_in_a_log_and_with_quiet():
-    out = io.StringIO()
-    for meter in (Progress(4, "sweep", stream=out, tty=False), Progress(4, "sweep", stream=out, tty=True,
-                                                                         enabled=False)):
-        for _ in range(4):
-            meter.update("done")
-        meter.close()
-    assert out.getvalue() == ""
-
-
-def test_progress_on_a_terminal_is_a_tqdm_bar_redrawn_in_place():
-    out = io.StringIO()
-    meter = Progress(4, "sweep", stream=out, tty=True)
-    for _ in range(4):
-        meter.update("done")
-    meter.close()
-    frames = [f for f in out.getvalue().split("\r") if f]
-    assert frames[-1].startswith("sweep: 100%|") and "4/4" in frames[-1] and "points/s" in frames[-1]
 
 
 def test_a_script_needs_no_main_guard(tmp_path):
