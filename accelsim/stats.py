@@ -7,14 +7,14 @@ bandwidth, ...) is a function or property here and nowhere else.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
-from accelsim.energy import action_energies
+from accelsim.energy import ActionEnergies, action_energies
 
 OPS_PER_MAC = 2  # one multiply and one add
 
@@ -78,19 +78,21 @@ PJ = 1e-12  # joules per picojoule
 
 
 def energy_breakdown_j(hw: Hardware, macs: int, sram: SramAccesses, dram_bytes: int,
-                       seconds: float) -> dict[str, float]:
+                       seconds: float, energies: ActionEnergies | None = None) -> dict[str, float]:
     """Energy in joules by part: counts x per-action energies (accelsim.energy), plus static power x time.
 
     ``mac`` = MACs x mac_pj; ``sram_<buffer>`` (every on-chip level) = bytes read x
     read_pj_per_byte + bytes written x write_pj_per_byte; ``dram`` = DRAM bytes (read +
     written) x dram_pj_per_byte; ``static`` = static_mw x latency. Pooling and element-wise
-    work on the vector unit is not charged.
+    work on the vector unit is not charged. ``energies``: ``action_energies(hw)``, when the
+    caller has them (every layer of a run has the same).
     """
-    e = action_energies(hw)
+    e = energies if energies is not None else action_energies(hw)
     out = {"mac": macs * e.mac_pj * PJ}
+    counts = sram.by_name()
     for name, buffer in e.buffers:
-        out[f"sram_{name}"] = (sram.read(name) * buffer.read_pj_per_byte
-                               + sram.written(name) * buffer.write_pj_per_byte) * PJ
+        read, written = counts.get(name, (0, 0))
+        out[f"sram_{name}"] = (read * buffer.read_pj_per_byte + written * buffer.write_pj_per_byte) * PJ
     out["dram"] = dram_bytes * e.dram_pj_per_byte * PJ
     out["static"] = e.static_mw * 1e-3 * seconds
     return out
@@ -207,6 +209,7 @@ class DramTraffic:
 
 
 TRAFFIC_PARTS = tuple(f.name for f in fields(DramTraffic))
+_FIELD_VALUES = {CycleBreakdown: attrgetter(*BREAKDOWN_PARTS), DramTraffic: attrgetter(*TRAFFIC_PARTS)}
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,14 @@ class SramAccesses:
 
     def read(self, name: str) -> int:
         return sum(r for n, r, _ in self.buffers if n == name)
+
+    def by_name(self) -> dict[str, tuple[int, int]]:
+        """``{name: (read, written)}``: :meth:`read` and :meth:`written` of every buffer at once."""
+        out: dict[str, tuple[int, int]] = {}
+        for name, read, written in self.buffers:
+            r, w = out.get(name, (0, 0))
+            out[name] = (r + read, w + written)
+        return out
 
     def written(self, name: str) -> int:
         return sum(w for n, _, w in self.buffers if n == name)
@@ -231,12 +242,22 @@ class SramAccesses:
         return out
 
     def __add__(self, other: "SramAccesses") -> "SramAccesses":
+        return summed([self, other], SramAccesses)
+
+
+def summed(values: list, kind: type):
+    """``sum(values, kind())`` for ``kind`` CycleBreakdown, DramTraffic or SramAccesses: the same
+    integer sums, made field by field instead of with a record per addition (a run sums each
+    over all its layers)."""
+    if kind is SramAccesses:
         sums: dict[str, list[int]] = {}  # name -> [read, written], in order of first appearance
-        for name, read, written in itertools.chain(self.buffers, other.buffers):
-            total = sums.setdefault(name, [0, 0])
-            total[0] += read
-            total[1] += written
+        for value in values:
+            for name, read, written in value.buffers:
+                total = sums.setdefault(name, [0, 0])
+                total[0] += read
+                total[1] += written
         return SramAccesses(tuple((n, r, w) for n, (r, w) in sums.items()))
+    return kind(*map(sum, zip(*map(_FIELD_VALUES[kind], values)))) if values else kind()
 
 
 def mean_breakdown(parts: "tuple[CycleBreakdown, ...]") -> "CycleBreakdown":
@@ -340,7 +361,7 @@ class RunResult:
 
     @property
     def breakdown(self) -> CycleBreakdown:
-        return sum((layer.breakdown for layer in self.layers), CycleBreakdown())
+        return summed([layer.breakdown for layer in self.layers], CycleBreakdown)
 
     def core_breakdowns(self) -> tuple[CycleBreakdown, ...]:
         """Each core's breakdown summed over the layers (one core: the run's)."""
@@ -348,15 +369,15 @@ class RunResult:
 
     @property
     def dram(self) -> DramTraffic:
-        return sum((layer.dram for layer in self.layers), DramTraffic())
+        return summed([layer.dram for layer in self.layers], DramTraffic)
 
     @property
     def compulsory(self) -> DramTraffic:
-        return sum((layer.compulsory for layer in self.layers), DramTraffic())
+        return summed([layer.compulsory for layer in self.layers], DramTraffic)
 
     @property
     def spill(self) -> DramTraffic:
-        return sum((layer.spill for layer in self.layers), DramTraffic())
+        return summed([layer.spill for layer in self.layers], DramTraffic)
 
     @property
     def gated_macs(self) -> int:
@@ -368,11 +389,11 @@ class RunResult:
 
     @property
     def global_buffer(self) -> DramTraffic:
-        return sum((layer.global_buffer for layer in self.layers), DramTraffic())
+        return summed([layer.global_buffer for layer in self.layers], DramTraffic)
 
     @property
     def sram(self) -> SramAccesses:
-        return sum((layer.sram for layer in self.layers), SramAccesses())
+        return summed([layer.sram for layer in self.layers], SramAccesses)
 
     @property
     def latency_s(self) -> float:
@@ -383,9 +404,10 @@ class RunResult:
 
 
 def _derived(hw: Hardware, macs: int, cycles: int, breakdown: CycleBreakdown,
-             dram: DramTraffic, compulsory: DramTraffic, sram: SramAccesses, gated_macs: int = 0) -> dict:
+             dram: DramTraffic, compulsory: DramTraffic, sram: SramAccesses, gated_macs: int = 0,
+             energies: ActionEnergies | None = None) -> dict:
     seconds = latency_s(cycles, hw.clock_hz)
-    energy = energy_breakdown_j(hw, macs - gated_macs, sram, dram.total, seconds)  # gated MACs cost nothing
+    energy = energy_breakdown_j(hw, macs - gated_macs, sram, dram.total, seconds, energies)  # gated MACs cost nothing
     energy_j = sum(energy.values())
     return {
         "energy_j": energy_j,
@@ -408,11 +430,10 @@ def _derived(hw: Hardware, macs: int, cycles: int, breakdown: CycleBreakdown,
 def core_breakdowns(layers, cores: int) -> tuple[CycleBreakdown, ...]:
     """Per core, the sum of its breakdowns over ``layers`` (a layer without per-core results
     counts as the same breakdown on every core)."""
-    totals = [CycleBreakdown()] * cores
-    for layer in layers:
-        parts = [c.breakdown for c in layer.cores] if layer.cores else [layer.breakdown] * cores
-        totals = [t + p for t, p in zip(totals, parts)]
-    return tuple(totals)
+    parts = [[c.breakdown for c in layer.cores] if layer.cores else [layer.breakdown] * cores for layer in layers]
+    if len(parts) == 1:
+        return tuple(parts[0][:cores])
+    return tuple(summed([p[i] for p in parts], CycleBreakdown) for i in range(min([cores] + [len(p) for p in parts])))
 
 
 def core_macs(layers, cores: int) -> tuple[int, ...]:
@@ -424,10 +445,11 @@ def core_macs(layers, cores: int) -> tuple[int, ...]:
     return tuple(totals)
 
 
-def layer_metrics(layer: LayerResult, hw: Hardware) -> dict:
-    """Derived metrics of one layer (definitions: docs/metrics.md)."""
+def layer_metrics(layer: LayerResult, hw: Hardware, energies: ActionEnergies | None = None) -> dict:
+    """Derived metrics of one layer (definitions: docs/metrics.md); ``energies``: as for
+    :func:`energy_breakdown_j`."""
     out = _derived(hw, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram,
-                   layer.gated_macs)
+                   layer.gated_macs, energies)
     out["bound_by"] = bound_by(layer.breakdown, layer.mapping_efficiency, layer.unit == "array")
     out["peak_dram_gb_per_s"] = layer.peak_dram_bytes_per_cycle * hw.clock_hz / 1e9
     out["analytical_gap"] = (layer.cycles - layer.analytical_cycles) / layer.analytical_cycles \

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from accelsim import __version__
 from accelsim.config.schema import to_data
-from accelsim.energy import action_energies
+from accelsim.energy import ActionEnergies, action_energies
 from accelsim.stats import (BREAKDOWN_PARTS, TRAFFIC_PARTS, CycleBreakdown, DramTraffic, LayerResult, RunResult,
                             layer_metrics, run_metrics)
 
@@ -57,13 +57,14 @@ def _clean(value):
     return value
 
 
-def layer_record(layer: LayerResult, run: RunResult) -> dict:
-    return _clean(_layer_values(layer, run))
+def layer_record(layer: LayerResult, run: RunResult, energies: ActionEnergies | None = None) -> dict:
+    """``energies``: the run's ``action_energies``, made once for all its layers."""
+    return _clean(_layer_values(layer, run, energies))
 
 
-def _layer_values(layer: LayerResult, run: RunResult) -> dict:
+def _layer_values(layer: LayerResult, run: RunResult, energies: ActionEnergies | None = None) -> dict:
     """:func:`layer_record` before its non-finite floats become null."""
-    m = layer_metrics(layer, run.hardware)
+    m = layer_metrics(layer, run.hardware, energies)
     return {
         "name": layer.name,
         "kind": layer.kind,
@@ -180,6 +181,7 @@ def _total_values(run: RunResult) -> dict:
 def run_record(run: RunResult) -> dict:
     """The whole run in the documented JSON schema (the layers and the total are clean already)."""
     hw = run.hardware
+    energies = action_energies(hw)
     record = _clean({
         "schema_version": SCHEMA_VERSION,
         "accelsim_version": __version__,
@@ -192,14 +194,14 @@ def run_record(run: RunResult) -> dict:
             "achievable_dram_gb_per_s": hw.achievable_dram_gb_per_s,
             "dram_rate_limited_by": hw.dram_rate_limited_by,
             "config": to_data(hw),
-            "energy_per_action": action_energies(hw).as_record(),
+            "energy_per_action": energies.as_record(),
         },
         "workload": {"name": run.workload.name, "batch": run.workload.batch,
                      "layers": len(run.workload.layers), "source": run.workload.source,
                      "phase": run.workload.phase.value if run.workload.phase else None,
                      "dims": dict(run.workload.dims)},
     })
-    record["layers"] = [layer_record(layer, run) for layer in run.layers]
+    record["layers"] = [layer_record(layer, run, energies) for layer in run.layers]
     record["total"] = total_record(run)
     record["tensors"] = _clean([p.as_record() for p in run.residency.tensors] if run.residency is not None else [])
     return record
@@ -217,13 +219,14 @@ def flat(record: dict, prefix: str = "", clean: bool = False) -> dict:
 def flat_records(run: RunResult) -> tuple[dict, tuple[dict, ...]]:
     """The run's total record and its layer records, flattened: what a sweep stores per point
     (``flat(total_record(run))`` and each ``flat(layer_record(...))``, cleaned as they flatten)."""
-    return flat(_total_values(run), clean=True), tuple(flat(_layer_values(layer, run), clean=True)
+    energies = action_energies(run.hardware)
+    return flat(_total_values(run), clean=True), tuple(flat(_layer_values(layer, run, energies), clean=True)
                                                       for layer in run.layers)
 
 
 _COLUMNS: dict[str, dict] = {}  # prefix -> key -> the column's name, interned (at most MAX_COLUMN_PREFIXES)
 MAX_COLUMN_PREFIXES = 10_000
-_PLAIN = (int, str, bool, type(None))  # leaves that never need cleaning
+_PLAIN = frozenset((int, str, bool, type(None)))  # leaves that never need cleaning
 
 
 def _flatten_into(out: dict, record: dict, prefix: str, clean: bool) -> None:
@@ -237,7 +240,10 @@ def _flatten_into(out: dict, record: dict, prefix: str, clean: bool) -> None:
         names = _COLUMNS[prefix] = {}
     for key, value in record.items():
         kind = type(value)
-        if kind not in _PLAIN:
+        if kind is float:  # most values: checked first
+            if clean and not math.isfinite(value):
+                value = None
+        elif kind not in _PLAIN:
             if isinstance(value, dict):
                 _flatten_into(out, value, f"{prefix}{key}.", clean)
                 continue
