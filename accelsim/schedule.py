@@ -437,6 +437,14 @@ def _traffic(steps: np.ndarray, code: int, sums: StepSums) -> DramTraffic:
                        psum_write=at("store_psum") if dram else 0)
 
 
+def _summed(ls: LayerSchedule, sums: StepSums) -> LayerSchedule:
+    """``ls`` holding ``sums`` as its ``sums``: the sums ``_level_traffic`` made of these very
+    steps (never changed after), so that the first reader does not make them again (the closed
+    form reads them for every layer of every run)."""
+    ls.__dict__["sums"] = sums  # where functools.cached_property keeps its value
+    return ls
+
+
 def _level_traffic(steps: np.ndarray, levels: tuple[str, ...]) -> tuple[DramTraffic, DramTraffic, StepSums]:
     """The steps' DRAM traffic, their global-buffer traffic (none without one) and their sums."""
     sums = step_sums(steps)
@@ -565,10 +573,11 @@ def _gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan
     sram = array_sram(mapping, hw, _moved(sums), global_traffic, on_chip, extra_stationary,
                       weight_on_chip=Operand.WEIGHT in plan.space.on_chip)
     bound = layer_lower_bound(index, layer, hw, workload, plan, mapping.gemm.macs, compulsory + spill, coding)
-    return LayerSchedule(layer=layer, unit="array", steps=steps, mapping=mapping, tiling=tiling, traffic=traffic,
-                         compulsory=compulsory, spill=spill, plan=plan, sram=sram, global_traffic=global_traffic,
-                         lower_bound=bound, gated_macs=gated_macs(layer, mapping.gemm.macs, hw, workload),
-                         macs=mapping.gemm.macs)
+    return _summed(LayerSchedule(layer=layer, unit="array", steps=steps, mapping=mapping, tiling=tiling,
+                                 traffic=traffic, compulsory=compulsory, spill=spill, plan=plan, sram=sram,
+                                 global_traffic=global_traffic, lower_bound=bound,
+                                 gated_macs=gated_macs(layer, mapping.gemm.macs, hw, workload),
+                                 macs=mapping.gemm.macs), sums)
 
 
 def layer_lower_bound(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan, macs: int,
@@ -747,10 +756,10 @@ def _vector_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, pl
         steps["store_output"] = _spread(np.full(n, stored), np.full(n, n), position)
         steps["output_acquire"] = steps["store_release"] = steps["store_output"]
     traffic, global_traffic, sums = _level_traffic(steps, levels)
-    return LayerSchedule(layer=layer, unit="depthwise" if depthwise else "vector", steps=steps, mapping=None,
-                         tiling=None, traffic=traffic, compulsory=compulsory, spill=spill, plan=plan,
-                         global_traffic=global_traffic, sram=vector_sram(hw, _moved(sums), global_traffic),
-                         macs=layer.macs(batch))
+    return _summed(LayerSchedule(layer=layer, unit="depthwise" if depthwise else "vector", steps=steps, mapping=None,
+                                 tiling=None, traffic=traffic, compulsory=compulsory, spill=spill, plan=plan,
+                                 global_traffic=global_traffic, sram=vector_sram(hw, _moved(sums), global_traffic),
+                                 macs=layer.macs(batch)), sums)
 
 
 def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None = None,
@@ -837,6 +846,6 @@ def split_elements(ls: LayerSchedule, hw: Hardware, levels: tuple[str, ...]) -> 
             steps[name] = _spread(ls.steps[name], n, np.full(len(ls.steps), c))
         traffic, global_traffic, sums = _level_traffic(steps, levels)
         sram = ls.sram if ls.unit == "fused" else vector_sram(hw, _moved(sums), global_traffic)
-        parts.append(replace(ls, steps=steps, traffic=traffic, global_traffic=global_traffic, sram=sram,
-                             macs=ls.macs // cores + (c < ls.macs % cores)))
+        parts.append(_summed(replace(ls, steps=steps, traffic=traffic, global_traffic=global_traffic, sram=sram,
+                                     macs=ls.macs // cores + (c < ls.macs % cores)), sums))
     return merge_cores(ls.layer, tuple(parts), ls.compulsory, ls.spill, ls.plan, "elements", ls.unit)

@@ -207,3 +207,15 @@ def test_step_sums_are_the_column_by_column_sums():
                 (at("load_input", "input_from"), at("load_weight", "weight_from"), at("store_output", "output_to")), trial
             assert (got.psum_read, got.psum_write) == ((int(steps["load_psum"].sum()), int(steps["store_psum"].sum()))
                                                        if code == 0 else (0, 0))
+
+
+@pytest.mark.parametrize("config, workload", [("tpu_v1", "resnet50"), ("edge_example", "mobilenet_v2"),
+                                              ("edge_example_2core", "mobilenet_v2"), ("tpu_v4i", "bert_base_layer")])
+def test_every_layer_holds_the_sums_of_its_own_steps(config, workload):
+    """The build hands each layer the sums it made of its steps (so they are not made twice);
+    they must be those of the steps the layer ends up with: made again here from the steps."""
+    from accelsim.schedule import step_sums
+
+    for ls in build_schedule(load_hardware(config), load_workload(workload)).layers:
+        for part in (ls,) + ls.cores:
+            assert part.sums == step_sums(part.steps), (config, ls.name)
