@@ -57,10 +57,34 @@ def level_rates(hw: Hardware) -> tuple[float, ...]:
     return (hw.achievable_dram_bytes_per_cycle,) + ((g.bandwidth_bytes_per_cycle,) if g is not None else ())
 
 
-def transfer_cycles(ls: LayerSchedule, hw: Hardware) -> int:
+class TransferLanes:
+    """What :func:`transfer_cycles` reads of a hardware, worked out once for all the layers of a
+    run: each moved column's DMA engine and the lane its DRAM bytes take (a level code, or the
+    name of a buffer with a port of its own), and each lane's rate."""
+
+    __slots__ = ("rates", "columns", "lane_rate", "port_rate", "setup_cycles", "ports_independent")
+
+    def __init__(self, hw: Hardware):
+        self.rates = rates = level_rates(hw)
+        memory = hw.memory
+        self.lane_rate = dict(enumerate(rates))  # lane: a level code, or a ported buffer
+        columns = []
+        for kind, names in DMA_COLUMNS.items():
+            buffer = memory.buffer_for(DMA_OPERAND[kind].kind)
+            dram_lane = 0 if buffer.dram_port_bytes_per_cycle is None else buffer.name
+            self.lane_rate[dram_lane] = hw.dram_port_rate(buffer) if dram_lane else rates[0]
+            columns += [(column, dma_engine(kind, hw.dma.engines), dram_lane) for column in names]
+        self.columns = tuple(columns)
+        self.port_rate = {lane: memory.level(lane).dram_port_bytes_per_cycle
+                          for lane in self.lane_rate if isinstance(lane, str)}
+        self.setup_cycles = hw.dma.setup_cycles
+        self.ports_independent = hw.dram.ports_independent
+
+
+def transfer_cycles(ls: LayerSchedule, hw: Hardware, lanes: TransferLanes | None = None) -> int:
     """Cycles the layer's transfers need: every level's bytes at its rate, every buffer port's
     bytes at its rate, and no DMA engine faster than its descriptors' setup plus its own bytes
-    at the rates they move at.
+    at the rates they move at (``lanes``: ``TransferLanes(hw)``, when the caller has it).
 
     A DRAM transfer moves between DRAM and the buffer of its operand (``DMA_OPERAND``); through
     that buffer's own port when it has one (``Hardware.dram_port_rate``: the port's rate, or the
@@ -68,33 +92,26 @@ def transfer_cycles(ls: LayerSchedule, hw: Hardware) -> int:
     the ports are independent (``dram.ports_independent``), then only the bytes of buffers
     without a port.
     """
-    rates = level_rates(hw)
-    memory = hw.memory
-    lane_rate: dict = {code: rate for code, rate in enumerate(rates)}  # lane: a level code, or a ported buffer
-    engines: dict[int, list] = {}
+    lanes = TransferLanes(hw) if lanes is None else lanes
+    rates, lane_rate = lanes.rates, lanes.lane_rate
+    engines: dict[int, list] = {}  # engine -> [descriptors, {lane: bytes}]
     per_lane: dict = {}  # bytes through each lane, all engines
-    per_column = {column: _moved_by_level(ls, column, len(rates)) for names in DMA_COLUMNS.values()
-                  for column in names}
-    for kind, names in DMA_COLUMNS.items():
-        busy = engines.setdefault(dma_engine(kind, hw.dma.engines), [0, {}])
-        buffer = memory.buffer_for(DMA_OPERAND[kind].kind)
-        dram_lane = 0 if buffer.dram_port_bytes_per_cycle is None else buffer.name
-        lane_rate[dram_lane] = hw.dram_port_rate(buffer) if dram_lane else rates[0]
-        for column in names:
-            count, by_code = per_column[column]
-            busy[0] += count
-            for code, nbytes in enumerate(by_code):
-                lane = dram_lane if code == 0 else code
-                busy[1][lane] = busy[1].get(lane, 0) + nbytes
-                per_lane[lane] = per_lane.get(lane, 0) + nbytes
-    slowest = max((n * hw.dma.setup_cycles + sum(_cycles_at(b, lane_rate[lane]) for lane, b in moved.items())
+    for column, engine, dram_lane in lanes.columns:
+        busy = engines.setdefault(engine, [0, {}])
+        count, by_code = _moved_by_level(ls, column, len(rates))
+        busy[0] += count
+        moved = busy[1]
+        for code, nbytes in enumerate(by_code):
+            lane = dram_lane if code == 0 else code
+            moved[lane] = moved.get(lane, 0) + nbytes
+            per_lane[lane] = per_lane.get(lane, 0) + nbytes
+    slowest = max((n * lanes.setup_cycles + sum(_cycles_at(b, lane_rate[lane]) for lane, b in moved.items())
                    for n, moved in engines.values()), default=0)
     ported = [lane for lane in per_lane if isinstance(lane, str)]
     shared_dram = ls.traffic.total
-    if hw.dram.ports_independent:
+    if lanes.ports_independent:
         shared_dram -= sum(per_lane[lane] for lane in ported)
-    port_bound = max((_cycles_at(per_lane[lane], memory.level(lane).dram_port_bytes_per_cycle) for lane in ported),
-                     default=0)
+    port_bound = max((_cycles_at(per_lane[lane], lanes.port_rate[lane]) for lane in ported), default=0)
     level_bound = max(_cycles_at(shared_dram, rates[0]),
                       _cycles_at(ls.global_traffic.total, rates[1]) if len(rates) > 1 else 0, port_bound)
     return max(level_bound, slowest)
@@ -134,8 +151,9 @@ def split_stall(excess: int, traffic: DramTraffic) -> tuple[int, int, int]:
     return parts[0], parts[1], parts[2]
 
 
-def analytical_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
-    """The closed-form cycles of one scheduled layer, by cause."""
+def analytical_breakdown(ls: LayerSchedule, hw: Hardware, lanes: TransferLanes | None = None) -> CycleBreakdown:
+    """The closed-form cycles of one scheduled layer, by cause (``lanes``: as for
+    :func:`transfer_cycles`)."""
     if ls.unit == "fused":
         return CycleBreakdown()
     issue = int(issue_cycles(ls.steps, hw).sum())  # the controller's, serial with compute, beside transfers
@@ -143,16 +161,17 @@ def analytical_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
     moved = ls.traffic + ls.global_traffic
     if ls.unit in ("vector", "depthwise"):
         vector = ls.total("vector")
-        stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - vector - issue, moved)
+        stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw, lanes) - vector - issue, moved)
         return CycleBreakdown(vector=vector, stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out,
                               overhead=overhead)
     compute = ls.compute
-    stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw) - compute.total - issue, moved)
+    stall_in, stall_w, stall_out = split_stall(transfer_cycles(ls, hw, lanes) - compute.total - issue, moved)
     return CycleBreakdown(computing=compute.stream, fill_drain=compute.fill_drain, preload=compute.preload,
                           stall_input=stall_in, stall_weight=stall_w, stall_output=stall_out, overhead=overhead)
 
 
-def split_breakdowns(ls: LayerSchedule, hw: Hardware) -> tuple[CycleBreakdown, tuple[CycleBreakdown, ...]]:
+def split_breakdowns(ls: LayerSchedule, hw: Hardware,
+                     lanes: TransferLanes | None = None) -> tuple[CycleBreakdown, tuple[CycleBreakdown, ...]]:
     """The closed-form cycles of a layer split between cores: (the layer's breakdown, the mean of
     its cores', ``stats.mean_breakdown``; each core's). See the module docstring."""
     rates = level_rates(hw)
@@ -162,7 +181,7 @@ def split_breakdowns(ls: LayerSchedule, hw: Hardware) -> tuple[CycleBreakdown, t
         shared += hw.control.layer_overhead_cycles
     cores = []
     for part in ls.cores:
-        b = analytical_breakdown(part, hw)
+        b = analytical_breakdown(part, hw, lanes)
         stall_in, stall_w, stall_out = split_stall(shared - b.total, part.traffic + part.global_traffic)
         cores.append(replace(b, stall_input=b.stall_input + stall_in, stall_weight=b.stall_weight + stall_w,
                              stall_output=b.stall_output + stall_out))
@@ -171,9 +190,10 @@ def split_breakdowns(ls: LayerSchedule, hw: Hardware) -> tuple[CycleBreakdown, t
     return mean_breakdown(cores), cores
 
 
-def layer_breakdown(ls: LayerSchedule, hw: Hardware) -> CycleBreakdown:
-    """The closed-form cycles of a scheduled layer, on one core or several."""
-    return split_breakdowns(ls, hw)[0] if ls.cores else analytical_breakdown(ls, hw)
+def layer_breakdown(ls: LayerSchedule, hw: Hardware, lanes: TransferLanes | None = None) -> CycleBreakdown:
+    """The closed-form cycles of a scheduled layer, on one core or several (``lanes``: as for
+    :func:`transfer_cycles`)."""
+    return split_breakdowns(ls, hw, lanes)[0] if ls.cores else analytical_breakdown(ls, hw, lanes)
 
 
 def mapping_efficiency(ls: LayerSchedule) -> float:
@@ -214,8 +234,8 @@ def _placement(ls: LayerSchedule) -> tuple[tuple[str, ...], str]:
     return ls.plan.inputs, ls.plan.output
 
 
-def analyze_layer(ls: LayerSchedule, hw: Hardware) -> LayerResult:
-    breakdown, cores = split_breakdowns(ls, hw) if ls.cores else (analytical_breakdown(ls, hw), ())
+def analyze_layer(ls: LayerSchedule, hw: Hardware, lanes: TransferLanes | None = None) -> LayerResult:
+    breakdown, cores = split_breakdowns(ls, hw, lanes) if ls.cores else (analytical_breakdown(ls, hw, lanes), ())
     busy = breakdown.total - breakdown.overhead
     peak = ls.traffic.total / busy if busy else 0.0
     return layer_result(ls, hw, breakdown, peak, breakdown.total, cores=cores)
@@ -225,6 +245,7 @@ def analyze(hw: Hardware, workload: Workload, tilings: TilingCache | None = None
             progress: LayerProgress | None = None) -> RunResult:
     """The closed-form model of a whole workload (``tilings``, ``progress``: ``schedule.build_schedule``'s)."""
     schedule = build_schedule(hw, workload, tilings, progress)
-    layers = tuple(analyze_layer(ls, hw) for ls in schedule.layers)
+    lanes = TransferLanes(hw)
+    layers = tuple(analyze_layer(ls, hw, lanes) for ls in schedule.layers)
     return RunResult(hardware=hw, workload=workload, model="analytical", layers=layers,
                      residency=schedule.residency)

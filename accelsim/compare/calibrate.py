@@ -188,9 +188,10 @@ class Evaluator:
                 layers = simulate_schedule(replace(self.schedule, hardware=hw)).layers
                 values = [layers[i].cycles for i in self.rows]
             else:
-                from accelsim.analytical import analytical_breakdown
+                from accelsim.analytical import TransferLanes, analytical_breakdown
 
-                values = [analytical_breakdown(self.schedule.layers[i], hw).total for i in self.rows]
+                lanes = TransferLanes(hw)
+                values = [analytical_breakdown(self.schedule.layers[i], hw, lanes).total for i in self.rows]
             self.cache[key] = np.asarray(values, dtype=float)
             self.evaluations += 1
             self.seconds += time.perf_counter() - began

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from accelsim.analytical import analytical_breakdown, layer_breakdown, layer_result
+from accelsim.analytical import TransferLanes, analytical_breakdown, layer_breakdown, layer_result
 from accelsim.config.hardware import Hardware
 from accelsim.config.workload import Workload
 from accelsim.engine.array import CLAIMS, LOAD_INPUT, LOAD_WEIGHT, Array, LayerSteps, LayerTimes, Loads
@@ -255,15 +255,15 @@ def simulate_schedule(schedule: Schedule, timeline: Timeline | None = None,
         timeline.layers, timeline.schedule, timeline.dram = times, schedule, trace
         for c, core_times in enumerate(per_core[1:], start=1):
             timeline.core(c).layers = core_times
-    layers = []
+    layers, lanes = [], TransferLanes(hw)
     for li, (ls, t) in enumerate(zip(schedule.layers, times)):
         peak = trace.peak_bytes_per_cycle(t.start, t.end, BANDWIDTH_WINDOW_CYCLES)
         if hw.cores == 1:
-            layers.append(layer_result(ls, hw, t.breakdown(), peak, analytical_breakdown(ls, hw).total,
+            layers.append(layer_result(ls, hw, t.breakdown(), peak, analytical_breakdown(ls, hw, lanes).total,
                                        events=t.events))
             continue
         cores = tuple(core_times[li].breakdown() for core_times in per_core)
-        layers.append(layer_result(ls, hw, mean_breakdown(cores), peak, layer_breakdown(ls, hw).total,
+        layers.append(layer_result(ls, hw, mean_breakdown(cores), peak, layer_breakdown(ls, hw, lanes).total,
                                    events=t.events, cores=cores))
     return RunResult(hardware=hw, workload=schedule.workload, model="engine", layers=tuple(layers),
                      events=sim.events, residency=schedule.residency)
