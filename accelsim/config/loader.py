@@ -282,9 +282,10 @@ def load_hardware(name_or_path: str | Path) -> Hardware:
     return hardware_from_data(read_yaml(path), str(path))
 
 
-def hardware_to_yaml(hw: Hardware) -> str:
-    """The resolved hwconfig as YAML text; ``load_hardware`` reads it back unchanged."""
-    return dump_yaml(to_data(hw))
+def hardware_to_yaml(hw: Hardware, data: dict | None = None) -> str:
+    """The resolved hwconfig as YAML text; ``load_hardware`` reads it back unchanged (``data``:
+    ``to_data(hw)``, when the caller has made it)."""
+    return dump_yaml(to_data(hw) if data is None else data)
 
 
 # ---------------------------------------------------------------- workloads
@@ -527,11 +528,12 @@ def _three_buffer_path(hw: Hardware, path: str, source: str) -> str:
     return ".".join(["buffers", level.name] + parts[2:])
 
 
-def field_value(hw: Hardware, path: str, section: bool = False) -> Any:
+def field_value(hw: Hardware, path: str, section: bool = False, data: dict | None = None) -> Any:
     """The plain-data value at a dotted hardware path, named as :func:`with_overrides` names it
     (list items by name, the three-buffer paths on a list); a whole section only if ``section``.
-    A path that names no field raises ``LookupError`` with a one-line reason."""
-    node: Any = to_data(hw)
+    A path that names no field raises ``LookupError`` with a one-line reason. ``data``:
+    ``to_data(hw)``, when the caller has made it (a sweep reads each point's axes from one)."""
+    node: Any = to_data(hw) if data is None else data
     parts = _three_buffer_path(hw, path, "").split(".")
     for depth, part in enumerate(parts):
         if isinstance(node, list):

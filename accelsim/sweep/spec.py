@@ -244,8 +244,9 @@ class SweepSpec:
                     where = ", ".join(f"{k}={describe(v)}" for k, v in combo.items())
                     raise ConfigError(src, "axes", f"{label} with {where}: {err.path}: {err.message} "
                                                    f"(add a constraint to skip such points)") from None
-                hw_yaml = hardware_to_yaml(hw)
-                axes = {path: _lookup(hw, path, section=True) for path in self.axes}
+                data = to_data(hw)
+                hw_yaml = hardware_to_yaml(hw, data)
+                axes = {path: _lookup(hw, path, section=True, data=data) for path in self.axes}
                 if len(points) + len(workloads) > MAX_POINTS:
                     raise ConfigError(src, "axes", f"more than {MAX_POINTS:,} points, expected at most {MAX_POINTS:,} "
                                                    f"(fewer values, constraints or workloads)")
@@ -378,11 +379,11 @@ def point_key(hardware_yaml: str, workload_yaml: str, model: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _lookup(hw: Hardware, path: str, section: bool = False) -> Any:
+def _lookup(hw: Hardware, path: str, section: bool = False, data: dict | None = None) -> Any:
     """The value at a dotted path (as ``--set`` names it); a whole section only if ``section``
-    (an axis may set one)."""
+    (an axis may set one); ``data``: as for ``field_value``."""
     try:
-        return field_value(hw, path, section)
+        return field_value(hw, path, section, data)
     except LookupError as err:
         raise Undefined(err.args[0]) from None
 
