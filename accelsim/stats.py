@@ -224,11 +224,7 @@ class SramAccesses:
 
     def by_name(self) -> dict[str, tuple[int, int]]:
         """``{name: (read, written)}``: :meth:`read` and :meth:`written` of every buffer at once."""
-        out: dict[str, tuple[int, int]] = {}
-        for name, read, written in self.buffers:
-            r, w = out.get(name, (0, 0))
-            out[name] = (r + read, w + written)
-        return out
+        return _by_name(self.buffers)
 
     def written(self, name: str) -> int:
         return sum(w for n, _, w in self.buffers if n == name)
@@ -250,14 +246,18 @@ def summed(values: list, kind: type):
     integer sums, made field by field instead of with a record per addition (a run sums each
     over all its layers)."""
     if kind is SramAccesses:
-        sums: dict[str, list[int]] = {}  # name -> [read, written], in order of first appearance
-        for value in values:
-            for name, read, written in value.buffers:
-                total = sums.setdefault(name, [0, 0])
-                total[0] += read
-                total[1] += written
+        sums = _by_name(b for value in values for b in value.buffers)
         return SramAccesses(tuple((n, r, w) for n, (r, w) in sums.items()))
     return kind(*map(sum, zip(*map(_FIELD_VALUES[kind], values)))) if values else kind()
+
+
+def _by_name(buffers) -> dict[str, tuple[int, int]]:
+    """``(name, read, written)`` items summed by name, in order of first appearance."""
+    out: dict[str, tuple[int, int]] = {}
+    for name, read, written in buffers:
+        r, w = out.get(name, (0, 0))
+        out[name] = (r + read, w + written)
+    return out
 
 
 def mean_breakdown(parts: "tuple[CycleBreakdown, ...]") -> "CycleBreakdown":
