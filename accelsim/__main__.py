@@ -1,5 +1,3 @@
-import sys
+from accelsim.cli import entry
 
-from accelsim.cli import main
-
-sys.exit(main())
+entry()

@@ -19,6 +19,20 @@ def test_run_with_no_arguments_prints_layers_and_summary():
     assert "hardware   tpu_v1" in proc.stdout
 
 
+def test_the_command_writes_what_main_writes_and_its_exit_status(tmp_path, capsys):
+    """``python -m accelsim`` (the console script's entry: main, then exit with every object
+    frozen, skipping the shutdown's last collection) loses nothing: its file and its stdout are
+    the bytes main gives in process, and its status is main's."""
+    args = ["run", "--model", "analytical", "--hw", "gemmini", "--workload", "alexnet", "--format", "json"]
+    assert main(args) == 0
+    expected = capsys.readouterr().out
+    proc = run_cli(*args)
+    assert (proc.returncode, proc.stdout) == (0, expected)
+    proc = run_cli(*args, "-o", str(tmp_path / "r.json"))
+    assert proc.returncode == 0 and (tmp_path / "r.json").read_text() == expected
+    assert run_cli("run", "--hw", str(tmp_path / "missing.yaml")).returncode == 2
+
+
 def test_json_schema(capsys):
     assert main(["run", "--model", "analytical", "--hw", "gemmini", "--workload", "alexnet", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
