@@ -162,6 +162,26 @@ def test_the_shipped_files_loader_reads_every_shipped_file_as_the_strict_one_and
             parse_yaml(text, "x", shipped=True)
 
 
+def test_both_loaders_bound_nesting_and_aliases_at_the_same_counts():
+    """The shipped files' loader measures nesting and aliases after libyaml composes; the strict
+    one while composing. Both count a top-level value at depth 1 and every use of an anchor."""
+    from accelsim.config.loader import MAX_YAML_ALIASES, MAX_YAML_DEPTH, parse_yaml
+
+    cases = {"[" * MAX_YAML_DEPTH + "]" * MAX_YAML_DEPTH: True,           # 64 nested lists
+             "[" * (MAX_YAML_DEPTH - 1) + "1" + "]" * (MAX_YAML_DEPTH - 1): True,  # 63, a scalar at 64
+             "[" * MAX_YAML_DEPTH + "1" + "]" * MAX_YAML_DEPTH: False,    # a scalar at 65
+             "[" * (MAX_YAML_DEPTH + 1) + "]" * (MAX_YAML_DEPTH + 1): False,
+             "a: &a [1]\nb: [" + ", ".join(["*a"] * MAX_YAML_ALIASES) + "]\n": True,
+             "a: &a [1]\nb: [" + ", ".join(["*a"] * (MAX_YAML_ALIASES + 1)) + "]\n": False}
+    for text, fine in cases.items():
+        for shipped in (False, True):
+            if fine:
+                parse_yaml(text, "x", shipped=shipped)
+            else:
+                with pytest.raises(ConfigError, match="levels deep|aliases"):
+                    parse_yaml(text, "x", shipped=shipped)
+
+
 @pytest.mark.parametrize("encoding, message", [
     ("latin-1", "not UTF-8 text (byte 0xe9 on line 1), expected UTF-8"),
     ("utf-16", "UTF-16 text, expected UTF-8"),
