@@ -798,12 +798,16 @@ def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload
 
     compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
     best, best_cycles = None, None
+    built: dict[tuple[Layer, int], LayerSchedule] = {}  # equal shares (a split's equal parts) are built once
     for name, shares in candidates(layer, workload.batch, hw.cores, hw.partition):
         parts = []
         for share in shares:
             if share.batch not in batches:
                 batches[share.batch] = replace(workload, batch=share.batch)
-            parts.append(_gemm_layer(index, share.layer, hw, batches[share.batch], plan, levels, tilings))
+            key = (share.layer, share.batch)
+            if key not in built:
+                built[key] = _gemm_layer(index, share.layer, hw, batches[share.batch], plan, levels, tilings)
+            parts.append(built[key])
         idle = [_idle(parts[0]) for _ in range(hw.cores - len(parts))]
         merged = merge_cores(layer, tuple(parts + idle), compulsory, spill, plan, name, "array")
         cycles = split_breakdowns(merged, hw)[0].total

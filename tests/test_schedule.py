@@ -219,3 +219,29 @@ def test_every_layer_holds_the_sums_of_its_own_steps(config, workload):
     for ls in build_schedule(load_hardware(config), load_workload(workload)).layers:
         for part in (ls,) + ls.cores:
             assert part.sums == step_sums(part.steps), (config, ls.name)
+
+
+@pytest.mark.parametrize("config", ["tpu_v4i", "edge_example_2core"])
+def test_each_core_runs_what_its_share_builds_on_its_own(config):
+    """A split's equal shares are built once and shared; each core's part must still be exactly
+    what its own share builds alone (the oracle: _gemm_layer on that share, in a new cache)."""
+    from dataclasses import replace
+
+    from accelsim.partition import candidates
+    from accelsim.schedule import TilingCache, _gemm_layer, transfer_levels
+
+    hw, wl = load_hardware(config), load_workload("resnet50")
+    schedule = build_schedule(hw, wl)
+    levels, shared = transfer_levels(hw), 0
+    for index, ls in enumerate(schedule.layers):
+        if ls.unit != "array":
+            continue
+        shares = dict(candidates(ls.layer, wl.batch, hw.cores, hw.partition))[ls.partition]
+        shared += len(shares) - len({id(part) for part in ls.cores[:len(shares)]})
+        for share, part in zip(shares, ls.cores):
+            alone = _gemm_layer(index, share.layer, hw, replace(wl, batch=share.batch), ls.plan, levels,
+                                TilingCache(max_bytes=None))
+            assert np.array_equal(part.steps, alone.steps), ls.name
+            assert (part.tiling, part.traffic, part.sram, part.macs) == \
+                (alone.tiling, alone.traffic, alone.sram, alone.macs), ls.name
+    assert shared > 0  # some layers split into equal shares, which were built once
