@@ -11,12 +11,13 @@ plain integers (and ``dims`` the sizes it was loaded with).
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from accelsim.config.schema import MAX_GEMM_DIM
+from accelsim.config.schema import MAX_GEMM_DIM, field_types
 from accelsim.errors import ConfigError
 
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv}
@@ -98,15 +99,20 @@ def _integral(tp: Any) -> bool:
     return bool(args) and all(_integral(a) for a in args)
 
 
+@functools.cache  # a layer class's fields are analysed once, not once per layer read
+def _integral_fields(cls: type) -> frozenset[str]:
+    return frozenset(name for name, tp in field_types(cls).items() if _integral(tp))
+
+
 def substitute(cls: type, data: dict, sizes: Mapping[str, int], source: str, path: str) -> dict:
     """``data`` (the YAML mapping of a ``cls``) with every expression in an integer field (or in a
     list of them: a shape, a stride) replaced by its value. Without dims, nothing changes."""
     if not sizes:
         return data
-    hints = typing.get_type_hints(cls)
+    integral = _integral_fields(cls)
     out = dict(data)
     for key, value in data.items():
-        if key not in hints or not _integral(hints[key]):
+        if key not in integral:
             continue
         if isinstance(value, str):
             out[key] = evaluate(value, sizes, source, f"{path}.{key}" if path else key)

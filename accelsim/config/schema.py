@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import enum
+import functools
 import math
 import types
 import typing
@@ -182,7 +183,6 @@ class Validated:
         """Cross-field checks; raise ``ConfigError(PYTHON, field, message)``."""
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
 _PLANS: dict[type, tuple] = {}
 
 
@@ -192,7 +192,7 @@ def _plan(cls: type) -> tuple:
     hundred while a schedule is built (a core's share of each), so the type analysis is done once
     per class."""
     if cls not in _PLANS:
-        hints = _hints(cls)
+        hints = field_types(cls)
         plan = []
         for f in dataclasses.fields(cls):
             tp = hints[f.name]
@@ -215,12 +215,20 @@ def _quick_check(tp: Any, optional: bool, f: dataclasses.Field) -> Callable[[Any
     return lambda value: value is None and optional or _type_ok(tp, value) and check.ok(value) and check.within(value)
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+@functools.cache
+def _init_fields(cls: type) -> dict[str, dataclasses.Field]:
+    """The fields a YAML mapping may set, by name (read once per class)."""
+    return {f.name: f for f in dataclasses.fields(cls) if f.init}
 
 
+@functools.cache
+def field_types(cls: type) -> dict[str, Any]:
+    """The resolved type of each field of ``cls`` (its annotations are strings: resolving them
+    compiles each one, so it is done once per class)."""
+    return typing.get_type_hints(cls)
+
+
+@functools.cache  # a handful of field types, asked about for every value read
 def _optional_inner(tp: Any) -> Any | None:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -230,6 +238,7 @@ def _optional_inner(tp: Any) -> Any | None:
     return None
 
 
+@functools.cache  # a handful of field types, asked about for every value read
 def _list_item(tp: Any) -> Any | None:
     """``X`` for ``tuple[X, ...]`` (a YAML list of X), else None."""
     if typing.get_origin(tp) is tuple:
@@ -239,6 +248,7 @@ def _list_item(tp: Any) -> Any | None:
     return None
 
 
+@functools.cache  # a handful of field types, asked about for every value read
 def _mapping_value(tp: Any) -> Any | None:
     """``X`` for ``Mapping[str, X]`` (a YAML mapping of names to X), else None."""
     if typing.get_origin(tp) is collections.abc.Mapping:
@@ -339,8 +349,8 @@ def build(cls: type, data: Any, source: str, path: str = "") -> Any:
     """Build ``cls`` from a mapping, strictly: unknown, missing or mistyped keys are errors."""
     if not isinstance(data, Mapping):
         raise expected(source, path, "a mapping", data)
-    hints = _hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    hints = field_types(cls)
+    fields = _init_fields(cls)
     for key in data:
         if key not in fields:
             where = _join(path, str(key))
@@ -430,7 +440,7 @@ def field_docs(cls: type, prefix: str = "") -> list[tuple[str, str, str, str]]:
     A list of sections (``tuple[BufferConfig, ...]``) is ``path`` and its items ``path[].field``.
     """
     rows = []
-    hints = _hints(cls)
+    hints = field_types(cls)
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
@@ -485,7 +495,7 @@ def json_schema_of(cls: type) -> dict[str, Any]:
     """
     properties: dict[str, Any] = {}
     required = []
-    hints = _hints(cls)
+    hints = field_types(cls)
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
