@@ -174,11 +174,7 @@ def split_breakdowns(ls: LayerSchedule, hw: Hardware,
                      lanes: TransferLanes | None = None) -> tuple[CycleBreakdown, tuple[CycleBreakdown, ...]]:
     """The closed-form cycles of a layer split between cores: (the layer's breakdown, the mean of
     its cores', ``stats.mean_breakdown``; each core's). See the module docstring."""
-    rates = level_rates(hw)
-    shared = max(_cycles_at(ls.traffic.total, rates[0]),
-                 _cycles_at(ls.global_traffic.total, rates[1]) if len(rates) > 1 else 0)
-    if shared and ls.unit != "fused":
-        shared += hw.control.layer_overhead_cycles
+    shared = _shared_cycles(ls.traffic.total, ls.global_traffic.total, ls.unit, hw)
     cores = []
     for part in ls.cores:
         b = analytical_breakdown(part, hw, lanes)
@@ -188,6 +184,26 @@ def split_breakdowns(ls: LayerSchedule, hw: Hardware,
     slowest = max(b.total for b in cores)
     cores = tuple(replace(b, load_imbalance=slowest - b.total) for b in cores)
     return mean_breakdown(cores), cores
+
+
+def split_cycles(parts: tuple[LayerSchedule, ...], own_cycles: tuple[int, ...], unit: str, hw: Hardware) -> int:
+    """``split_breakdowns(ls)[0].total`` for the layer the cores' ``parts`` make, without making
+    it or breaking its cycles down (how a split is chosen among the candidates): the slowest
+    core's cycles, each core's ``own_cycles`` (its ``analytical_breakdown`` total) raised to the
+    shared levels' bound when it moves any bytes (``split_stall`` charges the whole excess)."""
+    shared = _shared_cycles(sum(p.traffic.total for p in parts), sum(p.global_traffic.total for p in parts), unit, hw)
+    return max(max(own, shared) if (p.traffic + p.global_traffic).total else own for p, own in zip(parts, own_cycles))
+
+
+def _shared_cycles(dram_bytes: int, global_bytes: int, unit: str, hw: Hardware) -> int:
+    """No core of a split layer is faster than the levels all cores share allow: every core's DRAM
+    bytes at the achievable rate, every core's global-buffer bytes at its rate, then the layer's
+    overhead."""
+    rates = level_rates(hw)
+    shared = max(_cycles_at(dram_bytes, rates[0]), _cycles_at(global_bytes, rates[1]) if len(rates) > 1 else 0)
+    if shared and unit != "fused":
+        shared += hw.control.layer_overhead_cycles
+    return shared
 
 
 def layer_breakdown(ls: LayerSchedule, hw: Hardware, lanes: TransferLanes | None = None) -> CycleBreakdown:

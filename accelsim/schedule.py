@@ -792,30 +792,38 @@ def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload
                       levels: tuple[str, ...], tilings: TilingCache, batches: dict) -> LayerSchedule:
     """An array layer split between the cores: every legal split (``partition.candidates``) is
     scheduled, share by share, and the one with the fewest analytical cycles is kept (ties: the
-    earlier of channels, pixels, batch, heads)."""
-    from accelsim.analytical import split_breakdowns  # the closed form sits above the schedule
+    earlier of channels, pixels, batch, heads). Equal shares (a split's equal parts, and the same
+    part in several candidates) are scheduled and costed once."""
+    from accelsim.analytical import TransferLanes, analytical_breakdown, split_cycles  # the closed form sits above
     from accelsim.partition import candidates
 
     compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
+    lanes = TransferLanes(hw)
     best, best_cycles = None, None
-    built: dict[tuple[Layer, int], LayerSchedule] = {}  # equal shares (a split's equal parts) are built once
+    built: dict[tuple, tuple[LayerSchedule, int]] = {}  # a share (or an idle core): its schedule, cycles
     for name, shares in candidates(layer, workload.batch, hw.cores, hw.partition):
-        parts = []
         for share in shares:
             if share.batch not in batches:
                 batches[share.batch] = replace(workload, batch=share.batch)
             key = (share.layer, share.batch)
             if key not in built:
-                built[key] = _gemm_layer(index, share.layer, hw, batches[share.batch], plan, levels, tilings)
-            parts.append(built[key])
-        idle = [_idle(parts[0]) for _ in range(hw.cores - len(parts))]
-        merged = merge_cores(layer, tuple(parts + idle), compulsory, spill, plan, name, "array")
-        cycles = split_breakdowns(merged, hw)[0].total
+                part = _gemm_layer(index, share.layer, hw, batches[share.batch], plan, levels, tilings)
+                built[key] = part, analytical_breakdown(part, hw, lanes).total
+        parts = [built[share.layer, share.batch] for share in shares]
+        if len(parts) < hw.cores:  # cores with nothing to do, shaped like the first share
+            idle = (None, shares[0].layer, shares[0].batch)
+            if idle not in built:
+                empty = _idle(parts[0][0])
+                built[idle] = empty, analytical_breakdown(empty, hw, lanes).total
+            parts += [built[idle]] * (hw.cores - len(parts))
+        cycles = split_cycles(tuple(p for p, _ in parts), tuple(c for _, c in parts), "array", hw)
         if best_cycles is None or cycles < best_cycles:
-            best, best_cycles = merged, cycles
+            best, best_cycles = (name, tuple(p for p, _ in parts)), cycles
+    name, parts = best
+    merged = merge_cores(layer, parts, compulsory, spill, plan, name, "array")
     coding = coded_fractions(index, layer, hw, workload)
-    return replace(best, lower_bound=layer_lower_bound(index, layer, hw, workload, plan, best.macs,
-                                                       compulsory + spill, coding))
+    return replace(merged, lower_bound=layer_lower_bound(index, layer, hw, workload, plan, merged.macs,
+                                                         compulsory + spill, coding))
 
 
 def _idle(like: LayerSchedule) -> LayerSchedule:

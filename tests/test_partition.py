@@ -242,3 +242,40 @@ def test_one_core_is_the_single_core_model():
 def test_same_inputs_same_outputs():
     hw, wl = load_hardware("edge_example_2core"), load_workload("resnet18")
     assert simulate(hw, wl) == simulate(hw, wl)
+
+
+@pytest.mark.parametrize("name, workload, dram_gb_per_s", [("edge_example_2core", "resnet18", None),
+                                                           ("edge_example_2core", "mobilenet_v2", 2),
+                                                           ("tpu_v4i", "bert_base_layer", None)])
+def test_each_split_is_costed_as_the_merged_layer_breaks_down(name, workload, dram_gb_per_s):
+    # the chooser costs a candidate from its cores' parts (split_cycles) without merging them:
+    # it must be the total split_breakdowns gives the merged layer, where the shared levels bound
+    # the split (2 GB/s) and where a core does, and the split kept is the first cheapest
+    from accelsim.analytical import analytical_breakdown, split_breakdowns, split_cycles
+    from accelsim.config.workload import NonGemm
+    from accelsim.schedule import (TilingCache, _gemm_layer, _idle, build_schedule, layer_traffic_classes,
+                                   merge_cores, on_depthwise_engine, transfer_levels)
+    hw = load_hardware(name)
+    if dram_gb_per_s is not None:
+        hw = with_overrides(hw, {"dram.bandwidth_gb_per_s": dram_gb_per_s})
+    wl = load_workload(workload)
+    schedule, tilings, levels = build_schedule(hw, wl), TilingCache(), transfer_levels(hw)
+    bound_by = {"shared levels": 0, "a core": 0}
+    for index, layer in enumerate(wl.layers):
+        if isinstance(layer, NonGemm) or on_depthwise_engine(layer, hw):
+            continue
+        plan = schedule.residency.layers[index]
+        compulsory, spill = layer_traffic_classes(index, layer, hw, wl, plan)
+        costs = {}
+        for split, shares in candidates(layer, wl.batch, hw.cores, hw.partition):
+            parts = [_gemm_layer(index, s.layer, hw, dataclasses.replace(wl, batch=s.batch), plan, levels, tilings)
+                     for s in shares]
+            parts += [_idle(parts[0])] * (hw.cores - len(parts))
+            own = tuple(analytical_breakdown(p, hw).total for p in parts)
+            cycles = split_cycles(tuple(parts), own, "array", hw)
+            merged = merge_cores(layer, tuple(parts), compulsory, spill, plan, split, "array")
+            assert cycles == split_breakdowns(merged, hw)[0].total, (layer.name, split)
+            bound_by["shared levels" if cycles > max(own) else "a core"] += 1
+            costs[split] = cycles
+        assert schedule.layers[index].partition == min(costs, key=costs.get)  # dicts keep the candidates' order
+    assert all(bound_by.values()), bound_by  # both cases are exercised
