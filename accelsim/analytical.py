@@ -192,7 +192,8 @@ def split_cycles(parts: tuple[LayerSchedule, ...], own_cycles: tuple[int, ...], 
     core's cycles, each core's ``own_cycles`` (its ``analytical_breakdown`` total) raised to the
     shared levels' bound when it moves any bytes (``split_stall`` charges the whole excess)."""
     shared = _shared_cycles(sum(p.traffic.total for p in parts), sum(p.global_traffic.total for p in parts), unit, hw)
-    return max(max(own, shared) if (p.traffic + p.global_traffic).total else own for p, own in zip(parts, own_cycles))
+    return max(max(own, shared) if p.traffic.total + p.global_traffic.total else own
+               for p, own in zip(parts, own_cycles))
 
 
 def _shared_cycles(dram_bytes: int, global_bytes: int, unit: str, hw: Hardware) -> int:

@@ -793,14 +793,14 @@ def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload
     """An array layer split between the cores: every legal split (``partition.candidates``) is
     scheduled, share by share, and the one with the fewest analytical cycles is kept (ties: the
     earlier of channels, pixels, batch, heads). Equal shares (a split's equal parts, and the same
-    part in several candidates) are scheduled and costed once."""
+    part in several candidates) are scheduled and costed once; only the kept split is merged."""
     from accelsim.analytical import TransferLanes, analytical_breakdown, split_cycles  # the closed form sits above
     from accelsim.partition import candidates
 
     compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
     lanes = TransferLanes(hw)
     best, best_cycles = None, None
-    built: dict[tuple, tuple[LayerSchedule, int]] = {}  # a share (or an idle core): its schedule, cycles
+    built: dict[tuple[Layer, int], tuple[LayerSchedule, int]] = {}  # a share: its schedule and its cycles
     for name, shares in candidates(layer, workload.batch, hw.cores, hw.partition):
         for share in shares:
             if share.batch not in batches:
@@ -809,16 +809,15 @@ def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload
             if key not in built:
                 part = _gemm_layer(index, share.layer, hw, batches[share.batch], plan, levels, tilings)
                 built[key] = part, analytical_breakdown(part, hw, lanes).total
-        parts = [built[share.layer, share.batch] for share in shares]
-        if len(parts) < hw.cores:  # cores with nothing to do, shaped like the first share
-            idle = (None, shares[0].layer, shares[0].batch)
-            if idle not in built:
-                empty = _idle(parts[0][0])
-                built[idle] = empty, analytical_breakdown(empty, hw, lanes).total
-            parts += [built[idle]] * (hw.cores - len(parts))
-        cycles = split_cycles(tuple(p for p, _ in parts), tuple(c for _, c in parts), "array", hw)
+        parts, own = (list(column) for column in zip(*(built[share.layer, share.batch] for share in shares)))
+        idle = hw.cores - len(parts)  # cores with nothing to do
+        if idle:
+            empty = _idle(parts[0])
+            parts += [empty] * idle
+            own += [analytical_breakdown(empty, hw, lanes).total] * idle
+        cycles = split_cycles(tuple(parts), tuple(own), "array", hw)
         if best_cycles is None or cycles < best_cycles:
-            best, best_cycles = (name, tuple(p for p, _ in parts)), cycles
+            best, best_cycles = (name, tuple(parts)), cycles
     name, parts = best
     merged = merge_cores(layer, parts, compulsory, spill, plan, name, "array")
     coding = coded_fractions(index, layer, hw, workload)

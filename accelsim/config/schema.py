@@ -183,24 +183,20 @@ class Validated:
         """Cross-field checks; raise ``ConfigError(PYTHON, field, message)``."""
 
 
-_PLANS: dict[type, tuple] = {}
-
-
+@functools.cache
 def _plan(cls: type) -> tuple:
     """Per field of ``cls``: the field, its type, whether it is a mapping, and a quick test that
     passes exactly the values :func:`_check_value` accepts (None: ask it). Layers are made by the
     hundred while a schedule is built (a core's share of each), so the type analysis is done once
     per class."""
-    if cls not in _PLANS:
-        hints = field_types(cls)
-        plan = []
-        for f in dataclasses.fields(cls):
-            tp = hints[f.name]
-            inner = _optional_inner(tp)
-            base = inner or tp
-            plan.append((f, tp, _mapping_value(base) is not None, _quick_check(base, inner is not None, f)))
-        _PLANS[cls] = tuple(plan)
-    return _PLANS[cls]
+    hints = field_types(cls)
+    plan = []
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        inner = _optional_inner(tp)
+        base = inner or tp
+        plan.append((f, tp, _mapping_value(base) is not None, _quick_check(base, inner is not None, f)))
+    return tuple(plan)
 
 
 def _quick_check(tp: Any, optional: bool, f: dataclasses.Field) -> Callable[[Any], bool] | None:
