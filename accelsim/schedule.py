@@ -41,7 +41,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from functools import cached_property
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -480,7 +480,9 @@ class TilingCache:
     buffers. So a hit gives the very tiling and steps a fresh build would, and no output changes.
     Only the steps are kept, not the fold table (at large batches a layer has millions of folds
     and a few thousand steps), and at most ``max_bytes`` of them (None: no bound), the least
-    recently used dropped first; a tiling larger than the bound is not kept.
+    recently used dropped first; a tiling larger than the bound is not kept. A run's own cache
+    is told how many layers will ask for each tiling (:meth:`expect`) and drops the steps after
+    the last of them: at large batches they would double the schedule's memory while it is built.
     """
 
     def __init__(self, max_bytes: int | None = TILING_CACHE_BYTES) -> None:
@@ -490,10 +492,22 @@ class TilingCache:
         self._entries: dict[tuple, tuple[Tiling, np.ndarray]] = {}  # in order of last use
         self._footprints: dict[tuple, dict[Operand, int]] = {}
         self._residencies: dict[tuple, Residency] = {}  # in order of last use
+        self._uses: dict[tuple, int] = {}  # key -> the requests still to come, where told (expect)
+
+    @staticmethod
+    def key(layer: Layer, hw: Hardware, batch: int, space) -> tuple:
+        """What a tiling is memoised on (see the class)."""
+        return (_shape_key(layer), batch, space, hw.array, hw.memory.local)
+
+    def expect(self, keys: Iterable[tuple]) -> None:
+        """Each of ``keys`` (:meth:`key`) will be asked for once more: once the last of them is
+        served, its steps are not kept."""
+        for key in keys:
+            self._uses[key] = self._uses.get(key, 0) + 1
 
     def tiled(self, layer: Layer, hw: Hardware, batch: int, space, mapping: LayerMapping) -> tuple[Tiling, np.ndarray]:
         """The layer's tiling and its steps (before levels and coding)."""
-        key = (_shape_key(layer), batch, space, hw.array, hw.memory.local)
+        key = self.key(layer, hw, batch, space)
         entry = self._entries.pop(key, None)
         if entry is None:
             self.misses += 1
@@ -505,6 +519,12 @@ class TilingCache:
             self.nbytes += entry[1].nbytes
         else:
             self.hits += 1
+        left = self._uses.pop(key, None)
+        if left is not None and left <= 1:  # its last layer: not kept
+            self.nbytes -= entry[1].nbytes
+            return replace(entry[0], layer=layer.name), entry[1]
+        if left is not None:
+            self._uses[key] = left - 1
         self._entries[key] = entry  # the most recent
         while self.max_bytes is not None and self.nbytes > self.max_bytes and self._entries:
             self.nbytes -= self._entries.pop(next(iter(self._entries)))[1].nbytes
@@ -768,9 +788,14 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
     (with several cores: split every layer between them, ``accelsim.partition``); ``tilings``:
     the tilings of earlier runs to reuse (a new, unbounded one for this run by default);
     ``progress("schedule", done, total)`` is called after each layer."""
-    tilings = TilingCache(max_bytes=None) if tilings is None else tilings
+    own = tilings is None
+    tilings = TilingCache(max_bytes=None) if own else tilings
     residency = tilings.residency(hw, workload)
     levels = transfer_levels(hw)
+    if own and hw.cores == 1:  # nothing outlives the run: each tiling goes after its last layer
+        tilings.expect(TilingCache.key(layer, hw, workload.batch, plan.space)
+                       for layer, plan in zip(workload.layers, residency.layers)
+                       if not (isinstance(layer, NonGemm) or on_depthwise_engine(layer, hw)))
     layers = []
     batches: dict[int, Workload] = {workload.batch: workload}
     for index, layer in enumerate(workload.layers):

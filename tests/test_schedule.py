@@ -183,6 +183,46 @@ def test_a_bounded_tiling_cache_keeps_at_most_its_bytes():
         assert cache.nbytes <= bound
 
 
+def test_a_runs_own_tiling_cache_keeps_each_tiling_only_until_its_last_layer(monkeypatch):
+    # A run's own cache is told how many layers ask for each tiling and is empty at the end,
+    # having still served the repeated shapes; the oracle for the steps is a build with a cache
+    # that keeps everything (no uses told).
+    import accelsim.schedule as schedule
+
+    made = []
+
+    class Recorded(schedule.TilingCache):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    hw, wl = load_hardware("nvdla_small"), load_workload("resnet50", batch=2)
+    kept = build_schedule(hw, wl, schedule.TilingCache(max_bytes=None))
+    monkeypatch.setattr(schedule, "TilingCache", Recorded)
+    _same_schedules(build_schedule(hw, wl), kept)
+    (own,) = made
+    assert own.hits == 30 and own.misses == 24  # ResNet-50: 54 GEMM layers of 24 shapes
+    assert own.nbytes == 0 and not own._entries and not own._uses
+
+
+def test_a_tiling_cache_told_of_two_uses_drops_the_steps_after_the_second():
+    from accelsim.mapping import map_layer
+    from accelsim.mapping.tiling import WorkingSpace
+    from accelsim.schedule import TilingCache
+
+    hw, layer = load_hardware("gemmini"), load_workload("resnet18").gemm_layers[1]
+    space, mapping = WorkingSpace.whole(hw), map_layer(layer, hw.array, 1)
+    cache = TilingCache(max_bytes=None)
+    cache.expect([TilingCache.key(layer, hw, 1, space)] * 2)
+    first = cache.tiled(layer, hw, 1, space, mapping)[1]
+    assert cache.nbytes == first.nbytes and cache.misses == 1
+    assert cache.tiled(layer, hw, 1, space, mapping)[1] is first and cache.hits == 1
+    assert cache.nbytes == 0 and not cache._entries
+    again = cache.tiled(layer, hw, 1, space, mapping)[1]  # asked once more than told: tiled anew
+    assert cache.misses == 2 and again is not first and np.array_equal(again, first)
+    assert cache.nbytes == again.nbytes  # and kept, as a cache told nothing keeps it
+
+
 def test_step_sums_are_the_column_by_column_sums():
     # The oracle: each column summed, counted and masked by level on its own, as the build and
     # the closed form did before StepSums; random steps with mixed and shared levels, and none.

@@ -584,45 +584,55 @@ class LayerTiler:
             return [T]
         blocks = {T}
         for operand, fold_role in self.streamed():
-            fold_parts = self.rows if fold_role == "row" else self.cols
-            psum = operand is Operand.OUTPUT
-            for subset, measure in ((fold_parts[:1], "sum"), (fold_parts, "sum"), (fold_parts, "union")):
-                def sizes(tbs: list[int]) -> list[int]:
-                    """The probe's bytes at each block length, the ones not yet known at once (the
-                    tiles of each time range apart: every range's row of the tables is its own)."""
-                    keys = [(operand, fold_role, len(subset), measure, tb) for tb in tbs]  # alike for every split
-                    todo = sorted({tb for tb, key in zip(tbs, keys) if key not in self._sizes})
-                    if todo:
-                        times = [r for tb in todo for r in ((0, tb), ((T - tb) // 2, (T - tb) // 2 + tb))]
-                        probe = {fold_role: subset, "time": times}
-                        if measure == "sum":  # the tiles alone, not what they share
-                            per = self.along(operand, probe, psum, fold_role).sum(axis=1)
-                        else:
-                            full, _, cum = self.passes(operand, probe, psum, fold_role)
-                            per = self.run_bytes(full, cum, 0, len(subset))
-                        for tb, value in zip(todo, per.reshape(-1, 2).max(axis=1).tolist()):
-                            self._sizes[operand, fold_role, len(subset), measure, tb] = value
-                    return [self._sizes[key] for key in keys]
-                slot = self.slots[operand]
-                at_t, at_r = sizes([T, R])
-                if at_t <= slot or at_r > slot:
-                    continue
-                lo, hi = R, T
-                while hi - lo > 1:
-                    # the probes of the search's next few halvings, all of them at once
-                    probes, frontier = [], [(lo, hi)]
-                    for _ in range(SEARCH_LEVELS):
-                        frontier = [pair for pair in frontier if pair[1] - pair[0] > 1]
-                        probes += [(a + b) // 2 for a, b in frontier]
-                        frontier = [half for a, b in frontier for half in ((a, (a + b) // 2), ((a + b) // 2, b))]
-                    known = dict(zip(probes, sizes(probes)))
-                    for _ in range(SEARCH_LEVELS):
-                        if hi - lo <= 1:
-                            break
-                        mid = (lo + hi) // 2
-                        lo, hi = (mid, hi) if known[mid] <= slot else (lo, mid)
-                blocks.add(lo)
+            # what the searches find depends on the operand's slot alone: splits of a buffer the
+            # operand does not share give it the same slot, and the same blocks
+            blocks.update(self._memoised(("time blocks", operand, fold_role, self.slots[operand]),
+                                         lambda: self._time_blocks_fitting(operand, fold_role)))
         return sorted(blocks, reverse=True)
+
+    def _time_blocks_fitting(self, operand: Operand, fold_role: str) -> set[int]:
+        """:meth:`time_block_candidates`' searches for one streamed operand, at its slot."""
+        T, R = self.extents.time, self.hw.array.rows
+        found = set()
+        fold_parts = self.rows if fold_role == "row" else self.cols
+        psum = operand is Operand.OUTPUT
+        for subset, measure in ((fold_parts[:1], "sum"), (fold_parts, "sum"), (fold_parts, "union")):
+            def sizes(tbs: list[int]) -> list[int]:
+                """The probe's bytes at each block length, the ones not yet known at once (the
+                tiles of each time range apart: every range's row of the tables is its own)."""
+                keys = [(operand, fold_role, len(subset), measure, tb) for tb in tbs]  # alike for every split
+                todo = sorted({tb for tb, key in zip(tbs, keys) if key not in self._sizes})
+                if todo:
+                    times = [r for tb in todo for r in ((0, tb), ((T - tb) // 2, (T - tb) // 2 + tb))]
+                    probe = {fold_role: subset, "time": times}
+                    if measure == "sum":  # the tiles alone, not what they share
+                        per = self.along(operand, probe, psum, fold_role).sum(axis=1)
+                    else:
+                        full, _, cum = self.passes(operand, probe, psum, fold_role)
+                        per = self.run_bytes(full, cum, 0, len(subset))
+                    for tb, value in zip(todo, per.reshape(-1, 2).max(axis=1).tolist()):
+                        self._sizes[operand, fold_role, len(subset), measure, tb] = value
+                return [self._sizes[key] for key in keys]
+            slot = self.slots[operand]
+            at_t, at_r = sizes([T, R])
+            if at_t <= slot or at_r > slot:
+                continue
+            lo, hi = R, T
+            while hi - lo > 1:
+                # the probes of the search's next few halvings, all of them at once
+                probes, frontier = [], [(lo, hi)]
+                for _ in range(SEARCH_LEVELS):
+                    frontier = [pair for pair in frontier if pair[1] - pair[0] > 1]
+                    probes += [(a + b) // 2 for a, b in frontier]
+                    frontier = [half for a, b in frontier for half in ((a, (a + b) // 2), ((a + b) // 2, b))]
+                known = dict(zip(probes, sizes(probes)))
+                for _ in range(SEARCH_LEVELS):
+                    if hi - lo <= 1:
+                        break
+                    mid = (lo + hi) // 2
+                    lo, hi = (mid, hi) if known[mid] <= slot else (lo, mid)
+            found.add(lo)
+        return found
 
     def group_candidates(self, order: str, time_block: int) -> list[int]:
         """Inner folds per group: all (0, no blocking), one, and the most whose tiles of the
@@ -634,16 +644,25 @@ class LayerTiler:
         groups = {0, 1}
         operand = next((op for op, role in self.streamed() if role == inner), None)
         if operand is not None:
-            parts = self.distinct_blocks(time_block)[0]  # the largest run: one block of each kind is enough
-            full, _, cum = self.passes(operand, parts, operand is Operand.OUTPUT, inner)
+            largest = self._memoised(("first runs", time_block, operand, inner),
+                                     lambda: self._first_runs(time_block, operand, inner))
             slot = self.slots[operand]
             lo, hi = 1, n
-            if int(self.run_bytes(full, cum, 0, 1).max()) <= slot:
+            if largest[0] <= slot:
                 while hi - lo > 1:
                     mid = (lo + hi) // 2
-                    lo, hi = (mid, hi) if int(self.run_bytes(full, cum, 0, mid).max()) <= slot else (lo, mid)
+                    lo, hi = (mid, hi) if largest[mid - 1] <= slot else (lo, mid)
                 groups.add(lo if lo < n else 0)
         return sorted(groups)
+
+    def _first_runs(self, time_block: int, operand: Operand, inner: str) -> list[int]:
+        """For a group of the first ``g`` inner folds (``g`` from 1 to all but one), the largest
+        run of ``operand``'s tiles over the time blocks (one block of each kind is enough): what
+        :meth:`group_candidates` searches, the same for every split of the buffers."""
+        parts = self.distinct_blocks(time_block)[0]
+        full, _, cum = self.passes(operand, parts, operand is Operand.OUTPUT, inner)
+        n = full.shape[1]
+        return (full[:, :1] + cum[:, :max(n - 1, 1)] - cum[:, :1]).max(axis=0).tolist()
 
     def candidates(self):
         for time_block in self.time_block_candidates():

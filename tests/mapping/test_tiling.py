@@ -234,6 +234,25 @@ def test_searches_with_probes_computed_together_find_what_one_probe_at_a_time_fi
     assert searched or config == "tpu_v1"  # (no time blocks there)
 
 
+@pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like"])
+def test_searches_of_every_split_find_what_a_fresh_tiler_at_its_slots_finds(config):
+    # The searches of the splits of a buffer share what they find where an operand keeps its slot
+    # (here the partial sums, in a buffer of their own). The oracle: a new tiler per split, given
+    # that split's slots, with nothing found before.
+    hw = load_hardware(config)
+    for layer, batch in KIND_LAYERS:
+        shared = LayerTiler(layer, hw, batch)
+        for slots, room in zip(shared.splits, shared._rooms):
+            shared.slots, shared.room = slots, room
+            fresh = LayerTiler(layer, hw, batch)
+            fresh.slots, fresh.room = slots, room
+            blocks = shared.time_block_candidates()
+            assert blocks == fresh.time_block_candidates(), (config, layer.name, slots)
+            for time_block in blocks:
+                for order in ("cols_inner", "rows_inner"):
+                    assert shared.group_candidates(order, time_block) == fresh.group_candidates(order, time_block)
+
+
 def test_distinct_rows_match_the_rows_compared_whole():
     from accelsim.mapping.tiling import _distinct_rows
 
