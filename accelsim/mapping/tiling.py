@@ -90,6 +90,8 @@ from accelsim.mapping.gemm import GemmShape, Operand
 from accelsim.mapping.layer_mapping import array_gemm, fold_counts
 from accelsim.mapping.sparse import index_bits, skipped_nm, sparse_gemm
 
+OUTER_KINDS_FROM = 4  # outer folds laid out by kind when there are at least this many per kind
+OUTER_KINDS_MIN_FOLDS = 16_384  # ... and at least this many folds (fewer lay out in a few ms)
 SEARCH_LEVELS = 4  # halvings of a binary search whose probes are computed together (2**4 - 1 of them)
 OPERAND_DIMS = {Operand.INPUT: ("M", "K"), Operand.WEIGHT: ("K", "N"), Operand.OUTPUT: ("M", "N")}
 
@@ -879,12 +881,46 @@ class LayerTiler:
                        time_inside: bool = False) -> tuple[FoldTable, np.ndarray]:
         """:meth:`lay_out` before its blocks are repeated: the table of one time block of each kind
         (in order of first use, all with the same number of folds) and each block's kind. With
-        time inside (or at most two blocks) the whole layout is one block."""
+        time inside (or two blocks) the whole layout is one block; with one time block and one
+        group, the blocks are the outer folds (:meth:`_outer_kinds`: a fully connected layer at
+        batch 1 has a million folds, of three kinds)."""
         times = self.time_ranges(time_block)
+        if len(times) == 1 and not time_inside:
+            outer = self._outer_kinds(order, group)
+            if outer is not None:
+                kinds, firsts = outer
+                return self._lay_out(order, times, group, False, outers=firsts), kinds
         if time_inside or len(times) <= 2:
             return self._lay_out(order, times, group, time_inside), np.zeros(1, dtype=np.int64)
         kinds, firsts = self._block_kinds(time_block, ends=True)
         return self._lay_out(order, [times[i] for i in firsts], group, False), kinds
+
+    def _outer_kinds(self, order: str, group: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """With one time block and one group, the folds run outer fold by outer fold, each with
+        every inner fold, and an outer fold's rows depend on it only through its tiles and whether
+        it is the first or the last: each outer fold's kind (numbered in order of first use) and
+        the first outer fold of each kind. Its tiles are alike when its range is as long and, for
+        a convolution's input, touches as many pixels or channels, all and new (the other tiles
+        are products of range lengths). None when this does not pay: packed weights (tiles that
+        depend on where the range lies), one group of several, several repeats, few folds, or
+        hardly any alike."""
+        outer, inner, groups = self._nest(order, group)
+        ranges = self.rows if outer == "row" else self.cols
+        n = len(ranges)
+        folds = n * (self.nc if inner == "col" else self.nr)
+        if len(groups) > 1 or self.geo.packed > 1 or self.gemm.repeats > 1 or folds < OUTER_KINDS_MIN_FOLDS:
+            return None  # (each repeat would run every outer fold as a block of its own)
+        features = [_lengths(ranges), np.arange(n) == 0, np.arange(n) == n - 1]
+        dim = {"row": self.strategy.row_dim, "col": self.strategy.col_dim}[outer]
+        if self.geo.conv is not None and dim in ("M", "K"):  # a convolution's input tiles
+            features += [self.geo.input_extents(dim, ranges, new) for new in (False, True)]
+        first, inverse = _distinct_rows(features)
+        if first.size * OUTER_KINDS_FROM > n:
+            return None
+        order_ = np.argsort(first)
+        rank = np.empty_like(order_)
+        rank[order_] = np.arange(order_.size)
+        return rank[inverse], first[order_]
 
     def _block_kinds(self, time_block: int, ends: bool) -> tuple[np.ndarray, np.ndarray]:
         """Each time block's kind (numbered in order of first use), and the first block of each
@@ -916,20 +952,24 @@ class LayerTiler:
         self._kinds[key] = (rank[inverse], first[order])
         return self._kinds[key]
 
-    def _lay_out(self, order: str, times: list[tuple[int, int]], group: int, time_inside: bool) -> FoldTable:
-        """:meth:`lay_out` over the time blocks ``times``, fold by fold."""
+    def _lay_out(self, order: str, times: list[tuple[int, int]], group: int, time_inside: bool,
+                 outers: np.ndarray | None = None) -> FoldTable:
+        """:meth:`lay_out` over the time blocks ``times``, fold by fold (``outers``: only those
+        outer folds, in that order, time blocks outside: each fold's rows are what they are in
+        the whole layout)."""
         parts = {"row": self.rows, "col": self.cols, "time": times}
         outer, inner, groups = self._nest(order, group)
         n = {"row": self.nr, "col": self.nc, "time": len(times)}
+        outers = np.arange(n[outer]) if outers is None else outers
         if time_inside:  # outer fold, then time block, then inner fold
             o_idx = np.repeat(np.arange(n[outer]), n["time"] * n[inner])
             t_idx = np.tile(np.repeat(np.arange(n["time"]), n[inner]), n[outer])
             i_idx = np.tile(np.arange(n[inner]), n[outer] * n["time"])
             g_idx, g_start, g_stop = np.zeros_like(i_idx), np.zeros_like(i_idx), np.full_like(i_idx, n[inner])
         else:  # per time block: per group, the outer folds, each with the group's inner folds
-            o_blk = np.concatenate([np.repeat(np.arange(n[outer]), b - a) for a, b in groups])
-            i_blk = np.concatenate([np.tile(np.arange(a, b), n[outer]) for a, b in groups])
-            g_blk = np.concatenate([np.full(n[outer] * (b - a), g) for g, (a, b) in enumerate(groups)])
+            o_blk = np.concatenate([np.repeat(outers, b - a) for a, b in groups])
+            i_blk = np.concatenate([np.tile(np.arange(a, b), outers.size) for a, b in groups])
+            g_blk = np.concatenate([np.full(outers.size * (b - a), g) for g, (a, b) in enumerate(groups)])
             start_blk = np.array([a for a, _ in groups])[g_blk]
             stop_blk = np.array([b for _, b in groups])[g_blk]
             per = o_blk.size
@@ -1001,11 +1041,12 @@ class LayerTiler:
                 continue
             load, release = field[operand]
             if whole:  # each part at its first use, every part kept until its time block ends
+                # (each fold along the fold role has its first use once per time block: the
+                # block frees all of its parts)
                 first_use = (first_group & first_inner) if fold_role == outer else first_outer
-                part = self.along(operand, parts, psum, fold_role, ("time", fold_role))[t_idx, f_idx]
-                col[load] += np.where(first_use, part, 0)
-                col[release] += np.where(block_end, np.bincount(t_idx, np.where(first_use, part, 0),
-                                                                n["time"]).astype(np.int64)[t_idx], 0)
+                parts_of = self.along(operand, parts, psum, fold_role, ("time", fold_role))
+                col[load] += np.where(first_use, parts_of[t_idx, f_idx], 0)
+                col[release] += np.where(block_end, parts_of.sum(axis=1)[t_idx], 0)
                 continue
             if fold_role == outer:
                 kept_all = kept  # every outer tile of the block stays across the groups

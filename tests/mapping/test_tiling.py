@@ -253,6 +253,47 @@ def test_searches_of_every_split_find_what_a_fresh_tiler_at_its_slots_finds(conf
                     assert shared.group_candidates(order, time_block) == fresh.group_candidates(order, time_block)
 
 
+# one time block and a great many folds: laid out outer fold by kind (LayerTiler._outer_kinds)
+# (WS streams M, OS K, IS N: each of them is 1-3 in one of these)
+OUTER_LAYERS = [(Gemm(name="fc6", M=1, N=4096, K=25088), 1),          # VGG-16's first classifier layer
+                (Gemm(name="ragged", M=3, N=1000, K=9000), 1),        # edge folds along both roles
+                (Conv2d(name="deep", H=2, W=2, C=2048, K=2050, R=3, S=3, padding=(1, 1, 1, 1)), 1),
+                (Gemm(name="flat", M=4200, N=4200, K=1), 1),
+                (Gemm(name="wide", M=2050, N=3, K=8200), 1)]
+BY_KIND = {Dataflow.WS: {"fc6", "deep"}, Dataflow.OS: {"flat"}, Dataflow.IS: {"wide"}}  # at least these
+
+
+@pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like", "scalesim_32x32"])
+@pytest.mark.parametrize("dataflow", list(Dataflow))
+def test_outer_folds_of_one_kind_lay_out_as_every_fold_does(config, dataflow):
+    # The oracle: every fold laid out (LayerTiler._lay_out over all outer folds) and its steps
+    # merged row by row; the layout by kind must give the same folds and the same steps.
+    from accelsim.schedule import _expand, _layer_steps, _steps_of
+    from accelsim.mapping import map_layer
+
+    hw = with_overrides(load_hardware(config), {"array.dataflow": dataflow.value})
+    by_kind = set()
+    for layer, batch in OUTER_LAYERS:
+        tiler = LayerTiler(layer, hw, batch)
+        tiling, table, kinds = tiler.choose_blocks()
+        if tiling.time_blocks > 1 or tiling.time_inside:
+            continue
+        full = tiler._lay_out(tiling.order, [(0, tiler.extents.time)], tiling.group, False)
+        laid = table if kinds.size == 1 else table.repeat_blocks(kinds)
+        for name, values in full.columns.items():
+            assert (laid.columns[name] == values).all(), (layer.name, name)
+        assert (laid.chunks == full.chunks).all() and (laid.barrier == full.barrier).all()
+        assert laid.streamed.keys() == full.streamed.keys()
+        assert all((laid.streamed[k] == v).all() for k, v in full.streamed.items())
+        mapping = map_layer(layer, hw.array, batch)
+        steps = _layer_steps(table, kinds, tiler.slots, mapping, hw)
+        whole = _layer_steps(full, np.zeros(1, dtype=np.int64), tiler.slots, mapping, hw)
+        assert steps.shape == whole.shape and (steps == whole).all(), layer.name
+        if kinds.size > 1:
+            by_kind.add(layer.name)
+    assert BY_KIND[dataflow] <= by_kind  # the path under test was taken
+
+
 def test_distinct_rows_match_the_rows_compared_whole():
     from accelsim.mapping.tiling import _distinct_rows
 
