@@ -940,6 +940,8 @@ class LayerTiler:
             parts = {"row": self.rows, "col": self.cols, "time": times}
             features = [np.array([b - a for a, b in times])]
             for operand, fold_role in self.streamed():
+                if self._by_length_along_time(operand):  # its tiles: the length's (features[0])
+                    continue
                 psum = operand is Operand.OUTPUT
                 features += list(self.passes(operand, parts, psum, fold_role)[:2])
                 features.append(self.along(operand, parts, psum, fold_role, ("time", fold_role)))
@@ -951,6 +953,17 @@ class LayerTiler:
         rank[order] = np.arange(order.size)
         self._kinds[key] = (rank[inverse], first[order])
         return self._kinds[key]
+
+    def _by_length_along_time(self, operand: Operand) -> bool:
+        """Whether ``operand``'s tiles depend on a time block only through its length: not a
+        convolution's input (its windows' halos and image borders lie where the block does) nor
+        packed weights along time (their diagonal blocks do; only WS packs groups, and it streams
+        the inputs); every other tile is a product of range lengths, and holds nothing of its
+        neighbours'."""
+        dims = OPERAND_DIMS[operand]
+        if operand is Operand.INPUT:
+            return self.geo.conv is None
+        return not (operand is Operand.WEIGHT and self.geo.packed > 1 and self.strategy.time_dim in dims)
 
     def _lay_out(self, order: str, times: list[tuple[int, int]], group: int, time_inside: bool,
                  outers: np.ndarray | None = None) -> FoldTable:

@@ -190,11 +190,15 @@ KIND_LAYERS = [(Conv2d(name="halo", H=30, W=30, C=20, K=40, R=3, S=3, padding=(1
                (Gemm(name="fc", M=37, N=300, K=250), 5)]
 
 
-@pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like"])
+# (IS streams the weights along time, WS the inputs: kinds found from the lengths alone, or not)
+@pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like", "nvdla_small:is", "gemmini:is"])
 @pytest.mark.parametrize("layer,batch", KIND_LAYERS, ids=[layer.name for layer, _ in KIND_LAYERS])
 def test_blocks_of_one_kind_give_the_sums_and_folds_of_every_block(config, layer, batch):
+    config, _, dataflow = config.partition(":")
     hw = with_overrides(load_hardware(config), {"buffers.cbuf.size_kib": 16}) if config == "nvdla_small" \
         else load_hardware(config)
+    if dataflow:
+        hw = with_overrides(hw, {"array.dataflow": dataflow})
     tiler = LayerTiler(layer, hw, batch)
     oracle = LayerTiler(layer, hw, batch)
     oracle.distinct_blocks = _every_block(oracle)
