@@ -1,10 +1,13 @@
 """Compiled hot loops, imported only when a run is large enough to need them.
 
 Importing numba costs about 0.6 s (LLVM), more than most runs take, so accelsim's start-up
-does not pay it: ``schedule._segments`` uses its numpy form below ``COMPILED_FROM_ROWS`` rows
-and this kernel above, where the numpy form costs about 0.15 us a row and this one 0.004 us
-(nvdla_small, ResNet-50 at batch 8: 7.1 million rows, 1.07 s against 0.03 s). Both follow
-the same rule; tests/test_schedule.py checks each against the rule written fold by fold.
+does not pay it: ``schedule._segments`` uses its numpy form (about 0.15 us a row) unless a
+merge is so large that the numpy form would cost more than the import (``LOAD_COMPILED_FROM_ROWS``
+rows) or numba is loaded already (then from ``COMPILED_FROM_ROWS`` rows; this kernel takes
+about 0.004 us a row): ``schedule._compiled_pays``. Since the layouts repeat blocks of one
+kind, no shipped network at batch 1 or 8 merges that many rows at once (VGG-16 at batch 8 on
+nvdla_small builds in 1.84 s without numba, 2.35 s with it). Both follow the same rule;
+tests/test_schedule.py checks each against the rule written fold by fold.
 """
 
 import numpy as np

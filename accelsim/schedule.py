@@ -38,6 +38,7 @@ Dependencies, which the engine enforces:
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from functools import cached_property
@@ -226,7 +227,15 @@ class Schedule:
         return sum(len(layer.steps) for layer in self.layers)
 
 
-COMPILED_FROM_ROWS = 250_000  # about 40 ms of the numpy form; the compiled one loads numba once (0.6 s)
+COMPILED_FROM_ROWS = 250_000          # about 40 ms of the numpy form: the compiled one, once loaded, ...
+LOAD_COMPILED_FROM_ROWS = 4_000_000   # ... and loaded for this many (0.6 s of the numpy form: numba's import)
+
+
+def _compiled_pays(rows: int) -> bool:
+    """Whether a merge of ``rows`` rows runs compiled (``accelsim._compiled``): once numba is
+    loaded, from COMPILED_FROM_ROWS on; loading it, only for a merge that costs the numpy form
+    what the import costs. Both forms give the same steps (tests/test_schedule.py)."""
+    return rows >= LOAD_COMPILED_FROM_ROWS or (rows >= COMPILED_FROM_ROWS and "accelsim._compiled" in sys.modules)
 
 
 def _segments(load_input: np.ndarray, load_weight: np.ndarray, output_claim: np.ndarray, mergeable: np.ndarray,
@@ -237,10 +246,10 @@ def _segments(load_input: np.ndarray, load_weight: np.ndarray, output_claim: np.
     sums of the three loads stay within their slots. Every fold's reach (where a step starting
     there would end) is found at once on the running sums, which only grow (loads are not
     negative); the steps are then the chain ``0, reach[0], reach[reach[0]], ...``: one Python
-    operation per step, not per fold. Above ``COMPILED_FROM_ROWS`` rows the compiled form of the
-    same rule is faster than the import it needs (``accelsim._compiled``)."""
+    operation per step, not per fold. Large merges run the compiled form of the same rule
+    (:func:`_compiled_pays`)."""
     n = load_input.size
-    if n >= COMPILED_FROM_ROWS:
+    if _compiled_pays(n):
         from accelsim._compiled import segments
 
         return segments(load_input, load_weight, output_claim, mergeable, slot_input, slot_weight, slot_output)
@@ -354,7 +363,7 @@ def _blocked_steps(ft: FoldTable, kinds: np.ndarray, repeats: int, slots: dict[O
         """The steps of block kind ``k`` from its row ``e`` on, and the state it leaves."""
         if (k, e) not in entry_of:
             lo, hi = bounds[k] + e, bounds[k + 1]
-            if bounds[k + 1] - bounds[k] >= COMPILED_FROM_ROWS:
+            if _compiled_pays(bounds[k + 1] - bounds[k]):
                 starts = _segments(*(load[lo:hi] for load in loads), mergeable[lo:hi], *slot) + lo
             else:
                 if k not in afters:

@@ -74,6 +74,25 @@ def test_steps_merge_folds_as_the_fold_by_fold_rule_does(form):
         assert _segments(*loads, mergeable, *slots).tolist() == _greedy_steps(*loads, mergeable, *slots)
 
 
+def test_the_compiled_merge_is_loaded_only_for_a_merge_that_pays_for_the_import(monkeypatch):
+    # numba's import (about 0.6 s) is paid only for a merge the numpy form would take as long over
+    # (0.15 us a row); once it is loaded, every large merge uses it
+    import sys
+
+    from accelsim.schedule import COMPILED_FROM_ROWS, LOAD_COMPILED_FROM_ROWS, _compiled_pays
+
+    assert COMPILED_FROM_ROWS < LOAD_COMPILED_FROM_ROWS
+    for loaded in (False, True):
+        if loaded:
+            monkeypatch.setitem(sys.modules, "accelsim._compiled", object())
+        else:
+            monkeypatch.delitem(sys.modules, "accelsim._compiled", raising=False)
+        assert not _compiled_pays(COMPILED_FROM_ROWS - 1)
+        assert _compiled_pays(COMPILED_FROM_ROWS) is loaded
+        assert _compiled_pays(LOAD_COMPILED_FROM_ROWS - 1) is loaded
+        assert _compiled_pays(LOAD_COMPILED_FROM_ROWS)
+
+
 def _random_blocks(rng, kinds_count: int, per: int):
     """A fold table of ``kinds_count`` blocks of ``per`` folds: random loads (zeros included),
     chunks, streamed bytes and barriers."""
