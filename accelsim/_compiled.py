@@ -1,12 +1,12 @@
 """Compiled hot loops, imported only when a run is large enough to need them.
 
-Importing numba costs about 0.6 s (LLVM), more than most runs take, so accelsim's start-up
-does not pay it: ``schedule._segments`` uses its numpy form (about 0.15 us a row) unless a
-merge is so large that the numpy form would cost more than the import (``LOAD_COMPILED_FROM_ROWS``
-rows) or numba is loaded already (then from ``COMPILED_FROM_ROWS`` rows; this kernel takes
-about 0.004 us a row): ``schedule._compiled_pays``. Since the layouts repeat blocks of one
-kind, no shipped network at batch 1 or 8 merges that many rows at once (VGG-16 at batch 8 on
-nvdla_small builds in 1.84 s without numba, 2.35 s with it). Both follow the same rule;
+Importing numba costs about 0.4-0.6 s (LLVM) and 85 MiB, more than most runs take, so accelsim's
+start-up does not pay it: ``schedule._segments`` uses its numpy form (about 0.15 us a row at a
+million rows, more above, and 90 bytes a row of lists) unless a merge is large enough that the
+import pays (``LOAD_COMPILED_FROM_ROWS`` rows) or numba is loaded already (then from
+``COMPILED_FROM_ROWS`` rows; this kernel takes about 0.004 us a row): ``schedule._compiled_pays``.
+Since layouts repeat blocks of one kind, no shipped network at batch 1 or 8 merges that many rows
+at once (VGG-16 at batch 8 on nvdla_small: 1.6 million at most). Both follow the same rule;
 tests/test_schedule.py checks each against the rule written fold by fold.
 """
 

@@ -228,7 +228,8 @@ class Schedule:
 
 
 COMPILED_FROM_ROWS = 250_000          # about 40 ms of the numpy form: the compiled one, once loaded, ...
-LOAD_COMPILED_FROM_ROWS = 4_000_000   # ... and loaded for this many (0.6 s of the numpy form: numba's import)
+LOAD_COMPILED_FROM_ROWS = 2_000_000   # ... and loaded for this many (the numpy form: about 0.35 s, what
+#                                       numba's import costs; its row lists grow by 90 bytes a row)
 
 
 def _compiled_pays(rows: int) -> bool:
@@ -566,8 +567,8 @@ class TilingCache:
 
 def _layer_steps(table: FoldTable, kinds: np.ndarray, slots: dict[Operand, int], mapping: LayerMapping,
                  hw: Hardware) -> np.ndarray:
-    """The steps of a laid-out layer (``table``: one time block of each kind, ``kinds``: each
-    block's, ``LayerTiler.lay_out_blocks``): its folds cut into chunks, its repeats one after
+    """The steps of a laid-out layer (``table``: one block of each kind, time blocks or outer
+    folds, ``kinds``: each block's, ``LayerTiler.lay_out_blocks``): its folds cut into chunks, its repeats one after
     another (the groups run one after another; small ones merge into shared steps), merged into
     steps, the first and last folds at their exact shares. Never changed in place."""
     repeats = mapping.gemm.repeats
@@ -721,6 +722,11 @@ def on_depthwise_engine(layer: Layer, hw: Hardware) -> bool:
     return hw.depthwise is not None and isinstance(layer, Conv2d) and layer.kind == "dwconv"
 
 
+def runs_off_array(layer: Layer, hw: Hardware) -> bool:
+    """Whether a layer runs on the vector unit or the depthwise engine, not tiled on the array."""
+    return isinstance(layer, NonGemm) or on_depthwise_engine(layer, hw)
+
+
 def _vector_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
                   levels: tuple[str, ...], tilings: TilingCache) -> LayerSchedule:
     """Work beside the array: pooling, element-wise and activation work on the vector unit (or
@@ -803,13 +809,12 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
     levels = transfer_levels(hw)
     if own and hw.cores == 1:  # nothing outlives the run: each tiling goes after its last layer
         tilings.expect(TilingCache.key(layer, hw, workload.batch, plan.space)
-                       for layer, plan in zip(workload.layers, residency.layers)
-                       if not (isinstance(layer, NonGemm) or on_depthwise_engine(layer, hw)))
+                       for layer, plan in zip(workload.layers, residency.layers) if not runs_off_array(layer, hw))
     layers = []
     batches: dict[int, Workload] = {workload.batch: workload}
     for index, layer in enumerate(workload.layers):
         plan = residency.layers[index]
-        off_array = isinstance(layer, NonGemm) or on_depthwise_engine(layer, hw)
+        off_array = runs_off_array(layer, hw)
         build = _vector_layer if off_array else _gemm_layer
         if hw.cores == 1:
             layers.append(build(index, layer, hw, workload, plan, levels, tilings))

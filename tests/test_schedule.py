@@ -75,8 +75,8 @@ def test_steps_merge_folds_as_the_fold_by_fold_rule_does(form):
 
 
 def test_the_compiled_merge_is_loaded_only_for_a_merge_that_pays_for_the_import(monkeypatch):
-    # numba's import (about 0.6 s) is paid only for a merge the numpy form would take as long over
-    # (0.15 us a row); once it is loaded, every large merge uses it
+    # numba's import (about 0.5 s) is paid only for a merge the numpy form would take as long over;
+    # once it is loaded, every large merge uses it
     import sys
 
     from accelsim.schedule import COMPILED_FROM_ROWS, LOAD_COMPILED_FROM_ROWS, _compiled_pays

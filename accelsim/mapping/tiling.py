@@ -90,7 +90,7 @@ from accelsim.mapping.gemm import GemmShape, Operand
 from accelsim.mapping.layer_mapping import array_gemm, fold_counts
 from accelsim.mapping.sparse import index_bits, skipped_nm, sparse_gemm
 
-OUTER_KINDS_FROM = 4  # outer folds laid out by kind when there are at least this many per kind
+OUTER_KINDS_FROM = 4  # outer folds laid out by kind when there are this many per kind on average
 OUTER_KINDS_MIN_FOLDS = 16_384  # ... and at least this many folds (fewer lay out in a few ms)
 SEARCH_LEVELS = 4  # halvings of a binary search whose probes are computed together (2**4 - 1 of them)
 OPERAND_DIMS = {Operand.INPUT: ("M", "K"), Operand.WEIGHT: ("K", "N"), Operand.OUTPUT: ("M", "N")}
@@ -350,8 +350,8 @@ class FoldTable:
         self.streamed: dict[str, np.ndarray] = {}  # column -> bytes to spread over the chunks
 
     def repeat_blocks(self, kinds: np.ndarray) -> "FoldTable":
-        """The table of a run of time blocks, from this one of one block of each kind (in order):
-        block ``t`` runs the folds of block ``kinds[t]`` of this table."""
+        """The table of a run of blocks (time blocks, or outer folds), from this one of one block
+        of each kind (in order): block ``t`` runs the folds of block ``kinds[t]`` of this table."""
         count = int(kinds.max()) + 1
 
         def blocks(values: np.ndarray) -> np.ndarray:  # whole blocks at once: a copy of rows
@@ -382,6 +382,15 @@ def _row_multipliers(width: int) -> np.ndarray:
         out = (z ^ (z >> np.uint64(31))) | np.uint64(1)
     out.flags.writeable = False
     return out
+
+
+def _by_first_use(first: np.ndarray, inverse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_distinct_rows`' kinds renumbered in order of first use: each row's kind, and the
+    first row of each kind."""
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[inverse], first[order]
 
 
 def _distinct_rows(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -663,8 +672,7 @@ class LayerTiler:
         :meth:`group_candidates` searches, the same for every split of the buffers."""
         parts = self.distinct_blocks(time_block)[0]
         full, _, cum = self.passes(operand, parts, operand is Operand.OUTPUT, inner)
-        n = full.shape[1]
-        return (full[:, :1] + cum[:, :max(n - 1, 1)] - cum[:, :1]).max(axis=0).tolist()
+        return (full[:, :1] + cum[:, :full.shape[1] - 1] - cum[:, :1]).max(axis=0).tolist()
 
     def candidates(self):
         for time_block in self.time_block_candidates():
@@ -881,9 +889,10 @@ class LayerTiler:
                        time_inside: bool = False) -> tuple[FoldTable, np.ndarray]:
         """:meth:`lay_out` before its blocks are repeated: the table of one time block of each kind
         (in order of first use, all with the same number of folds) and each block's kind. With
-        time inside (or two blocks) the whole layout is one block; with one time block and one
-        group, the blocks are the outer folds (:meth:`_outer_kinds`: a fully connected layer at
-        batch 1 has a million folds, of three kinds)."""
+        one time block and one group the blocks are the outer folds, where that pays
+        (:meth:`_outer_kinds`: a fully connected layer at batch 1 has a million folds, of three
+        kinds); otherwise, with time inside or at most two time blocks, the whole layout is one
+        block."""
         times = self.time_ranges(time_block)
         if len(times) == 1 and not time_inside:
             outer = self._outer_kinds(order, group)
@@ -901,9 +910,9 @@ class LayerTiler:
         it is the first or the last: each outer fold's kind (numbered in order of first use) and
         the first outer fold of each kind. Its tiles are alike when its range is as long and, for
         a convolution's input, touches as many pixels or channels, all and new (the other tiles
-        are products of range lengths). None when this does not pay: packed weights (tiles that
-        depend on where the range lies), one group of several, several repeats, few folds, or
-        hardly any alike."""
+        are products of range lengths). None for packed weights (their tiles depend on where
+        the range lies) or several groups (the outer folds run once per group), and where it
+        does not pay: several repeats, few folds, or hardly any alike."""
         outer, inner, groups = self._nest(order, group)
         ranges = self.rows if outer == "row" else self.cols
         n = len(ranges)
@@ -917,10 +926,7 @@ class LayerTiler:
         first, inverse = _distinct_rows(features)
         if first.size * OUTER_KINDS_FROM > n:
             return None
-        order_ = np.argsort(first)
-        rank = np.empty_like(order_)
-        rank[order_] = np.arange(order_.size)
-        return rank[inverse], first[order_]
+        return _by_first_use(first, inverse)
 
     def _block_kinds(self, time_block: int, ends: bool) -> tuple[np.ndarray, np.ndarray]:
         """Each time block's kind (numbered in order of first use), and the first block of each
@@ -947,11 +953,7 @@ class LayerTiler:
                 features.append(self.along(operand, parts, psum, fold_role, ("time", fold_role)))
                 if psum:
                     features.append(self.along(operand, parts, False, fold_role))
-        first, inverse = _distinct_rows(features)
-        order = np.argsort(first)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        self._kinds[key] = (rank[inverse], first[order])
+        self._kinds[key] = _by_first_use(*_distinct_rows(features))
         return self._kinds[key]
 
     def _by_length_along_time(self, operand: Operand) -> bool:

@@ -269,33 +269,51 @@ BY_KIND = {Dataflow.WS: {"fc6", "deep"}, Dataflow.OS: {"flat"}, Dataflow.IS: {"w
 
 @pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like", "scalesim_32x32"])
 @pytest.mark.parametrize("dataflow", list(Dataflow))
-def test_outer_folds_of_one_kind_lay_out_as_every_fold_does(config, dataflow):
+def test_outer_folds_of_one_kind_lay_out_as_every_fold_does(config, dataflow, monkeypatch):
     # The oracle: every fold laid out (LayerTiler._lay_out over all outer folds) and its steps
-    # merged row by row; the layout by kind must give the same folds and the same steps.
-    from accelsim.schedule import _expand, _layer_steps, _steps_of
+    # merged row by row; the layout by kind must give the same folds and the same steps. For the
+    # chosen candidate at the shipped thresholds (the path taken where it is meant to be), then
+    # for every candidate of one time block with the thresholds at their lowest.
+    import accelsim.mapping.tiling as tiling
     from accelsim.mapping import map_layer
+    from accelsim.schedule import _layer_steps
 
     hw = with_overrides(load_hardware(config), {"array.dataflow": dataflow.value})
-    by_kind = set()
-    for layer, batch in OUTER_LAYERS:
-        tiler = LayerTiler(layer, hw, batch)
-        tiling, table, kinds = tiler.choose_blocks()
-        if tiling.time_blocks > 1 or tiling.time_inside:
-            continue
-        full = tiler._lay_out(tiling.order, [(0, tiler.extents.time)], tiling.group, False)
+
+    def same(tiler, mapping, order, group):
+        table, kinds = tiler.lay_out_blocks(order, tiler.extents.time, group, False)
+        full = tiler._lay_out(order, [(0, tiler.extents.time)], group, False)
         laid = table if kinds.size == 1 else table.repeat_blocks(kinds)
         for name, values in full.columns.items():
-            assert (laid.columns[name] == values).all(), (layer.name, name)
+            assert (laid.columns[name] == values).all(), (tiler.layer.name, order, group, name)
         assert (laid.chunks == full.chunks).all() and (laid.barrier == full.barrier).all()
         assert laid.streamed.keys() == full.streamed.keys()
         assert all((laid.streamed[k] == v).all() for k, v in full.streamed.items())
-        mapping = map_layer(layer, hw.array, batch)
         steps = _layer_steps(table, kinds, tiler.slots, mapping, hw)
         whole = _layer_steps(full, np.zeros(1, dtype=np.int64), tiler.slots, mapping, hw)
-        assert steps.shape == whole.shape and (steps == whole).all(), layer.name
-        if kinds.size > 1:
+        assert steps.shape == whole.shape and (steps == whole).all(), (tiler.layer.name, order, group)
+        return kinds.size > 1
+
+    by_kind = set()
+    for layer, batch in OUTER_LAYERS:
+        tiler = LayerTiler(layer, hw, batch)
+        chosen = tiler.choose_blocks()[0]
+        if chosen.time_blocks == 1 and not chosen.time_inside \
+                and same(tiler, map_layer(layer, hw.array, batch), chosen.order, chosen.group):
             by_kind.add(layer.name)
     assert BY_KIND[dataflow] <= by_kind  # the path under test was taken
+
+    monkeypatch.setattr(tiling, "OUTER_KINDS_MIN_FOLDS", 0)
+    monkeypatch.setattr(tiling, "OUTER_KINDS_FROM", 1)
+    laid_by_kind = 0
+    for layer, batch in OUTER_LAYERS[1:2] + KIND_LAYERS:
+        tiler = LayerTiler(layer, hw, batch)
+        considered = tiler.choose_blocks()[0].considered
+        mapping = map_layer(layer, hw.array, batch)
+        for c in considered:
+            if c.time_block == tiler.extents.time and not c.time_inside:
+                laid_by_kind += same(tiler, mapping, c.order, c.group)
+    assert laid_by_kind
 
 
 def test_distinct_rows_match_the_rows_compared_whole():
