@@ -532,12 +532,12 @@ class TilingCache:
         left = self._uses.pop(key, None)
         if left is not None and left <= 1:  # its last layer: not kept
             self.nbytes -= entry[1].nbytes
-            return replace(entry[0], layer=layer.name), entry[1]
-        if left is not None:
-            self._uses[key] = left - 1
-        self._entries[key] = entry  # the most recent
-        while self.max_bytes is not None and self.nbytes > self.max_bytes and self._entries:
-            self.nbytes -= self._entries.pop(next(iter(self._entries)))[1].nbytes
+        else:
+            if left is not None:
+                self._uses[key] = left - 1
+            self._entries[key] = entry  # the most recent
+            while self.max_bytes is not None and self.nbytes > self.max_bytes and self._entries:
+                self.nbytes -= self._entries.pop(next(iter(self._entries)))[1].nbytes
         return replace(entry[0], layer=layer.name), entry[1]
 
     def residency(self, hw: Hardware, workload: Workload) -> Residency:
@@ -568,9 +568,10 @@ class TilingCache:
 def _layer_steps(table: FoldTable, kinds: np.ndarray, slots: dict[Operand, int], mapping: LayerMapping,
                  hw: Hardware) -> np.ndarray:
     """The steps of a laid-out layer (``table``: one block of each kind, time blocks or outer
-    folds, ``kinds``: each block's, ``LayerTiler.lay_out_blocks``): its folds cut into chunks, its repeats one after
-    another (the groups run one after another; small ones merge into shared steps), merged into
-    steps, the first and last folds at their exact shares. Never changed in place."""
+    folds, ``kinds``: each block's, ``LayerTiler.lay_out_blocks``): its folds cut into chunks,
+    its repeats one after another (the groups run one after another; small ones merge into
+    shared steps), merged into steps, the first and last folds at their exact shares. Never
+    changed in place."""
     repeats = mapping.gemm.repeats
     if kinds.size == 1 and repeats == 1:
         steps = _steps_of(*_expand(table), slots)

@@ -918,7 +918,7 @@ class LayerTiler:
         n = len(ranges)
         folds = n * (self.nc if inner == "col" else self.nr)
         if len(groups) > 1 or self.geo.packed > 1 or self.gemm.repeats > 1 or folds < OUTER_KINDS_MIN_FOLDS:
-            return None  # (each repeat would run every outer fold as a block of its own)
+            return None
         features = [_lengths(ranges), np.arange(n) == 0, np.arange(n) == n - 1]
         dim = {"row": self.strategy.row_dim, "col": self.strategy.col_dim}[outer]
         if self.geo.conv is not None and dim in ("M", "K"):  # a convolution's input tiles

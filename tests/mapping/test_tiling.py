@@ -190,6 +190,15 @@ KIND_LAYERS = [(Conv2d(name="halo", H=30, W=30, C=20, K=40, R=3, S=3, padding=(1
                (Gemm(name="fc", M=37, N=300, K=250), 5)]
 
 
+def _assert_same_folds(laid, per_fold, context) -> None:
+    """Every column, chunk count, barrier and streamed column of two fold tables is the same."""
+    for name, values in per_fold.columns.items():
+        assert (laid.columns[name] == values).all(), (context, name)
+    assert (laid.chunks == per_fold.chunks).all() and (laid.barrier == per_fold.barrier).all()
+    assert laid.streamed.keys() == per_fold.streamed.keys()
+    assert all((laid.streamed[k] == v).all() for k, v in per_fold.streamed.items())
+
+
 # (IS streams the weights along time, WS the inputs: kinds found from the lengths alone, or not)
 @pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like", "nvdla_small:is", "gemmini:is"])
 @pytest.mark.parametrize("layer,batch", KIND_LAYERS, ids=[layer.name for layer, _ in KIND_LAYERS])
@@ -208,11 +217,7 @@ def test_blocks_of_one_kind_give_the_sums_and_folds_of_every_block(config, layer
         times = tiler.time_ranges(c.time_block)
         kinds, per_fold = tiler.lay_out(c.order, c.time_block, c.group, c.time_inside), \
             tiler._lay_out(c.order, times, c.group, c.time_inside)
-        for name, values in per_fold.columns.items():
-            assert (kinds.columns[name] == values).all(), (c, name)
-        assert (kinds.chunks == per_fold.chunks).all() and (kinds.barrier == per_fold.barrier).all()
-        assert kinds.streamed.keys() == per_fold.streamed.keys()
-        assert all((kinds.streamed[k] == v).all() for k, v in per_fold.streamed.items())
+        _assert_same_folds(kinds, per_fold, c)
 
 
 @pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like", "tpu_v1"])
@@ -283,12 +288,8 @@ def test_outer_folds_of_one_kind_lay_out_as_every_fold_does(config, dataflow, mo
     def same(tiler, mapping, order, group):
         table, kinds = tiler.lay_out_blocks(order, tiler.extents.time, group, False)
         full = tiler._lay_out(order, [(0, tiler.extents.time)], group, False)
-        laid = table if kinds.size == 1 else table.repeat_blocks(kinds)
-        for name, values in full.columns.items():
-            assert (laid.columns[name] == values).all(), (tiler.layer.name, order, group, name)
-        assert (laid.chunks == full.chunks).all() and (laid.barrier == full.barrier).all()
-        assert laid.streamed.keys() == full.streamed.keys()
-        assert all((laid.streamed[k] == v).all() for k, v in full.streamed.items())
+        _assert_same_folds(table if kinds.size == 1 else table.repeat_blocks(kinds), full,
+                           (tiler.layer.name, order, group))
         steps = _layer_steps(table, kinds, tiler.slots, mapping, hw)
         whole = _layer_steps(full, np.zeros(1, dtype=np.int64), tiler.slots, mapping, hw)
         assert steps.shape == whole.shape and (steps == whole).all(), (tiler.layer.name, order, group)
