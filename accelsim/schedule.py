@@ -477,6 +477,14 @@ def _shape_key(layer: Layer) -> tuple:
 TILING_CACHE_BYTES = 256 * 2**20  # the steps a sweep worker keeps for its next points (docs/sweeps.md)
 MAX_FOOTPRINTS = 100_000          # layers' footprints it keeps (~1 KB each)
 MAX_RESIDENCIES = 64              # residency plans it keeps (a few hundred KB each at most)
+SCHEDULE_CACHE_BYTES = 64 * 2**20  # whole schedules' steps it keeps, beside the tilings' ...
+MAX_SCHEDULES = 16                 # ... and at most this many schedules
+# Fields of a design the build never reads (build_schedule's memo leaves them out of its key):
+# its name, what only the engine and the closed form time (clock, DRAM, DMA, control) and what
+# only the reports use. With several cores a layer's split is chosen by its analytical cycles,
+# which read the clock (DRAM bytes per cycle), DRAM, DMA and control.
+UNREAD_BY_THE_BUILD = frozenset({"name", "clock_mhz", "dram", "dma", "control", "static_mw", "area_mm2", "cost_usd"})
+UNREAD_WITH_CORES = frozenset({"name", "static_mw", "area_mm2", "cost_usd"})
 
 
 class TilingCache:
@@ -493,6 +501,8 @@ class TilingCache:
     recently used dropped first; a tiling larger than the bound is not kept. A run's own cache
     is told how many layers will ask for each tiling (:meth:`expect`) and drops the steps after
     the last of them: at large batches they would double the schedule's memory while it is built.
+    A cache kept across runs also keeps their whole schedules (:meth:`schedule_key`): a design
+    that differs from an earlier one only in what the build does not read is not built again.
     """
 
     def __init__(self, max_bytes: int | None = TILING_CACHE_BYTES) -> None:
@@ -503,6 +513,8 @@ class TilingCache:
         self._footprints: dict[tuple, dict[Operand, int]] = {}
         self._residencies: dict[tuple, Residency] = {}  # in order of last use
         self._uses: dict[tuple, int] = {}  # key -> the requests still to come, where told (expect)
+        self._schedules: dict[tuple, Schedule] = {}  # in order of last use
+        self.schedule_bytes = 0
 
     @staticmethod
     def key(layer: Layer, hw: Hardware, batch: int, space) -> tuple:
@@ -540,6 +552,36 @@ class TilingCache:
                 self.nbytes -= self._entries.pop(next(iter(self._entries)))[1].nbytes
         return replace(entry[0], layer=layer.name), entry[1]
 
+    @staticmethod
+    def schedule_key(hw: Hardware, workload: Workload) -> tuple:
+        """What a whole schedule is memoised on: the workload and every field of the design but
+        those the build does not read (UNREAD_BY_THE_BUILD, or UNREAD_WITH_CORES)."""
+        unread = UNREAD_BY_THE_BUILD if hw.cores == 1 else UNREAD_WITH_CORES
+        return (workload,) + tuple(getattr(hw, f.name) for f in fields(hw) if f.name not in unread)
+
+    def built(self, key: tuple) -> Schedule | None:
+        """The schedule kept under ``key`` (:meth:`schedule_key`), if any."""
+        schedule = self._schedules.pop(key, None)
+        if schedule is not None:
+            self._schedules[key] = schedule  # the most recent
+        return schedule
+
+    def keep(self, key: tuple, schedule: Schedule) -> None:
+        """Keep a schedule for the next runs of ``key``; its steps become read-only, as they are
+        shared. At most SCHEDULE_CACHE_BYTES of steps and MAX_SCHEDULES schedules, the least
+        recently used dropped first; a schedule larger than the bound is not kept."""
+        nbytes = _steps_bytes(schedule)
+        if nbytes > SCHEDULE_CACHE_BYTES:
+            return
+        for ls in schedule.layers:
+            for part in (ls,) + ls.cores:
+                part.steps.flags.writeable = False
+        while self._schedules and (len(self._schedules) >= MAX_SCHEDULES
+                                   or self.schedule_bytes + nbytes > SCHEDULE_CACHE_BYTES):
+            self.schedule_bytes -= _steps_bytes(self._schedules.pop(next(iter(self._schedules))))
+        self._schedules[key] = schedule
+        self.schedule_bytes += nbytes
+
     def residency(self, hw: Hardware, workload: Workload) -> Residency:
         """``plan_residency``, memoised on everything the planner reads: the workload, the array
         (tensor widths, footprints), the memory levels, the cores and the vector unit (whether
@@ -563,6 +605,11 @@ class TilingCache:
                 self._footprints.clear()
             self._footprints[key] = operand_footprints(layer, hw, batch)
         return self._footprints[key]
+
+
+def _steps_bytes(schedule: Schedule) -> int:
+    """The bytes of a schedule's steps (a split layer's cores' too: the merged steps are a copy)."""
+    return sum(part.steps.nbytes for ls in schedule.layers for part in (ls,) + ls.cores)
 
 
 def _layer_steps(table: FoldTable, kinds: np.ndarray, slots: dict[Operand, int], mapping: LayerMapping,
@@ -802,10 +849,17 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
                    progress: LayerProgress | None = None) -> Schedule:
     """Place the tensors, then map, tile and schedule every layer of a workload on a hardware
     (with several cores: split every layer between them, ``accelsim.partition``); ``tilings``:
-    the tilings of earlier runs to reuse (a new, unbounded one for this run by default);
-    ``progress("schedule", done, total)`` is called after each layer."""
+    the tilings and schedules of earlier runs to reuse (a new, unbounded one for this run by
+    default); ``progress("schedule", done, total)`` is called after each layer."""
     own = tilings is None
     tilings = TilingCache(max_bytes=None) if own else tilings
+    key = None if own else TilingCache.schedule_key(hw, workload)
+    kept = None if key is None else tilings.built(key)
+    if kept is not None:
+        if progress is not None:
+            for index in range(len(workload.layers)):
+                progress("schedule", index + 1, len(workload.layers))
+        return replace(kept, hardware=hw, workload=workload)
     residency = tilings.residency(hw, workload)
     levels = transfer_levels(hw)
     if own and hw.cores == 1:  # nothing outlives the run: each tiling goes after its last layer
@@ -825,7 +879,10 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
             layers.append(_split_gemm_layer(index, layer, hw, workload, plan, levels, tilings, batches))
         if progress is not None:
             progress("schedule", index + 1, len(workload.layers))
-    return Schedule(hardware=hw, workload=workload, layers=tuple(layers), residency=residency, levels=levels)
+    schedule = Schedule(hardware=hw, workload=workload, layers=tuple(layers), residency=residency, levels=levels)
+    if key is not None:
+        tilings.keep(key, schedule)
+    return schedule
 
 
 def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,

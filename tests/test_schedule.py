@@ -189,6 +189,103 @@ def test_a_tiling_cache_plans_residency_once_per_array_and_memory(workload):
     assert cache.residency(two, wl) == plan_residency(two, wl) != plan_residency(one, wl) == cache.residency(one, wl)
 
 
+def _same_layer_schedules(a, b):
+    # Every field of every layer (and of its cores' shares), steps row by row.
+    from dataclasses import fields
+
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        for f in fields(x):
+            u, v = getattr(x, f.name), getattr(y, f.name)
+            if f.name == "steps":
+                assert u.dtype == v.dtype and np.array_equal(u, v), x.name
+            elif f.name == "cores":
+                _same_layer_schedules(u, v)
+            else:
+                assert u == v, (x.name, f.name)
+
+
+@pytest.mark.parametrize("config", ["tpu_v1", "gemmini", "edge_example_2core"])
+def test_a_kept_schedule_is_what_a_fresh_build_of_the_design_gives(config):
+    # The oracle is a fresh build of each design. A design that differs from a kept one only in
+    # fields the build does not read (UNREAD_BY_THE_BUILD: one core) gets the kept layers; one
+    # that differs in a field it reads, or with several cores in DRAM, DMA or the clock (the
+    # split is chosen by analytical cycles, and here changes), is built again.
+    from accelsim.schedule import TilingCache
+
+    base, wl = load_hardware(config), load_workload("resnet18")
+    timed = {"clock_mhz": base.clock_mhz * 8, "dram.bandwidth_gb_per_s": base.dram.bandwidth_gb_per_s / 16,
+             "dma.setup_cycles": 2000, "control.step_overhead_cycles": 2000}
+    unread = {"name": "renamed", "static_mw": 5.0, **timed}
+    cache = TilingCache()
+    first = build_schedule(base, wl, cache)
+    _same_layer_schedules(first.layers, build_schedule(base, wl).layers)
+    timed_only = with_overrides(base, unread)
+    fresh = build_schedule(timed_only, wl)
+    again = build_schedule(timed_only, wl, cache)
+    assert again.hardware is timed_only and again.workload is wl
+    _same_layer_schedules(again.layers, fresh.layers)
+    if base.cores == 1:
+        assert again.layers is first.layers  # kept: not built again
+        _same_layer_schedules(fresh.layers, first.layers)  # the build reads none of those fields
+    else:
+        for field, value in timed.items():  # each alone changes a split, and is built again
+            hw = with_overrides(base, {field: value})
+            got, fresh = build_schedule(hw, wl, cache), build_schedule(hw, wl)
+            assert got.layers is not first.layers, field
+            _same_layer_schedules(got.layers, fresh.layers)
+            assert any(x.partition != y.partition for x, y in zip(fresh.layers, first.layers)), field
+        renamed = with_overrides(base, {"name": "renamed", "static_mw": 5.0})
+        assert build_schedule(renamed, wl, cache).layers is first.layers
+    for override in ({"array.rows": base.array.rows // 2}, {"activations": "dram"}):
+        hw = with_overrides(base, override)
+        got = build_schedule(hw, wl, cache)
+        assert got.layers is not first.layers, override
+        _same_layer_schedules(got.layers, build_schedule(hw, wl).layers)
+    other = load_workload("resnet18", batch=2)
+    _same_layer_schedules(build_schedule(base, other, cache).layers, build_schedule(base, other).layers)
+    assert build_schedule(base, wl, cache).layers is first.layers  # still kept
+    assert not any(part.steps.flags.writeable for ls in first.layers for part in (ls,) + ls.cores)
+
+
+def test_a_kept_schedule_still_tells_progress_of_every_layer():
+    from accelsim.schedule import TilingCache
+
+    hw, wl = load_hardware("tpu_v1"), load_workload("resnet18")
+    cache, told = TilingCache(), []
+    build_schedule(hw, wl, cache)
+    build_schedule(with_overrides(hw, {"clock_mhz": 100.0}), wl, cache, lambda *a: told.append(a))
+    n = len(wl.layers)
+    assert told == [("schedule", i, n) for i in range(1, n + 1)]
+
+
+def test_the_fields_the_build_leaves_out_of_its_key_are_the_designs(monkeypatch):
+    # A renamed field of Hardware must be renamed here too; a new field is in the key by default.
+    from dataclasses import fields
+
+    import accelsim.schedule as schedule
+    from accelsim.config.hardware import Hardware
+
+    names = {f.name for f in fields(Hardware)}
+    assert schedule.UNREAD_WITH_CORES < schedule.UNREAD_BY_THE_BUILD <= names
+    # The bounds: at most MAX_SCHEDULES schedules and SCHEDULE_CACHE_BYTES of steps, the least
+    # recently used dropped first; one larger than the bound is not kept.
+    hw, wl = load_hardware("tpu_v1"), load_workload("resnet18")
+    size = schedule._steps_bytes(build_schedule(hw, wl))
+    monkeypatch.setattr(schedule, "MAX_SCHEDULES", 2)
+    monkeypatch.setattr(schedule, "SCHEDULE_CACHE_BYTES", 3 * size)
+    cache = schedule.TilingCache()
+    designs = [with_overrides(hw, {"array.rows": rows}) for rows in (256, 128, 64)]
+    kept = [build_schedule(d, wl, cache) for d in designs]
+    assert len(cache._schedules) == 2 and cache.schedule_bytes <= 3 * size
+    assert build_schedule(designs[2], wl, cache).layers is kept[2].layers
+    assert build_schedule(designs[0], wl, cache).layers is not kept[0].layers  # dropped first
+    monkeypatch.setattr(schedule, "SCHEDULE_CACHE_BYTES", size - 1)
+    small = schedule.TilingCache()
+    assert build_schedule(hw, wl, small).layers is not build_schedule(hw, wl, small).layers
+    assert not small._schedules and small.schedule_bytes == 0
+
+
 def test_a_bounded_tiling_cache_keeps_at_most_its_bytes():
     from accelsim.schedule import TilingCache
 
