@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections import ChainMap
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from functools import cached_property
@@ -477,12 +478,13 @@ def _shape_key(layer: Layer) -> tuple:
 TILING_CACHE_BYTES = 256 * 2**20  # the steps a sweep worker keeps for its next points (docs/sweeps.md)
 MAX_FOOTPRINTS = 100_000          # layers' footprints it keeps (~1 KB each)
 MAX_RESIDENCIES = 64              # residency plans it keeps (a few hundred KB each at most)
-SCHEDULE_CACHE_BYTES = 64 * 2**20  # whole schedules' steps it keeps, beside the tilings' ...
-MAX_SCHEDULES = 16                 # ... and at most this many schedules
+SCHEDULE_CACHE_BYTES = 64 * 2**20  # whole schedules' (and splits') steps it keeps, beside the tilings' ...
+MAX_SCHEDULES = 16                 # ... and at most this many schedules and sets of splits
 # Fields of a design the build never reads (build_schedule's memo leaves them out of its key):
 # its name, what only the engine and the closed form time (clock, DRAM, DMA, control) and what
 # only the reports use. With several cores a layer's split is chosen by its analytical cycles,
-# which read the clock (DRAM bytes per cycle), DRAM, DMA and control.
+# which read the clock (DRAM bytes per cycle), DRAM, DMA and control: the splits themselves are
+# kept on the first key, the schedule made of the chosen ones on the second.
 UNREAD_BY_THE_BUILD = frozenset({"name", "clock_mhz", "dram", "dma", "control", "static_mw", "area_mm2", "cost_usd"})
 UNREAD_WITH_CORES = frozenset({"name", "static_mw", "area_mm2", "cost_usd"})
 
@@ -502,7 +504,9 @@ class TilingCache:
     is told how many layers will ask for each tiling (:meth:`expect`) and drops the steps after
     the last of them: at large batches they would double the schedule's memory while it is built.
     A cache kept across runs also keeps their whole schedules (:meth:`schedule_key`): a design
-    that differs from an earlier one only in what the build does not read is not built again.
+    that differs from an earlier one only in what the build does not read is not built again;
+    with several cores, one that differs only in what the choice of splits reads has its layers'
+    candidate splits from the cache and only chooses among them again (:meth:`splits_key`).
     """
 
     def __init__(self, max_bytes: int | None = TILING_CACHE_BYTES) -> None:
@@ -513,7 +517,7 @@ class TilingCache:
         self._footprints: dict[tuple, dict[Operand, int]] = {}
         self._residencies: dict[tuple, Residency] = {}  # in order of last use
         self._uses: dict[tuple, int] = {}  # key -> the requests still to come, where told (expect)
-        self._schedules: dict[tuple, Schedule] = {}  # in order of last use
+        self._kept: dict[tuple, tuple[object, int]] = {}  # schedules and splits, their bytes; in order of last use
         self.schedule_bytes = 0
 
     @staticmethod
@@ -557,29 +561,37 @@ class TilingCache:
         """What a whole schedule is memoised on: the workload and every field of the design but
         those the build does not read (UNREAD_BY_THE_BUILD, or UNREAD_WITH_CORES)."""
         unread = UNREAD_BY_THE_BUILD if hw.cores == 1 else UNREAD_WITH_CORES
-        return (workload,) + tuple(getattr(hw, f.name) for f in fields(hw) if f.name not in unread)
+        return ("schedule", workload) + tuple(getattr(hw, f.name) for f in fields(hw) if f.name not in unread)
 
-    def built(self, key: tuple) -> Schedule | None:
-        """The schedule kept under ``key`` (:meth:`schedule_key`), if any."""
-        schedule = self._schedules.pop(key, None)
-        if schedule is not None:
-            self._schedules[key] = schedule  # the most recent
-        return schedule
+    @staticmethod
+    def splits_key(hw: Hardware, workload: Workload) -> tuple:
+        """What a several-core build's candidate splits are memoised on: every field of the
+        design but UNREAD_BY_THE_BUILD (a split's shares are built as one core's layers are)."""
+        return ("splits", workload) + tuple(getattr(hw, f.name) for f in fields(hw) if f.name not in UNREAD_BY_THE_BUILD)
 
-    def keep(self, key: tuple, schedule: Schedule) -> None:
-        """Keep a schedule for the next runs of ``key``; its steps become read-only, as they are
-        shared. At most SCHEDULE_CACHE_BYTES of steps and MAX_SCHEDULES schedules, the least
-        recently used dropped first; a schedule larger than the bound is not kept."""
-        nbytes = _steps_bytes(schedule)
+    def built(self, key: tuple):
+        """What is kept under ``key`` (:meth:`schedule_key`: a Schedule; :meth:`splits_key`: a
+        dict of layer schedules, ``_split_gemm_layer``), or None."""
+        entry = self._kept.pop(key, None)
+        if entry is None:
+            return None
+        self._kept[key] = entry  # the most recent
+        return entry[0]
+
+    def keep(self, key: tuple, value, layers: Iterable[LayerSchedule]) -> None:
+        """Keep ``value`` (holding ``layers``) for the next runs of ``key``; the layers' steps
+        become read-only, as they are shared. At most SCHEDULE_CACHE_BYTES of steps and
+        MAX_SCHEDULES values, the least recently used dropped first; one larger than the bound
+        is not kept."""
+        steps = [part.steps for ls in layers for part in (ls,) + ls.cores]
+        nbytes = sum(s.nbytes for s in steps)
         if nbytes > SCHEDULE_CACHE_BYTES:
             return
-        for ls in schedule.layers:
-            for part in (ls,) + ls.cores:
-                part.steps.flags.writeable = False
-        while self._schedules and (len(self._schedules) >= MAX_SCHEDULES
-                                   or self.schedule_bytes + nbytes > SCHEDULE_CACHE_BYTES):
-            self.schedule_bytes -= _steps_bytes(self._schedules.pop(next(iter(self._schedules))))
-        self._schedules[key] = schedule
+        for s in steps:
+            s.flags.writeable = False
+        while self._kept and (len(self._kept) >= MAX_SCHEDULES or self.schedule_bytes + nbytes > SCHEDULE_CACHE_BYTES):
+            self.schedule_bytes -= self._kept.pop(next(iter(self._kept)))[1]
+        self._kept[key] = (value, nbytes)
         self.schedule_bytes += nbytes
 
     def residency(self, hw: Hardware, workload: Workload) -> Residency:
@@ -605,11 +617,6 @@ class TilingCache:
                 self._footprints.clear()
             self._footprints[key] = operand_footprints(layer, hw, batch)
         return self._footprints[key]
-
-
-def _steps_bytes(schedule: Schedule) -> int:
-    """The bytes of a schedule's steps (a split layer's cores' too: the merged steps are a copy)."""
-    return sum(part.steps.nbytes for ls in schedule.layers for part in (ls,) + ls.cores)
 
 
 def _layer_steps(table: FoldTable, kinds: np.ndarray, slots: dict[Operand, int], mapping: LayerMapping,
@@ -862,6 +869,16 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
         return replace(kept, hardware=hw, workload=workload)
     residency = tilings.residency(hw, workload)
     levels = transfer_levels(hw)
+    # with several cores and a cache kept across runs: the layers' candidate splits, kept (or
+    # reused) whole while within SCHEDULE_CACHE_BYTES; else each layer's are dropped after it
+    made, splits_key = None, None
+    if not own and hw.cores > 1:
+        splits_key = TilingCache.splits_key(hw, workload)
+        kept_splits = tilings.built(splits_key)
+        if kept_splits is None:
+            made = _Splits()
+        else:  # complete but for the merged splits not chosen before: those are this run's own
+            made, splits_key = ChainMap({}, kept_splits), None
     if own and hw.cores == 1:  # nothing outlives the run: each tiling goes after its last layer
         tilings.expect(TilingCache.key(layer, hw, workload.batch, plan.space)
                        for layer, plan in zip(workload.layers, residency.layers) if not runs_off_array(layer, hw))
@@ -873,38 +890,66 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
         build = _vector_layer if off_array else _gemm_layer
         if hw.cores == 1:
             layers.append(build(index, layer, hw, workload, plan, levels, tilings))
-        elif off_array:
-            layers.append(split_elements(build(index, layer, hw, workload, plan, levels, tilings), hw, levels))
         else:
-            layers.append(_split_gemm_layer(index, layer, hw, workload, plan, levels, tilings, batches))
+            if splits_key is not None and made.nbytes > SCHEDULE_CACHE_BYTES:
+                made, splits_key = None, None  # too large to keep
+            here = {} if made is None else made
+            if off_array:
+                if index not in here:
+                    here[index] = split_elements(build(index, layer, hw, workload, plan, levels, tilings), hw, levels)
+                layers.append(here[index])
+            else:
+                layers.append(_split_gemm_layer(index, layer, hw, workload, plan, levels, tilings, batches, here))
         if progress is not None:
             progress("schedule", index + 1, len(workload.layers))
     schedule = Schedule(hardware=hw, workload=workload, layers=tuple(layers), residency=residency, levels=levels)
+    if splits_key is not None:
+        tilings.keep(splits_key, made, (ls for ls in made.values() if isinstance(ls, LayerSchedule)))
     if key is not None:
-        tilings.keep(key, schedule)
+        tilings.keep(key, schedule, schedule.layers)
     return schedule
 
 
+class _Splits(dict):
+    """A several-core build's candidate splits, their shares' schedules and the merged splits, by
+    layer index (``_split_gemm_layer``), counting the bytes of the steps put in."""
+
+    nbytes = 0
+
+    def __setitem__(self, key, value) -> None:
+        if isinstance(value, LayerSchedule):
+            self.nbytes += sum(part.steps.nbytes for part in (value,) + value.cores)
+        super().__setitem__(key, value)
+
+
 def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload, plan: LayerPlan,
-                      levels: tuple[str, ...], tilings: TilingCache, batches: dict) -> LayerSchedule:
+                      levels: tuple[str, ...], tilings: TilingCache, batches: dict, made: dict) -> LayerSchedule:
     """An array layer split between the cores: every legal split (``partition.candidates``) is
     scheduled, share by share, and the one with the fewest analytical cycles is kept (ties: the
     earlier of channels, pixels, batch, heads). Equal shares (a split's equal parts, and the same
-    part in several candidates) are scheduled and costed once; only the kept split is merged."""
+    part in several candidates) are scheduled and costed once; only the kept split is merged.
+    ``made``: the candidates, their shares' schedules and the merged splits of this build's
+    layers, by layer index, filled as they are made; none of them reads what the choice does
+    (DRAM, DMA, control, clock), so a design differing only there reuses them (``splits_key``)."""
     from accelsim.analytical import TransferLanes, analytical_breakdown, split_cycles  # the closed form sits above
     from accelsim.partition import candidates
 
-    compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
     lanes = TransferLanes(hw)
     best, best_cycles = None, None
     built: dict[tuple[Layer, int], tuple[LayerSchedule, int]] = {}  # a share: its schedule and its cycles
-    for name, shares in candidates(layer, workload.batch, hw.cores, hw.partition):
+    splits = made.get(("splits", index))
+    if splits is None:
+        splits = made["splits", index] = candidates(layer, workload.batch, hw.cores, hw.partition)
+    for name, shares in splits:
         for share in shares:
-            if share.batch not in batches:
-                batches[share.batch] = replace(workload, batch=share.batch)
             key = (share.layer, share.batch)
             if key not in built:
-                part = _gemm_layer(index, share.layer, hw, batches[share.batch], plan, levels, tilings)
+                part = made.get(("share", index) + key)
+                if part is None:
+                    if share.batch not in batches:
+                        batches[share.batch] = replace(workload, batch=share.batch)
+                    part = made["share", index, share.layer, share.batch] = _gemm_layer(
+                        index, share.layer, hw, batches[share.batch], plan, levels, tilings)
                 built[key] = part, analytical_breakdown(part, hw, lanes).total
         parts, own = (list(column) for column in zip(*(built[share.layer, share.batch] for share in shares)))
         idle = hw.cores - len(parts)  # cores with nothing to do
@@ -916,10 +961,14 @@ def _split_gemm_layer(index: int, layer: Layer, hw: Hardware, workload: Workload
         if best_cycles is None or cycles < best_cycles:
             best, best_cycles = (name, tuple(parts)), cycles
     name, parts = best
-    merged = merge_cores(layer, parts, compulsory, spill, plan, name, "array")
-    coding = coded_fractions(index, layer, hw, workload)
-    return replace(merged, lower_bound=layer_lower_bound(index, layer, hw, workload, plan, merged.macs,
-                                                         compulsory + spill, coding))
+    merged = made.get(("merged", index, name))
+    if merged is None:
+        compulsory, spill = layer_traffic_classes(index, layer, hw, workload, plan)
+        merged = merge_cores(layer, parts, compulsory, spill, plan, name, "array")
+        coding = coded_fractions(index, layer, hw, workload)
+        merged = made["merged", index, name] = replace(merged, lower_bound=layer_lower_bound(
+            index, layer, hw, workload, plan, merged.macs, compulsory + spill, coding))
+    return merged
 
 
 def _idle(like: LayerSchedule) -> LayerSchedule:

@@ -229,10 +229,11 @@ def test_a_kept_schedule_is_what_a_fresh_build_of_the_design_gives(config):
         assert again.layers is first.layers  # kept: not built again
         _same_layer_schedules(fresh.layers, first.layers)  # the build reads none of those fields
     else:
-        for field, value in timed.items():  # each alone changes a split, and is built again
+        for field, value in timed.items():  # each alone changes a split: chosen again, from kept shares
             hw = with_overrides(base, {field: value})
-            got, fresh = build_schedule(hw, wl, cache), build_schedule(hw, wl)
-            assert got.layers is not first.layers, field
+            fresh, asked = build_schedule(hw, wl), (cache.hits, cache.misses)
+            got = build_schedule(hw, wl, cache)
+            assert got.layers is not first.layers and (cache.hits, cache.misses) == asked, field
             _same_layer_schedules(got.layers, fresh.layers)
             assert any(x.partition != y.partition for x, y in zip(fresh.layers, first.layers)), field
         renamed = with_overrides(base, {"name": "renamed", "static_mw": 5.0})
@@ -271,19 +272,32 @@ def test_the_fields_the_build_leaves_out_of_its_key_are_the_designs(monkeypatch)
     # The bounds: at most MAX_SCHEDULES schedules and SCHEDULE_CACHE_BYTES of steps, the least
     # recently used dropped first; one larger than the bound is not kept.
     hw, wl = load_hardware("tpu_v1"), load_workload("resnet18")
-    size = schedule._steps_bytes(build_schedule(hw, wl))
+    size = sum(ls.steps.nbytes for ls in build_schedule(hw, wl).layers)
     monkeypatch.setattr(schedule, "MAX_SCHEDULES", 2)
     monkeypatch.setattr(schedule, "SCHEDULE_CACHE_BYTES", 3 * size)
     cache = schedule.TilingCache()
     designs = [with_overrides(hw, {"array.rows": rows}) for rows in (256, 128, 64)]
     kept = [build_schedule(d, wl, cache) for d in designs]
-    assert len(cache._schedules) == 2 and cache.schedule_bytes <= 3 * size
+    assert len(cache._kept) == 2 and cache.schedule_bytes <= 3 * size
     assert build_schedule(designs[2], wl, cache).layers is kept[2].layers
     assert build_schedule(designs[0], wl, cache).layers is not kept[0].layers  # dropped first
     monkeypatch.setattr(schedule, "SCHEDULE_CACHE_BYTES", size - 1)
     small = schedule.TilingCache()
     assert build_schedule(hw, wl, small).layers is not build_schedule(hw, wl, small).layers
-    assert not small._schedules and small.schedule_bytes == 0
+    assert not small._kept and small.schedule_bytes == 0
+    # with several cores the candidate splits are kept too, unless they outgrow the bound while
+    # they are built; either way a design differing only in DRAM gets what a fresh build gives
+    two = load_hardware("edge_example_2core")
+    slower = with_overrides(two, {"dram.bandwidth_gb_per_s": two.dram.bandwidth_gb_per_s / 16})
+    for bound in (2**40, size // 4):
+        monkeypatch.setattr(schedule, "SCHEDULE_CACHE_BYTES", bound)
+        cache = schedule.TilingCache()
+        build_schedule(two, wl, cache)
+        kinds = sorted(key[0] for key in cache._kept)
+        assert kinds == (["schedule", "splits"] if bound > size else []), bound
+        asked = (cache.hits, cache.misses)
+        _same_layer_schedules(build_schedule(slower, wl, cache).layers, build_schedule(slower, wl).layers)
+        assert ((cache.hits, cache.misses) == asked) == (bound > size), bound  # shares reused, or built again
 
 
 def test_a_bounded_tiling_cache_keeps_at_most_its_bytes():
