@@ -23,8 +23,8 @@ def simulate(hw: Hardware, workload: Workload, timeline: Timeline | None = None,
     """Simulate a workload on a hardware with the discrete-event engine (SimPy).
 
     A ``Timeline`` passed in is filled with every step and DMA descriptor (for ``--trace``). A
-    ``TilingCache`` kept across calls reuses the layers' tilings of earlier runs (the same
-    outputs, built faster: ``schedule.TilingCache``). ``progress(phase, done, total)`` is told of
+    ``TilingCache`` kept across calls reuses the layers' tilings and the schedules of earlier
+    runs (the same outputs, built faster: ``schedule.TilingCache``). ``progress(phase, done, total)`` is told of
     each layer scheduled (phase "schedule"), then of each layer simulated ("simulate").
     """
     from accelsim.engine.simulator import simulate_schedule
