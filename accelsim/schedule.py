@@ -478,15 +478,14 @@ def _shape_key(layer: Layer) -> tuple:
 TILING_CACHE_BYTES = 256 * 2**20  # the steps a sweep worker keeps for its next points (docs/sweeps.md)
 MAX_FOOTPRINTS = 100_000          # layers' footprints it keeps (~1 KB each)
 MAX_RESIDENCIES = 64              # residency plans it keeps (a few hundred KB each at most)
-SCHEDULE_CACHE_BYTES = 64 * 2**20  # whole schedules' (and splits') steps it keeps, beside the tilings' ...
-MAX_SCHEDULES = 16                 # ... and at most this many schedules and sets of splits
-# Fields of a design the build never reads (build_schedule's memo leaves them out of its key):
-# its name, what only the engine and the closed form time (clock, DRAM, DMA, control) and what
-# only the reports use. With several cores a layer's split is chosen by its analytical cycles,
-# which read the clock (DRAM bytes per cycle), DRAM, DMA and control: the splits themselves are
-# kept on the first key, the schedule made of the chosen ones on the second.
+SCHEDULE_CACHE_BYTES = 64 * 2**20  # whole schedules' (or several cores' splits') steps it keeps, beside
+MAX_SCHEDULES = 16                 # the tilings' (own bound); and at most this many of them
+# Fields of a design a one-core build never reads (build_schedule's memo leaves them out of its
+# key): its name, what only the engine and the closed form time (clock, DRAM, DMA, control) and
+# what only the reports use. With several cores a layer's split is chosen by its analytical
+# cycles, which read the clock (DRAM bytes per cycle), DRAM, DMA and control; the candidate
+# splits themselves read none of them, so they are what is kept (TilingCache.splits_key).
 UNREAD_BY_THE_BUILD = frozenset({"name", "clock_mhz", "dram", "dma", "control", "static_mw", "area_mm2", "cost_usd"})
-UNREAD_WITH_CORES = frozenset({"name", "static_mw", "area_mm2", "cost_usd"})
 
 
 class TilingCache:
@@ -503,10 +502,12 @@ class TilingCache:
     recently used dropped first; a tiling larger than the bound is not kept. A run's own cache
     is told how many layers will ask for each tiling (:meth:`expect`) and drops the steps after
     the last of them: at large batches they would double the schedule's memory while it is built.
-    A cache kept across runs also keeps their whole schedules (:meth:`schedule_key`): a design
-    that differs from an earlier one only in what the build does not read is not built again;
-    with several cores, one that differs only in what the choice of splits reads has its layers'
-    candidate splits from the cache and only chooses among them again (:meth:`splits_key`).
+    A cache kept across runs also keeps their whole schedules (:meth:`schedule_key`): a one-core
+    design that differs from an earlier one only in what the build does not read is not built
+    again; with several cores, one that differs only there has its layers' candidate splits
+    from the cache and only chooses among them again (:meth:`splits_key`). These have their own
+    bound (SCHEDULE_CACHE_BYTES, not ``max_bytes``), and the steps of a schedule built with a
+    cache kept across runs are read-only, as they may be shared.
     """
 
     def __init__(self, max_bytes: int | None = TILING_CACHE_BYTES) -> None:
@@ -558,20 +559,19 @@ class TilingCache:
 
     @staticmethod
     def schedule_key(hw: Hardware, workload: Workload) -> tuple:
-        """What a whole schedule is memoised on: the workload and every field of the design but
-        those the build does not read (UNREAD_BY_THE_BUILD, or UNREAD_WITH_CORES)."""
-        unread = UNREAD_BY_THE_BUILD if hw.cores == 1 else UNREAD_WITH_CORES
-        return ("schedule", workload) + tuple(getattr(hw, f.name) for f in fields(hw) if f.name not in unread)
+        """What a one-core schedule is memoised on: the workload and every field of the design
+        but UNREAD_BY_THE_BUILD."""
+        return ("schedule",) + _built_from(hw, workload)
 
     @staticmethod
     def splits_key(hw: Hardware, workload: Workload) -> tuple:
-        """What a several-core build's candidate splits are memoised on: every field of the
-        design but UNREAD_BY_THE_BUILD (a split's shares are built as one core's layers are)."""
-        return ("splits", workload) + tuple(getattr(hw, f.name) for f in fields(hw) if f.name not in UNREAD_BY_THE_BUILD)
+        """What a several-core build's candidate splits are memoised on: the same fields (a
+        split's shares are built as one core's layers are; only the choice reads the others)."""
+        return ("splits",) + _built_from(hw, workload)
 
     def built(self, key: tuple):
-        """What is kept under ``key`` (:meth:`schedule_key`: a Schedule; :meth:`splits_key`: a
-        dict of layer schedules, ``_split_gemm_layer``), or None."""
+        """What is kept under ``key`` (:meth:`schedule_key`: a Schedule; :meth:`splits_key`: the
+        build's ``_Splits``), or None."""
         entry = self._kept.pop(key, None)
         if entry is None:
             return None
@@ -580,10 +580,10 @@ class TilingCache:
 
     def keep(self, key: tuple, value, layers: Iterable[LayerSchedule]) -> None:
         """Keep ``value`` (holding ``layers``) for the next runs of ``key``; the layers' steps
-        become read-only, as they are shared. At most SCHEDULE_CACHE_BYTES of steps and
-        MAX_SCHEDULES values, the least recently used dropped first; one larger than the bound
-        is not kept."""
-        steps = [part.steps for ls in layers for part in (ls,) + ls.cores]
+        become read-only, as they are shared. At most SCHEDULE_CACHE_BYTES of steps (each array
+        counted once) and MAX_SCHEDULES values, the least recently used dropped first; one
+        larger than the bound is not kept."""
+        steps = _distinct_steps(layers)
         nbytes = sum(s.nbytes for s in steps)
         if nbytes > SCHEDULE_CACHE_BYTES:
             return
@@ -617,6 +617,25 @@ class TilingCache:
                 self._footprints.clear()
             self._footprints[key] = operand_footprints(layer, hw, batch)
         return self._footprints[key]
+
+
+def _built_from(hw: Hardware, workload: Workload) -> tuple:
+    """The workload and every field of the design a build of its shares reads."""
+    return (workload,) + tuple(getattr(hw, f.name) for f in fields(hw) if f.name not in UNREAD_BY_THE_BUILD)
+
+
+def _distinct_steps(layers: Iterable[LayerSchedule], seen: dict | None = None) -> list[np.ndarray]:
+    """The step arrays of ``layers`` and of their cores' shares, each once (a merged split holds
+    its shares, which a build's splits also hold on their own); ``seen``: id -> array, of
+    arrays already counted (updated)."""
+    seen = {} if seen is None else seen
+    out = []
+    for ls in layers:
+        for part in (ls,) + ls.cores:
+            if id(part.steps) not in seen:
+                seen[id(part.steps)] = part.steps
+                out.append(part.steps)
+    return out
 
 
 def _layer_steps(table: FoldTable, kinds: np.ndarray, slots: dict[Operand, int], mapping: LayerMapping,
@@ -860,7 +879,7 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
     default); ``progress("schedule", done, total)`` is called after each layer."""
     own = tilings is None
     tilings = TilingCache(max_bytes=None) if own else tilings
-    key = None if own else TilingCache.schedule_key(hw, workload)
+    key = None if own or hw.cores > 1 else TilingCache.schedule_key(hw, workload)
     kept = None if key is None else tilings.built(key)
     if kept is not None:
         if progress is not None:
@@ -912,13 +931,16 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
 
 class _Splits(dict):
     """A several-core build's candidate splits, their shares' schedules and the merged splits, by
-    layer index (``_split_gemm_layer``), counting the bytes of the steps put in."""
+    layer index (``_split_gemm_layer``), counting the bytes of the steps put in, each array once."""
 
-    nbytes = 0
+    def __init__(self) -> None:
+        super().__init__()
+        self.nbytes = 0
+        self._seen: dict[int, np.ndarray] = {}
 
     def __setitem__(self, key, value) -> None:
         if isinstance(value, LayerSchedule):
-            self.nbytes += sum(part.steps.nbytes for part in (value,) + value.cores)
+            self.nbytes += sum(s.nbytes for s in _distinct_steps((value,), self._seen))
         super().__setitem__(key, value)
 
 

@@ -77,7 +77,8 @@ def worker_tilings():
     the array and the buffers (a sweep over DRAM, clock or DMA) tile every layer once. A memo
     of the process, never shared between workers; keyed on all that the tiler reads, so what a
     point gives does not depend on the points the worker ran before. Bounded by
-    ``schedule.TILING_CACHE_BYTES``."""
+    ``schedule.TILING_CACHE_BYTES`` (tilings) and ``SCHEDULE_CACHE_BYTES`` / ``MAX_SCHEDULES``
+    (whole schedules, or several cores' splits)."""
     from accelsim.schedule import TilingCache
 
     return TilingCache()
