@@ -478,8 +478,8 @@ def _shape_key(layer: Layer) -> tuple:
 TILING_CACHE_BYTES = 256 * 2**20  # the steps a sweep worker keeps for its next points (docs/sweeps.md)
 MAX_FOOTPRINTS = 100_000          # layers' footprints it keeps (~1 KB each)
 MAX_RESIDENCIES = 64              # residency plans it keeps (a few hundred KB each at most)
-SCHEDULE_CACHE_BYTES = 64 * 2**20  # whole schedules' (or several cores' splits') steps it keeps, beside
-MAX_SCHEDULES = 16                 # the tilings' (own bound); and at most this many of them
+SCHEDULE_CACHE_BYTES = 64 * 2**20  # steps of whole schedules (several cores: splits) it keeps, apart from the tilings'
+MAX_SCHEDULES = 16                 # schedules and sets of splits it keeps
 # Fields of a design a one-core build never reads (build_schedule's memo leaves them out of its
 # key): its name, what only the engine and the closed form time (clock, DRAM, DMA, control) and
 # what only the reports use. With several cores a layer's split is chosen by its analytical
@@ -578,12 +578,11 @@ class TilingCache:
         self._kept[key] = entry  # the most recent
         return entry[0]
 
-    def keep(self, key: tuple, value, layers: Iterable[LayerSchedule]) -> None:
-        """Keep ``value`` (holding ``layers``) for the next runs of ``key``; the layers' steps
-        become read-only, as they are shared. At most SCHEDULE_CACHE_BYTES of steps (each array
-        counted once) and MAX_SCHEDULES values, the least recently used dropped first; one
-        larger than the bound is not kept."""
-        steps = _distinct_steps(layers)
+    def keep(self, key: tuple, value, steps: list[np.ndarray]) -> None:
+        """Keep ``value`` (holding the step arrays ``steps``, each once: ``_distinct_steps``) for
+        the next runs of ``key``; the steps become read-only, as they are shared. At most
+        SCHEDULE_CACHE_BYTES of steps and MAX_SCHEDULES values, the least recently used dropped
+        first; one larger than the bound is not kept."""
         nbytes = sum(s.nbytes for s in steps)
         if nbytes > SCHEDULE_CACHE_BYTES:
             return
@@ -923,24 +922,25 @@ def build_schedule(hw: Hardware, workload: Workload, tilings: TilingCache | None
             progress("schedule", index + 1, len(workload.layers))
     schedule = Schedule(hardware=hw, workload=workload, layers=tuple(layers), residency=residency, levels=levels)
     if splits_key is not None:
-        tilings.keep(splits_key, made, (ls for ls in made.values() if isinstance(ls, LayerSchedule)))
+        tilings.keep(splits_key, made, list(made.steps.values()))
     if key is not None:
-        tilings.keep(key, schedule, schedule.layers)
+        tilings.keep(key, schedule, _distinct_steps(schedule.layers))
     return schedule
 
 
 class _Splits(dict):
     """A several-core build's candidate splits, their shares' schedules and the merged splits, by
-    layer index (``_split_gemm_layer``), counting the bytes of the steps put in, each array once."""
+    layer index (``_split_gemm_layer``), with the step arrays put in (``steps``: id -> array, each
+    once) and their bytes."""
 
     def __init__(self) -> None:
         super().__init__()
         self.nbytes = 0
-        self._seen: dict[int, np.ndarray] = {}
+        self.steps: dict[int, np.ndarray] = {}
 
     def __setitem__(self, key, value) -> None:
         if isinstance(value, LayerSchedule):
-            self.nbytes += sum(s.nbytes for s in _distinct_steps((value,), self._seen))
+            self.nbytes += sum(s.nbytes for s in _distinct_steps((value,), self.steps))
         super().__setitem__(key, value)
 
 
