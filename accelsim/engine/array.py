@@ -270,13 +270,15 @@ class Array:
         env = self.env
         pools = self.pools
         in_pool, wt_pool = pools[Operand.INPUT], pools[Operand.WEIGHT]
-        waits = [(self.loads[name], column, cause) for name, column, cause in WAIT_CAUSE]
+        waits = [(self.loads[name], column, cause, column == self.shift_column) for name, column, cause in WAIT_CAUSE]
+        rows_r = self.rows
         timeline = self.timeline
         for li in range(len(self.layers)):
             unit, rows = self.layers.rows(li)
             if self.barrier is not None and li:
                 yield from self._sync(li - 1)
             t = self.times[li]
+            parts = t.parts
             t.start = env.now
             first_event = self.events()
             frees = self.residents[li][1]
@@ -286,53 +288,65 @@ class Array:
                 yield env.timeout(self.overhead)
                 t.parts["overhead"] = self.overhead
             self.layer_started[li].succeed()
+            # the compute phases are summed here and put in at the layer's end (nothing reads a
+            # layer's parts while it runs); ``accounted``: the parts' sum so far, as t.accounted
+            accounted, t_start, computing, fill_drain, preload, vector = t.accounted, t.start, 0, 0, 0, 0
             for si, (row, issue) in enumerate(rows):
                 cause = None
-                issued_at = env.now + issue  # the controller issues the step while its data comes
-                if timeline is not None:
-                    waited_from = env.now
+                key = (li, si)
+                now = env.now
+                issued_at = now + issue  # the controller issues the step while its data comes
+                waited_from = now
                 stationary_at = None
-                for loads, column, what in waits:
+                for loads, column, what, shifts in waits:
                     if row[column]:
-                        event = loads.arrival((li, si))
+                        event = loads.arrival(key)
                         if not event.processed:
                             before = env.now
                             yield event
                             if env.now > before:
                                 cause = what  # the last operand to arrive is the one that held the array
-                        if column == self.shift_column:
+                        if shifts:
                             stationary_at = event.cycle
-                if self.granted < (li, si):  # its output space
+                if self.granted < key:  # its output space
                     before = env.now
                     yield from self._wait_granted(li, si)
                     if env.now > before:
                         cause = "stall_output"
+                now = env.now
                 if cause is not None:
-                    t.parts[cause] += env.now - t.start - t.accounted
-                if env.now < issued_at:  # issue cost not hidden behind the wait for data
-                    t.parts["overhead"] += issued_at - env.now
-                    yield env.timeout(issued_at - env.now)
+                    parts[cause] += now - t_start - accounted
+                    accounted = now - t_start
+                if now < issued_at:  # issue cost not hidden behind the wait for data
+                    parts["overhead"] += issued_at - now
+                    accounted += issued_at - now
+                    yield env.timeout(issued_at - now)
+                    now = issued_at
                 # A new fold's stationary tile shifts in behind the previous fold's stream; one that
                 # arrived too late for that shifts in now: what is left of its shift (min(R, T)
                 # cycles after its arrival) is exposed, as preload.
                 exposed = 0
                 if stationary_at is not None and si and row[FOLDS]:
-                    exposed = max(0, stationary_at + min(self.rows, row[STREAM] // row[FOLDS]) - env.now)
+                    exposed = max(0, stationary_at + min(rows_r, row[STREAM] // row[FOLDS]) - now)
                 busy = row[STREAM] + row[FILL_DRAIN] + row[PRELOAD] + row[VECTOR] + exposed
                 if timeline is not None:
-                    timeline.steps.append((li, si, waited_from, env.now, env.now + busy, cause))
+                    timeline.steps.append((li, si, waited_from, now, now + busy, cause))
                 if busy:
                     yield env.timeout(busy)
-                parts = t.parts
-                parts["computing"] += row[STREAM]
-                parts["fill_drain"] += row[FILL_DRAIN]
-                parts["preload"] += row[PRELOAD] + exposed
-                parts["vector"] += row[VECTOR]
+                accounted += busy
+                computing += row[STREAM]
+                fill_drain += row[FILL_DRAIN]
+                preload += row[PRELOAD] + exposed
+                vector += row[VECTOR]
                 if row[RELEASE_INPUT]:
                     in_pool.release(row[RELEASE_INPUT])
                 if row[RELEASE_WEIGHT]:
                     wt_pool.release(row[RELEASE_WEIGHT])
                 self._store(row, li, si)
+            parts["computing"] += computing
+            parts["fill_drain"] += fill_drain
+            parts["preload"] += preload
+            parts["vector"] += vector
             if self.pending_stores:
                 self.drained = env.event()
                 yield self.drained
