@@ -945,8 +945,18 @@ class LayerTiler:
             times = self.time_ranges(time_block)
             parts = {"row": self.rows, "col": self.cols, "time": times}
             features = [np.array([b - a for a, b in times])]
+            time_dim = self.strategy.time_dim
             for operand, fold_role in self.streamed():
                 if self._by_length_along_time(operand):  # its tiles: the length's (features[0])
+                    continue
+                if operand is Operand.INPUT and time_dim in OPERAND_DIMS[operand]:
+                    # a convolution's input tile is its share of the time dim times its share of
+                    # the fold's (Geometry.input_table): blocks whose shares of time, whole and
+                    # new, are alike have alike tiles (whole, new along the fold role, new along
+                    # time too), so these two vectors stand for the three tables (blocks x folds).
+                    # (Were every fold's share zero, all blocks' tiles would be alike and these
+                    # kinds merely finer: each is laid out to the same rows.)
+                    features += [self.geo.input_extents(time_dim, times, new) for new in (False, True)]
                     continue
                 psum = operand is Operand.OUTPUT
                 features += list(self.passes(operand, parts, psum, fold_role)[:2])

@@ -220,6 +220,45 @@ def test_blocks_of_one_kind_give_the_sums_and_folds_of_every_block(config, layer
         _assert_same_folds(kinds, per_fold, c)
 
 
+def _kinds_by_tables(tiler: LayerTiler, time_block: int) -> list[int]:
+    """The oracle for LayerTiler._block_kinds: blocks alike in their length and in every row of
+    each streamed operand's tables (whole, new along the fold role, new along time and the fold
+    role; partial sums also as final outputs), compared row by row, numbered in order of first use."""
+    times = tiler.time_ranges(time_block)
+    parts = {"row": tiler.rows, "col": tiler.cols, "time": times}
+    tables = []
+    for operand, role in tiler.streamed():
+        psum = operand is Operand.OUTPUT
+        tables += [tiler.along(operand, parts, psum, role, new) for new in ((), (role,), ("time", role))]
+        if psum:
+            tables.append(tiler.along(operand, parts, False, role))
+    seen: dict = {}
+    return [seen.setdefault((b - a,) + tuple(tuple(t[i].tolist()) for t in tables), len(seen))
+            for i, (a, b) in enumerate(times)]
+
+
+@pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like", "gemmini:is"])
+def test_block_kinds_are_the_blocks_with_alike_tiles(config):
+    # A convolution input's kinds come from its share of the time dim alone (whole and new), not
+    # from its tables: the same blocks must come out alike as when every tile is compared.
+    config, _, dataflow = config.partition(":")
+    hw = with_overrides(load_hardware(config), {"buffers.cbuf.size_kib": 16}) if config == "nvdla_small" \
+        else load_hardware(config)
+    if dataflow:
+        hw = with_overrides(hw, {"array.dataflow": dataflow})
+    compared = 0
+    for layer, batch in KIND_LAYERS + [(Conv2d(name="wide", H=56, W=56, C=64, K=64, R=3, S=3,
+                                               padding=(1, 1, 1, 1)), 4)]:
+        tiler = LayerTiler(layer, hw, batch)
+        for slots, room in zip(tiler.splits, tiler._rooms):
+            tiler.slots, tiler.room = slots, room
+            for time_block in tiler.time_block_candidates():
+                kinds = tiler._block_kinds(time_block, ends=False)[0].tolist()
+                assert kinds == _kinds_by_tables(tiler, time_block), (config, layer.name, time_block)
+                compared += len(kinds) > 1 and len(set(kinds)) > 1
+    assert compared  # blocks of several kinds were compared
+
+
 @pytest.mark.parametrize("config", ["nvdla_small", "gemmini", "eyeriss_like", "tpu_v1"])
 def test_searches_with_probes_computed_together_find_what_one_probe_at_a_time_finds(config, monkeypatch):
     # the oracle: every halving's probe on its own (the search as written one probe at a time)
