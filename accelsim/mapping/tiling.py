@@ -92,6 +92,7 @@ from accelsim.mapping.sparse import index_bits, skipped_nm, sparse_gemm
 
 OUTER_KINDS_FROM = 4  # outer folds laid out by kind when there are this many per kind on average
 OUTER_KINDS_MIN_FOLDS = 16_384  # ... and at least this many folds (fewer lay out in a few ms)
+FEW_RANGES = 8  # a convolution input's pixels of at most this many ranges are counted in Python
 SEARCH_LEVELS = 4  # halvings of a binary search whose probes are computed together (2**4 - 1 of them)
 OPERAND_DIMS = {Operand.INPUT: ("M", "K"), Operand.WEIGHT: ("K", "N"), Operand.OUTPUT: ("M", "N")}
 
@@ -140,6 +141,18 @@ def touched(lo, hi, stride: int, pad: int, span: int, size: int):
     return clipped(lo) + np.where(hi == lo, 0, clipped(hi) + (hi - lo - 1) * span)
 
 
+def _touched_int(lo: int, hi: int, stride: int, pad: int, span: int, size: int) -> int:
+    """:func:`touched` of one pair of Python ints, in Python (no numpy call: a few ranges at a
+    time is most of the tiler's asks, and numpy's cost is per call)."""
+    if span >= stride:
+        return max(0, min(size, hi * stride - pad + span) - max(0, lo * stride - pad))
+
+    def clipped(p: int) -> int:
+        start = p * stride - pad
+        return max(0, min(size, start + span) - max(0, start))
+    return clipped(lo) + (0 if hi == lo else clipped(hi) + (hi - lo - 1) * span)
+
+
 class Geometry:
     """Byte sizes of operand tiles of one GEMM layer, given index ranges of M, K, N.
 
@@ -175,6 +188,7 @@ class Geometry:
             self._shape = (c.P, c.Q, c.H, c.W, c.stride[0], c.stride[1], c.padding[0], c.padding[2], span_h, span_w)
             self.full_cols = int(touched(0, c.Q - 1, c.stride[1], c.padding[2], span_w, c.W))
             self._whole_image = self._in_image(np.zeros(1, dtype=np.int64), np.full(1, c.P * c.Q - 1))
+            self._whole_image_int = int(self._whole_image[0])
 
     def spatial(self, m0: int, m1: int) -> int:
         """Input pixels under output pixels ``[m0, m1)`` (raster order: image, row, column):
@@ -193,6 +207,21 @@ class Geometry:
         both = self._in_image(lo, hi)
         head, tail = both[:m0.size], both[m0.size:]
         return head + np.where(one, 0, (last - first - 1) * self._whole_image + tail)
+
+    def _spatial_int(self, m0: int, m1: int) -> int:
+        """:meth:`spatial_of` of one range, in Python ints, step for step."""
+        P, Q, H, W, sh, sw, pt, pl, span_h, span_w = self._shape
+        plane = P * Q
+
+        def in_image(lo: int, hi: int) -> int:
+            p_lo, p_hi = lo // Q, hi // Q
+            rows = _touched_int(p_lo, p_hi, sh, pt, span_h, H)
+            return rows * (_touched_int(lo % Q, hi % Q, sw, pl, span_w, W) if p_lo == p_hi else self.full_cols)
+        first, last = m0 // plane, (m1 - 1) // plane
+        if first == last:
+            return in_image(m0 - first * plane, m1 - 1 - first * plane)
+        return (in_image(m0 - first * plane, plane - 1) + (last - first - 1) * self._whole_image_int
+                + in_image(0, m1 - 1 - last * plane))
 
     def _in_image(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Input pixels under output pixels ``lo..hi`` (inclusive) of one image."""
@@ -245,6 +274,10 @@ class Geometry:
     def input_extents(self, dim: str, ranges, new: bool) -> np.ndarray:
         """A convolution input's share of each range of ``dim`` (M: pixels, K: channels; see
         :meth:`_extents`); :meth:`table` of the input is :meth:`input_table` of the two."""
+        if dim == "M" and len(ranges) <= FEW_RANGES:  # the same values, without numpy's cost per call
+            spatial = self._spatial_int
+            return np.array([spatial(a, b) if not new or a == 0 else spatial(0, b) - spatial(0, a)
+                             for a, b in ((int(a), int(b)) for a, b in ranges)], dtype=np.int64)
         lo, hi = _as_array(ranges).T
         if dim == "K":
             n, m = self.nm

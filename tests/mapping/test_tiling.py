@@ -7,7 +7,8 @@ from accelsim.config.loader import with_overrides
 from accelsim.config.workload import Conv2d, Gemm
 from accelsim.errors import MappingError
 from accelsim.mapping.gemm import Operand
-from accelsim.mapping.tiling import Geometry, LayerTiler, WorkingSpace, balanced, share_splits, touched
+from accelsim.mapping.tiling import (FEW_RANGES, Geometry, LayerTiler, WorkingSpace, balanced, share_splits,
+                                     touched)
 from tests_shared import SHARED_SCRATCHPAD as SHARED
 
 
@@ -173,6 +174,18 @@ def test_input_footprints_of_many_ranges_at_once_equal_the_image_by_image_sums(c
               if b <= batch * plane]
     lo, hi = (np.array(r) for r in zip(*ranges))
     assert geo.spatial_of(lo, hi).tolist() == [_spatial_image_by_image(geo, a, b) for a, b in ranges]
+    # a few ranges are counted in Python ints (Geometry._spatial_int), many at once in numpy: the
+    # same pixels, whole and new (beyond the pixels from index 0 to the range's start)
+    oracle = {(a, b): _spatial_image_by_image(geo, a, b) for a, b in ranges}
+    assert len(ranges) > 2 * FEW_RANGES
+    for new in (False, True):
+        want = [oracle[a, b] if not new or a == 0 else _spatial_image_by_image(geo, 0, b) -
+                _spatial_image_by_image(geo, 0, a) for a, b in ranges]
+        assert geo.input_extents("M", ranges, new).tolist() == want
+        few = [geo.input_extents("M", ranges[i:i + n], new).tolist() for n in (1, FEW_RANGES)
+               for i in range(0, len(ranges), n)]
+        assert [v for part in few[:len(ranges)] for v in part] == want
+        assert [v for part in few[len(ranges):] for v in part] == want
 
 
 def _every_block(tiler: LayerTiler):
