@@ -778,20 +778,26 @@ class LayerTiler:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def _run_stats(self, time_block: int, operand: Operand, fold_role: str, groups: list | None) -> tuple:
-        """Per kind of time block, the tiles of ``operand`` along ``fold_role``: with ``groups``
-        None, the union of all of them, the largest and their sum; else the same per group (by
-        kind and group). Slot-independent, so memoised."""
-        def compute():
+    def _run_stats(self, time_block: int, operand: Operand, fold_role: str, group: int | None) -> tuple:
+        """Per kind of time block, the tiles of ``operand`` along ``fold_role``: with ``group``
+        None, the union of all of them, the largest and their sum; else the same per group of
+        ``group`` folds along ``fold_role`` (0: all of them; the groups of :meth:`_nest`), by kind
+        and group. Slot-independent, so memoised (on the group's size: its ranges follow)."""
+        key = ("runs", time_block, operand, fold_role, group)
+        stats = self._memo.get(key)
+        if stats is None:
             parts = self.distinct_blocks(time_block)[0]
             full, _, cum = self.passes(operand, parts, operand is Operand.OUTPUT, fold_role)
-            if groups is None:
-                return self.run_bytes(full, cum, 0, full.shape[1]), full.max(axis=1), full.sum(axis=1)
-            starts, stops = self._group_bounds(groups)  # per group at once: (time block, group)
-            return (full[:, starts] + cum[:, stops - 1] - cum[:, starts], np.maximum.reduceat(full, starts, axis=1),
-                    np.add.reduceat(full, starts, axis=1))
-        return self._memoised(("runs", time_block, operand, fold_role, None if groups is None else tuple(groups)),
-                              compute)
+            n = full.shape[1]
+            if group is None:
+                stats = self.run_bytes(full, cum, 0, n), full.max(axis=1), full.sum(axis=1)
+            else:  # per group at once, (time block, group): split(n, group or n)'s ranges
+                starts = np.arange(0, n, group or n)
+                stops = np.minimum(starts + (group or n), n)
+                stats = (full[:, starts] + cum[:, stops - 1] - cum[:, starts],
+                         np.maximum.reduceat(full, starts, axis=1), np.add.reduceat(full, starts, axis=1))
+            self._memo[key] = stats
+        return stats
 
     def dram_bytes(self, order: str, time_block: int, group: int = 0, time_inside: bool = False) -> int:
         """DRAM bytes of a candidate, in closed form: what :meth:`lay_out` would move."""
@@ -822,7 +828,7 @@ class LayerTiler:
                     total += self._over_blocks(np.where(kept, run, np.where(fits, len(groups) * run,
                                                                             n[inner] * sums)), count)
                 continue
-            run, largest, sums = self._run_stats(time_block, operand, fold_role, groups)
+            run, largest, sums = self._run_stats(time_block, operand, fold_role, group)  # the inner role's
             fits, kept = largest <= slot, run <= slot
             if psum:
                 total += self._over_blocks(np.where(kept, 0, 2 * (self.nr - 1) * sums), count)
@@ -852,6 +858,8 @@ class LayerTiler:
     @staticmethod
     def _over_blocks(per_block: np.ndarray, count: np.ndarray) -> int:
         """The sum over every time block of ``per_block`` (one row per kind of block)."""
+        if count.size == 1:  # blocks of one kind (most candidates): two numpy calls fewer
+            return int(per_block.sum()) * int(count[0])
         return int((per_block.reshape(count.size, -1).sum(axis=1) * count).sum())
 
     @staticmethod
