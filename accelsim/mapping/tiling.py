@@ -62,7 +62,11 @@ run fits a slot} with time outside, and time inside. Each candidate's traffic is
 computed in closed form and the one with the least DRAM traffic is laid out
 fold by fold (:class:`FoldTable`); ties: fewer, longer blocks, no grouping, time
 outside, ``cols_inner``, the even split. The first tiler's candidates are all
-in the set, each moving at most what it moved then.
+in the set, each moving at most what it moved then. Once the best so far moves
+the floor (every operand brought in once, :meth:`LayerTiler.floor_bytes`), a
+candidate that could only tie it and lose the tie is not evaluated, nor are the
+groups and time blocks searched for whose candidates all would: the choice is
+the one of every candidate, at a fraction of the cost where buffers are large.
 
 Convolution inputs count as their real footprint in the input feature map:
 the band of input rows under a range of output pixels (with the halo of
@@ -328,7 +332,7 @@ class Tiling:
     layer: str
     order: str
     time_blocks: int
-    considered: tuple[Candidate, ...]
+    considered: tuple[Candidate, ...]                 # the candidates evaluated (not those skipped: choose_blocks)
     slot_bytes: tuple[tuple[Operand, int], ...] = ()  # each operand's slot under the chosen split
     group: int = 0                                    # inner folds per group (0: no blocking)
     whole: tuple[Operand, ...] = ()                   # operands resident for the whole layer
@@ -708,12 +712,36 @@ class LayerTiler:
         return (full[:, :1] + cum[:, :full.shape[1] - 1] - cum[:, :1]).max(axis=0).tolist()
 
     def candidates(self):
-        for time_block in self.time_block_candidates():
+        """Every candidate at the current slots, evaluated, in :meth:`nests` order."""
+        for order, time_block, group, time_inside in self.nests():
+            yield Candidate(order, time_block, self.dram_bytes(order, time_block, group, time_inside), group,
+                            time_inside)
+
+    def nests(self, loses=lambda tie: False):
+        """Each candidate's (order, time block, group, time inside) at the current slots, not yet
+        evaluated: time blocks from the longest (T), each in both orders, its groups (0 first),
+        then time inside. ``loses(tie)``: whether every candidate whose tie-break key starts at
+        or after ``tie`` (-time block, grouped, time inside, not ``cols_inner``) loses to the best
+        so far; such candidates are not made, nor their groups and blocks searched for."""
+        T = self.extents.time
+
+        def blocks():
+            yield T  # time_block_candidates' first: the others are all shorter
+            if not loses((1 - T, False, False, False)):
+                yield from self.time_block_candidates()[1:]
+        for time_block in blocks():
+            if loses((-time_block, False, False, False)):
+                return
             for order in ("cols_inner", "rows_inner"):
-                for group in self.group_candidates(order, time_block):
-                    yield Candidate(order, time_block, self.dram_bytes(order, time_block, group), group)
-                if len(self.time_ranges(time_block)) > 1:
-                    yield Candidate(order, time_block, self.dram_bytes(order, time_block, 0, True), 0, True)
+                late = order != "cols_inner"
+                if loses((-time_block, False, False, late)):
+                    continue
+                yield order, time_block, 0, False
+                if not loses((-time_block, True, False, late)):
+                    for group in self.group_candidates(order, time_block)[1:]:  # after 0, always the first
+                        yield order, time_block, group, False
+                if len(self.time_ranges(time_block)) > 1 and not loses((-time_block, False, True, late)):
+                    yield order, time_block, 0, True
 
     def floor_bytes(self) -> int:
         """The fewest DRAM bytes any candidate can move: every operand brought in (and the
@@ -731,11 +759,23 @@ class LayerTiler:
 
     def choose_blocks(self) -> tuple[Tiling, FoldTable, np.ndarray]:
         """:meth:`choose`, laid out as :meth:`lay_out_blocks` (one block of each kind, and the
-        blocks' kinds)."""
-        first_error, options = None, []
-        floor = self.floor_bytes() if len(self.splits) > 1 else None
+        blocks' kinds).
+
+        Once the best candidate so far moves :meth:`floor_bytes`, no candidate can move fewer: one
+        that would lose the tie to it is not evaluated (nor listed in ``considered``), nor are the
+        groups and time blocks searched for whose candidates would all lose it (:meth:`nests`).
+        At batch 1 that settles most layers on the larger buffers with their first candidate
+        (T, ``cols_inner``, one group). The choice is the one evaluating every candidate gives."""
+        first_error, options, best = None, [], None
+        floor = self.floor_bytes()
+
+        def settled() -> bool:
+            return best is not None and best[0][0] <= floor
+
+        def loses(tie: tuple) -> bool:  # (nests' test: the best's key is settled and before ``tie``)
+            return settled() and best[0][1:5] < tie
         for index, (slots, room) in enumerate(zip(self.splits, self._rooms)):
-            if floor is not None and options and min(option[0][0] for option in options) <= floor:
+            if settled():
                 break
             self.slots, self.room = slots, room
             try:
@@ -743,12 +783,18 @@ class LayerTiler:
             except MappingError as err:
                 first_error = first_error or err
                 continue
-            for c in self.candidates():
-                options.append(((c.dram_bytes, -c.time_block, c.group != 0, c.time_inside, c.order != "cols_inner",
-                                 -c.group, index), c, slots, room))
+            for order, time_block, group, time_inside in self.nests(loses):
+                tie = (-time_block, group != 0, time_inside, order != "cols_inner", -group, index)
+                if settled() and tie > best[0][1:]:
+                    continue  # it could at best move the floor too, and would lose the tie
+                c = Candidate(order, time_block, self.dram_bytes(order, time_block, group, time_inside), group,
+                              time_inside)
+                options.append(((c.dram_bytes,) + tie, c, slots, room))
+                if best is None or options[-1][0] < best[0]:
+                    best = options[-1]
         if not options:
             raise first_error
-        _, best, self.slots, self.room = min(options, key=lambda option: option[0])
+        _, best, self.slots, self.room = best
         os_outputs = self.strategy.stationary is Operand.OUTPUT  # OS outputs live in the PEs: never 'whole'
         whole = tuple(op for op in Operand if self.whole(op) and not (os_outputs and op is Operand.OUTPUT))
         tiling = Tiling(layer=self.layer.name, order=best.order, time_blocks=len(self.time_ranges(best.time_block)),

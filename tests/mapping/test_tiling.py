@@ -123,18 +123,60 @@ def test_the_first_tilers_candidates_are_kept_so_the_choice_never_moves_more(con
     # sum; an operand that stays for the whole layer moves its footprint once), so the minimum
     # can only be lower or equal. Checked here: the old nests are considered, the choice is the
     # least, and no run of tiles counts more than the sum of its tiles.
+    # (Every candidate at the chosen split: the choice skips those that can only lose, below.)
     hw = load_hardware(config)
     for layer in load_workload("resnet18").gemm_layers:
         tiler = LayerTiler(layer, hw, 1)
         tiling, _ = tiler.choose()
+        every = list(tiler.candidates())
         old = {(order, tb) for tb in tiler.time_block_candidates() for order in ("cols_inner", "rows_inner")}
-        kept = {(c.order, c.time_block) for c in tiling.considered if c.group == 0 and not c.time_inside}
+        kept = {(c.order, c.time_block) for c in every if c.group == 0 and not c.time_inside}
         assert old <= kept, layer.name
         best = min(c.dram_bytes for c in tiling.considered)
-        assert all(best <= c.dram_bytes for c in tiling.considered if (c.order, c.time_block) in old)
+        assert all(best <= c.dram_bytes for c in every if (c.order, c.time_block) in old)
         parts = {"row": tiler.rows, "col": tiler.cols, "time": tiler.time_ranges(tiler.extents.time)}
         full, _, cum = tiler.passes(Operand.INPUT, parts, False, "row")
         assert (tiler.run_bytes(full, cum, 0, full.shape[1]) <= full.sum(axis=1)).all()
+
+
+def _choice_of_every_candidate(tiler: LayerTiler) -> tuple:
+    """The oracle for LayerTiler.choose_blocks' skipping: every candidate of a split evaluated
+    (the splits tried in order until one reaches the floor, as the choice defines), the least
+    DRAM bytes with the documented ties; the chosen candidate and its split's slots."""
+    floor, options = tiler.floor_bytes(), []
+    for index, (slots, room) in enumerate(zip(tiler.splits, tiler._rooms)):
+        if options and min(key[0] for key, _, _ in options) <= floor:
+            break
+        tiler.slots, tiler.room = slots, room
+        try:
+            tiler.check_stationary()
+        except MappingError:
+            continue
+        for c in tiler.candidates():
+            options.append(((c.dram_bytes, -c.time_block, c.group != 0, c.time_inside, c.order != "cols_inner",
+                             -c.group, index), c, slots))
+    _, best, slots = min(options, key=lambda option: option[0])
+    return best, tuple(slots.items()), len(options)
+
+
+@pytest.mark.parametrize("config", ["tpu_v1", "gemmini", "nvdla_small", "eyeriss_like", "scalesim_32x32", "tpu_v4i",
+                                    "shared"])
+def test_candidates_that_can_only_lose_the_tie_at_the_floor_are_skipped_not_chosen(config, write):
+    # Once the best candidate moves the fewest bytes any can (floor_bytes), the rest are skipped
+    # where they would lose the tie: the choice (candidate and split) must be the one of every
+    # candidate evaluated, and candidates must have been skipped somewhere.
+    hw = load_hardware(write("shared.yaml", SHARED)) if config == "shared" else load_hardware(config)
+    skipped = 0
+    for layer, batch in [(layer, 1) for layer in load_workload("resnet18").gemm_layers] + KIND_LAYERS:
+        tiler = LayerTiler(layer, hw, batch)
+        tiling, _, _ = tiler.choose_blocks()
+        best, slots, evaluated = _choice_of_every_candidate(LayerTiler(layer, hw, batch))
+        assert (tiling.order, tiling.time_blocks, tiling.group, tiling.time_inside, tiling.slot_bytes) == \
+            (best.order, len(tiler.time_ranges(best.time_block)), best.group, best.time_inside, slots), layer.name
+        assert min(c.dram_bytes for c in tiling.considered) == best.dram_bytes
+        assert len(tiling.considered) <= evaluated
+        skipped += len(tiling.considered) < evaluated
+    assert skipped, config
 
 
 def test_a_run_of_row_folds_holds_each_channel_once_worked_by_hand():
