@@ -134,7 +134,10 @@ def touched(lo, hi, stride: int, pad: int, span: int, size: int):
 
     Window ``p`` covers ``[p.stride - pad, p.stride - pad + span)``, clipped to
     the input; windows overlap (a band) when ``span >= stride``, else they
-    leave gaps that a strided transfer skips.
+    leave gaps that a strided transfer skips: then each window inside the input
+    touches ``span`` rows, and of those not inside only the one across the top
+    edge and the one across the bottom edge touch any (windows in the padding
+    touch none, as where the padding is wider than the stride).
     """
     def clipped(p):
         start = p * stride - pad
@@ -142,7 +145,17 @@ def touched(lo, hi, stride: int, pad: int, span: int, size: int):
 
     if span >= stride:
         return np.maximum(0, np.minimum(size, hi * stride - pad + span) - np.maximum(0, lo * stride - pad))
-    return clipped(lo) + np.where(hi == lo, 0, clipped(hi) + (hi - lo - 1) * span)
+    first, last = _inside(stride, pad, span, size)
+    top, bottom = first - 1, last + 1
+    inside = np.maximum(0, np.minimum(hi, last) - np.maximum(lo, first) + 1) * span
+    edges = np.where((lo <= top) & (top <= hi), clipped(top), 0)
+    return inside + edges + np.where((lo <= bottom) & (bottom <= hi) & (bottom != top), clipped(bottom), 0)
+
+
+def _inside(stride: int, pad: int, span: int, size: int) -> tuple[int, int]:
+    """The first and the last window wholly inside the input (the last may be before the first:
+    none is)."""
+    return -(-pad // stride), (size - span + pad) // stride
 
 
 def _touched_int(lo: int, hi: int, stride: int, pad: int, span: int, size: int) -> int:
@@ -154,7 +167,14 @@ def _touched_int(lo: int, hi: int, stride: int, pad: int, span: int, size: int) 
     def clipped(p: int) -> int:
         start = p * stride - pad
         return max(0, min(size, start + span) - max(0, start))
-    return clipped(lo) + (0 if hi == lo else clipped(hi) + (hi - lo - 1) * span)
+    first, last = _inside(stride, pad, span, size)
+    top, bottom = first - 1, last + 1
+    total = max(0, min(hi, last) - max(lo, first) + 1) * span
+    if lo <= top <= hi:
+        total += clipped(top)
+    if lo <= bottom <= hi and bottom != top:
+        total += clipped(bottom)
+    return total
 
 
 class Geometry:

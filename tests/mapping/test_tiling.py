@@ -7,8 +7,8 @@ from accelsim.config.loader import with_overrides
 from accelsim.config.workload import Conv2d, Gemm
 from accelsim.errors import MappingError
 from accelsim.mapping.gemm import Operand
-from accelsim.mapping.tiling import (FEW_RANGES, Geometry, LayerTiler, WorkingSpace, balanced, share_splits,
-                                     touched)
+from accelsim.mapping.tiling import (FEW_RANGES, Geometry, LayerTiler, WorkingSpace, _touched_int, balanced,
+                                     share_splits, touched)
 from tests_shared import SHARED_SCRATCHPAD as SHARED
 
 
@@ -21,6 +21,20 @@ def test_touched_rows_worked_by_hand():
     assert touched(0, 3, 2, 0, 1, 8) == 4
     # 3x3, stride 2, pad 1 on 8 rows, output 0 reads rows -1..1 -> 0..1 (clipped)
     assert touched(0, 0, 2, 1, 3, 8) == 2
+
+
+def test_touched_rows_are_the_rows_of_every_window_counted_one_by_one():
+    # The oracle: each window's rows, one by one, clipped to the input (a set: overlapping
+    # windows share rows). Padding wider than the stride puts whole windows outside the input
+    # (a 1 x 1 window, stride 2, padding 3 on 19 rows: windows 0, 1, 11 and 12 touch nothing).
+    assert touched(0, 12, 2, 3, 1, 19) == 9 and _touched_int(0, 12, 2, 3, 1, 19) == 9
+    rng = np.random.default_rng(11)
+    cases = rng.integers([0, 0, 1, 0, 1, 1], [20, 8, 6, 10, 9, 31], size=(4000, 6))
+    for lo, extra, stride, pad, span, size in cases.tolist():
+        hi = lo + extra
+        rows = {r for p in range(lo, hi + 1) for r in range(p * stride - pad, p * stride - pad + span) if 0 <= r < size}
+        assert int(touched(np.array([lo]), np.array([hi]), stride, pad, span, size)[0]) == len(rows)
+        assert _touched_int(lo, hi, stride, pad, span, size) == len(rows), (lo, hi, stride, pad, span, size)
 
 
 def test_footprint_and_channels_worked_by_hand():
@@ -177,6 +191,27 @@ def test_candidates_that_can_only_lose_the_tie_at_the_floor_are_skipped_not_chos
         assert len(tiling.considered) <= evaluated
         skipped += len(tiling.considered) < evaluated
     assert skipped, config
+
+
+def test_the_floor_bounds_every_candidate_where_windows_lie_in_the_padding():
+    # Found by fuzzing: a 1 x 1, stride 2 convolution padded by 3 has windows wholly in the
+    # padding; counted as if they touched rows, the layer's footprint (so the floor) exceeded
+    # what its time blocks move, and the skipping settled on the first candidate, not the best.
+    hw = with_overrides(load_hardware("eyeriss_like"), {"array.rows": 10, "array.cols": 29, "sram.input.size_kib": 12,
+                                                        "sram.weight.size_kib": 32, "sram.output.size_kib": 32,
+                                                        "sram.output.double_buffered": False})
+    layer = Conv2d(name="c", H=19, W=16, C=219, K=1, R=1, S=1, stride=(2, 2), padding=(3, 3, 3, 3))
+    tiler = LayerTiler(layer, hw, 38)
+    floor = tiler.floor_bytes()
+    for slots, room in zip(tiler.splits, tiler._rooms):
+        tiler.slots, tiler.room = slots, room
+        assert all(c.dram_bytes >= floor for c in tiler.candidates())
+    tiling, _, _ = LayerTiler(layer, hw, 38).choose_blocks()
+    best, slots, _ = _choice_of_every_candidate(LayerTiler(layer, hw, 38))
+    assert (tiling.order, tiling.group, tiling.time_inside, tiling.slot_bytes) == \
+        (best.order, best.group, best.time_inside, slots)
+    assert tiling.time_blocks == len(tiler.time_ranges(best.time_block))
+    assert min(c.dram_bytes for c in tiling.considered) == best.dram_bytes
 
 
 def test_a_run_of_row_folds_holds_each_channel_once_worked_by_hand():
