@@ -271,7 +271,7 @@ class Array:
         pools = self.pools
         in_pool, wt_pool = pools[Operand.INPUT], pools[Operand.WEIGHT]
         waits = [(self.loads[name], column, cause, column == self.shift_column) for name, column, cause in WAIT_CAUSE]
-        rows_r = self.rows
+        array_rows = self.rows
         timeline = self.timeline
         for li in range(len(self.layers)):
             unit, rows = self.layers.rows(li)
@@ -283,10 +283,10 @@ class Array:
             first_event = self.events()
             frees = self.residents[li][1]
             yield from self._wait_granted(li, -1)  # room for the tensors this layer starts that stay on chip
-            t.parts["stall_output"] += env.now - t.start
+            parts["stall_output"] += env.now - t.start
             if unit != "fused" and self.overhead:
                 yield env.timeout(self.overhead)
-                t.parts["overhead"] = self.overhead
+                parts["overhead"] = self.overhead
             self.layer_started[li].succeed()
             # the compute phases are summed here and put in at the layer's end (nothing reads a
             # layer's parts while it runs); ``accounted``: the parts' sum so far, as t.accounted
@@ -327,7 +327,7 @@ class Array:
                 # cycles after its arrival) is exposed, as preload.
                 exposed = 0
                 if stationary_at is not None and si and row[FOLDS]:
-                    exposed = max(0, stationary_at + min(rows_r, row[STREAM] // row[FOLDS]) - now)
+                    exposed = max(0, stationary_at + min(array_rows, row[STREAM] // row[FOLDS]) - now)
                 busy = row[STREAM] + row[FILL_DRAIN] + row[PRELOAD] + row[VECTOR] + exposed
                 if timeline is not None:
                     timeline.steps.append((li, si, waited_from, now, now + busy, cause))
