@@ -182,11 +182,11 @@ class Evaluator:
         if key not in self.cache:
             began = time.perf_counter()
             hw = self.hardware(x)
-            if self.model == "engine":
-                from accelsim.engine.simulator import simulate_schedule
+            if self.model == "engine":  # simulated until the last measured layer ends
+                from accelsim.engine.simulator import layer_cycles
 
-                layers = simulate_schedule(replace(self.schedule, hardware=hw)).layers
-                values = [layers[i].cycles for i in self.rows]
+                cycles = layer_cycles(replace(self.schedule, hardware=hw), max(self.rows)) if self.rows else []
+                values = [cycles[i] for i in self.rows]
             else:
                 from accelsim.analytical import TransferLanes, analytical_breakdown
 

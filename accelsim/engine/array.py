@@ -172,6 +172,7 @@ class Array:
         self.timeline = None  # an engine.timeline.Timeline to record steps in, or None
         self.barrier = None   # cores > 1: the simulator's LayerBarrier (a layer ends when its last core ends)
         self.progress_of_layers = None  # a schedule.LayerProgress told of each layer done, or None
+        self.layer_count = len(layers)  # the layers to run: fewer stops after them (engine.layer_cycles)
 
     def _sync(self, li: int):
         """Wait for every core to finish layer ``li``; the wait is this core's load imbalance."""
@@ -273,7 +274,8 @@ class Array:
         waits = [(self.loads[name], column, cause, column == self.shift_column) for name, column, cause in WAIT_CAUSE]
         array_rows = self.rows
         timeline = self.timeline
-        for li in range(len(self.layers)):
+        count = self.layer_count
+        for li in range(count):
             unit, rows = self.layers.rows(li)
             if self.barrier is not None and li:
                 yield from self._sync(li - 1)
@@ -357,5 +359,5 @@ class Array:
             t.parts["stall_output"] += t.end - t.start - t.accounted  # the last stores draining
             if self.progress_of_layers is not None:
                 self.progress_of_layers("simulate", li + 1, len(self.layers))
-        if self.barrier is not None and len(self.layers):
-            yield from self._sync(len(self.layers) - 1)
+        if self.barrier is not None and count:
+            yield from self._sync(count - 1)

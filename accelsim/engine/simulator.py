@@ -208,7 +208,9 @@ class Simulation:
     """The parts of one simulated accelerator, wired together (no state outlives it): the shared
     levels (DRAM, the global buffer) and one ``Core`` per core, in one environment."""
 
-    def __init__(self, schedule: Schedule, timeline: Timeline | None = None, progress: LayerProgress | None = None):
+    def __init__(self, schedule: Schedule, timeline: Timeline | None = None, progress: LayerProgress | None = None,
+                 through: int | None = None):
+        """``through``: run only until layer ``through`` (an index) has ended on every core."""
         hw = schedule.hardware
         self.schedule = schedule
         self.env = env = simpy.Environment()
@@ -224,6 +226,10 @@ class Simulation:
                       for c in range(hw.cores)]
         self.array = self.cores[0].array
         self.array.progress_of_layers = progress  # core 0's layers stand for all (display only)
+        if through is not None:
+            for core in self.cores:
+                core.array.layer_count = through + 1
+            env.all_of([core.array_process for core in self.cores]).callbacks.append(simpy.core.StopSimulation.callback)
 
     def run(self) -> list[list[LayerTimes]]:
         """Run to the end; per core, what its array observed per layer."""
@@ -232,7 +238,7 @@ class Simulation:
             while True:  # env.run(), counting the events processed (the engine's cost)
                 step()
                 self.events += 1
-        except simpy.core.EmptySchedule:
+        except (simpy.core.EmptySchedule, simpy.core.StopSimulation):  # the end, or the arrays' (``through``)
             pass
         for core in self.cores:
             if core.array_process.is_alive:  # nothing left to happen, yet an array is still waiting
@@ -267,6 +273,16 @@ def simulate_schedule(schedule: Schedule, timeline: Timeline | None = None,
                                    events=t.events, cores=cores))
     return RunResult(hardware=hw, workload=schedule.workload, model="engine", layers=tuple(layers),
                      events=sim.events, residency=schedule.residency)
+
+
+def layer_cycles(schedule: Schedule, through: int) -> list[int]:
+    """The cycles of layers ``0..through`` of a built schedule, as ``simulate_schedule`` gives
+    them, simulating only until layer ``through`` has ended on every core: what happens later
+    cannot change them (calibration reads a few layers of a network hundreds of times)."""
+    if not 0 <= through < len(schedule.layers):
+        raise ValueError(f"through: expected a layer index below {len(schedule.layers)}, got {through}")
+    times = Simulation(schedule, through=through).run()[0]
+    return [t.breakdown().total for t in times[:through + 1]]
 
 
 def simulate(hw: Hardware, workload: Workload, timeline: Timeline | None = None) -> RunResult:

@@ -154,3 +154,22 @@ def test_progress_is_told_of_every_layer_scheduled_then_simulated_and_changes_no
     assert to_json(analyze_checked(hw, workload, progress=lambda *call: told.append(call))) == \
         to_json(analyze(hw, workload))
     assert told == [("schedule", i, n) for i in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("config", ["eyeriss_like", "tpu_v4i", "edge_example_2core"])  # one core, 4 and 2 cores
+def test_layer_cycles_through_a_layer_are_the_whole_simulations(config):
+    """Stopping once a layer has ended on every core gives the cycles the whole run gives for it
+    and every layer before (the reference: the whole simulation of the same schedule), on one core
+    and on several (where a layer ends at its last core: its load imbalance is counted)."""
+    from dataclasses import replace
+
+    from accelsim.engine.simulator import layer_cycles, simulate_schedule
+    from accelsim.schedule import build_schedule
+
+    schedule = build_schedule(load_hardware(config), replace(load_workload("alexnet"), batch=2))
+    whole = [layer.cycles for layer in simulate_schedule(schedule).layers]
+    assert len(set(whole)) > 3
+    for through in range(len(whole)):
+        assert layer_cycles(schedule, through) == whole[:through + 1], through
+    with pytest.raises(ValueError, match="through"):
+        layer_cycles(schedule, len(whole))
