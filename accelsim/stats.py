@@ -107,11 +107,14 @@ def tops_per_w(macs: int, energy_j: float) -> float:
     return OPS_PER_MAC * macs / energy_j / 1e12 if energy_j else 0.0
 
 
-def bound_by(breakdown: "CycleBreakdown", mapping_efficiency: float, on_array: bool) -> str:
+def bound_by(breakdown: "CycleBreakdown", mapping_efficiency: float, on_array: bool,
+             dominant: str | None = None) -> str:
     """What limits a layer or run: its dominant breakdown part in words, or ``under-filled`` when
     the array dominates (computing, filling or preloading) with mapping efficiency below
-    ``UNDERFILLED_MAPPING_EFFICIENCY``: busy, but nearly empty."""
-    dominant = breakdown.dominant()
+    ``UNDERFILLED_MAPPING_EFFICIENCY``: busy, but nearly empty. ``dominant``: the breakdown's
+    ``dominant()``, when the caller has it."""
+    if dominant is None:
+        dominant = breakdown.dominant()
     if on_array and dominant in ("computing", "fill_drain", "preload") \
             and mapping_efficiency < UNDERFILLED_MAPPING_EFFICIENCY:
         return "under-filled"
@@ -407,21 +410,22 @@ def _derived(hw: Hardware, macs: int, cycles: int, breakdown: CycleBreakdown,
              dram: DramTraffic, compulsory: DramTraffic, sram: SramAccesses, gated_macs: int = 0,
              energies: ActionEnergies | None = None) -> dict:
     seconds = latency_s(cycles, hw.clock_hz)
-    energy = energy_breakdown_j(hw, macs - gated_macs, sram, dram.total, seconds, energies)  # gated MACs cost nothing
+    dram_bytes, compulsory_bytes, busy, peak = dram.total, compulsory.total, breakdown.array_busy, hw.peak_macs_per_cycle
+    energy = energy_breakdown_j(hw, macs - gated_macs, sram, dram_bytes, seconds, energies)  # gated MACs cost nothing
     energy_j = sum(energy.values())
     return {
         "energy_j": energy_j,
         "energy_breakdown_j": energy,
         "avg_power_w": average_power_w(energy_j, seconds),
         "tops_per_w": tops_per_w(macs, energy_j),
-        "utilization": utilization(macs, hw.peak_macs_per_cycle, cycles),
-        "utilization_busy": utilization(macs, hw.peak_macs_per_cycle, breakdown.array_busy),
-        "array_busy_fraction": breakdown.array_busy / cycles if cycles else 0.0,
+        "utilization": utilization(macs, peak, cycles),
+        "utilization_busy": utilization(macs, peak, busy),
+        "array_busy_fraction": busy / cycles if cycles else 0.0,
         "latency_s": seconds,
         "effective_tops": effective_tops(macs, seconds),
-        "arithmetic_intensity": arithmetic_intensity(macs, dram.total),
-        "avg_dram_gb_per_s": bandwidth_gb_per_s(dram.total, seconds),
-        "traffic_ratio": dram.total / compulsory.total if compulsory.total else 1.0,
+        "arithmetic_intensity": arithmetic_intensity(macs, dram_bytes),
+        "avg_dram_gb_per_s": bandwidth_gb_per_s(dram_bytes, seconds),
+        "traffic_ratio": dram_bytes / compulsory_bytes if compulsory_bytes else 1.0,
         "dominant": breakdown.dominant(),
         "dominant_stall": breakdown.dominant_stall(),
     }
@@ -450,7 +454,7 @@ def layer_metrics(layer: LayerResult, hw: Hardware, energies: ActionEnergies | N
     :func:`energy_breakdown_j`."""
     out = _derived(hw, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram,
                    layer.gated_macs, energies)
-    out["bound_by"] = bound_by(layer.breakdown, layer.mapping_efficiency, layer.unit == "array")
+    out["bound_by"] = bound_by(layer.breakdown, layer.mapping_efficiency, layer.unit == "array", out["dominant"])
     out["peak_dram_gb_per_s"] = layer.peak_dram_bytes_per_cycle * hw.clock_hz / 1e9
     out["analytical_gap"] = (layer.cycles - layer.analytical_cycles) / layer.analytical_cycles \
         if layer.analytical_cycles else 0.0
@@ -477,7 +481,7 @@ def run_metrics(run: RunResult) -> dict:
     batch = run.workload.batch
     out = _derived(hw, run.macs, run.cycles, run.breakdown, run.dram, run.compulsory, run.sram, run.gated_macs)
     out["mapping_efficiency"] = run_mapping_efficiency(run)
-    out["bound_by"] = bound_by(run.breakdown, out["mapping_efficiency"], True)
+    out["bound_by"] = bound_by(run.breakdown, out["mapping_efficiency"], True, out["dominant"])
     out["inferences_per_s"] = inferences_per_s(batch, out["latency_s"])
     out["tokens_per_s"] = tokens_per_s(run.workload, out["latency_s"])
     out["time_to_first_token_s"] = time_to_first_token_s(run.workload, out["latency_s"])

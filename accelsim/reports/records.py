@@ -6,10 +6,12 @@ added, never renamed.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from dataclasses import fields
 from functools import cached_property
+from operator import attrgetter
 
 from accelsim import __version__
 from accelsim.config.schema import to_data
@@ -19,12 +21,14 @@ from accelsim.stats import (BREAKDOWN_PARTS, TRAFFIC_PARTS, CycleBreakdown, Dram
 
 SCHEMA_VERSION = 1
 
-_COUNTS = {CycleBreakdown: BREAKDOWN_PARTS, DramTraffic: TRAFFIC_PARTS}
+_COUNTS = {kind: (parts, attrgetter(*parts)) for kind, parts in
+           ((CycleBreakdown, BREAKDOWN_PARTS), (DramTraffic, TRAFFIC_PARTS))}
 
 
 def _counts(value: CycleBreakdown | DramTraffic) -> dict:
     """A breakdown or a traffic as a dict: ``asdict`` without its deep copy (the fields are integers)."""
-    return {name: getattr(value, name) for name in _COUNTS[type(value)]}
+    parts, values = _COUNTS[type(value)]
+    return dict(zip(parts, values(value)))
 
 
 class _SummedOnce(RunResult):
@@ -65,6 +69,7 @@ def layer_record(layer: LayerResult, run: RunResult, energies: ActionEnergies | 
 def _layer_values(layer: LayerResult, run: RunResult, energies: ActionEnergies | None = None) -> dict:
     """:func:`layer_record` before its non-finite floats become null."""
     m = layer_metrics(layer, run.hardware, energies)
+    breakdown = _counts(layer.breakdown)  # (shared with core_breakdown for one core: the records are not mutated)
     return {
         "name": layer.name,
         "kind": layer.kind,
@@ -93,7 +98,7 @@ def _layer_values(layer: LayerResult, run: RunResult, energies: ActionEnergies |
         "arithmetic_intensity": m["arithmetic_intensity"],
         "avg_dram_gb_per_s": m["avg_dram_gb_per_s"],
         "peak_dram_gb_per_s": m["peak_dram_gb_per_s"],
-        "breakdown": _counts(layer.breakdown),
+        "breakdown": breakdown,
         "dominant": m["dominant"],
         "bound_by": m["bound_by"],
         "sram_bytes": layer.sram.as_record(),
@@ -109,13 +114,18 @@ def _layer_values(layer: LayerResult, run: RunResult, energies: ActionEnergies |
         "partition": layer.partition or None,
         "core_busy_fraction": _by_core(m["core_busy_fraction"]),
         "core_utilization": _by_core(m["core_utilization"]),
-        "core_breakdown": _by_core([_counts(c.breakdown) for c in layer.cores] or [_counts(layer.breakdown)]),
+        "core_breakdown": _by_core([_counts(c.breakdown) for c in layer.cores] or [breakdown]),
     }
 
 
 def _by_core(values: list) -> dict:
     """Per-core values keyed ``core0``, ``core1``, ... (CSV columns ``...core0``)."""
-    return {f"core{i}": v for i, v in enumerate(values)}
+    return dict(zip(_core_names(len(values)), values))
+
+
+@functools.cache  # one per core count (at most config.schema.MAX_CORES)
+def _core_names(cores: int) -> tuple[str, ...]:
+    return tuple(f"core{i}" for i in range(cores))
 
 
 def total_record(run: RunResult) -> dict:
@@ -238,25 +248,24 @@ def _flatten_into(out: dict, record: dict, prefix: str, clean: bool) -> None:
         if len(_COLUMNS) >= MAX_COLUMN_PREFIXES:
             _COLUMNS.clear()
         names = _COLUMNS[prefix] = {}
+    isfinite = math.isfinite
     for key, value in record.items():
+        try:
+            name = names[key]
+        except KeyError:
+            name = names[key] = sys.intern(f"{prefix}{key}")
         kind = type(value)
         if kind is float:  # most values: checked first
-            if clean and not math.isfinite(value):
-                value = None
-        elif kind not in _PLAIN:
-            if isinstance(value, dict):
-                _flatten_into(out, value, f"{prefix}{key}.", clean)
-                continue
-            if isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
-                _flatten_into(out, {str(v["name"]): v for v in value}, f"{prefix}{key}.", clean)
-                continue
-            if clean:
-                if isinstance(value, float):
-                    if not math.isfinite(value):
-                        value = None
-                elif isinstance(value, list):
-                    value = _clean(value)
-        name = names.get(key)
-        if name is None:
-            name = names[key] = sys.intern(f"{prefix}{key}")
-        out[name] = value
+            out[name] = value if not clean or isfinite(value) else None
+        elif kind in _PLAIN:
+            out[name] = value
+        elif isinstance(value, dict):
+            _flatten_into(out, value, name + ".", clean)
+        elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
+            _flatten_into(out, {str(v["name"]): v for v in value}, name + ".", clean)
+        elif clean and isinstance(value, float):
+            out[name] = value if isfinite(value) else None
+        elif clean and isinstance(value, list):
+            out[name] = _clean(value)
+        else:
+            out[name] = value
