@@ -172,7 +172,7 @@ class Array:
         self.timeline = None  # an engine.timeline.Timeline to record steps in, or None
         self.barrier = None   # cores > 1: the simulator's LayerBarrier (a layer ends when its last core ends)
         self.progress_of_layers = None  # a schedule.LayerProgress told of each layer done, or None
-        self.layer_count = len(layers)  # the layers to run: fewer stops after them (engine.layer_cycles)
+        self.layer_count = len(layers)  # how many layers to run (fewer: engine.simulator.layer_cycles)
 
     def _sync(self, li: int):
         """Wait for every core to finish layer ``li``; the wait is this core's load imbalance."""

@@ -211,6 +211,8 @@ class Simulation:
     def __init__(self, schedule: Schedule, timeline: Timeline | None = None, progress: LayerProgress | None = None,
                  through: int | None = None):
         """``through``: run only until layer ``through`` (an index) has ended on every core."""
+        if through is not None and (type(through) is not int or not 0 <= through < len(schedule.layers)):
+            raise ValueError(f"through: expected a layer index below {len(schedule.layers)}, got {through!r}")
         hw = schedule.hardware
         self.schedule = schedule
         self.env = env = simpy.Environment()
@@ -232,7 +234,8 @@ class Simulation:
             env.all_of([core.array_process for core in self.cores]).callbacks.append(simpy.core.StopSimulation.callback)
 
     def run(self) -> list[list[LayerTimes]]:
-        """Run to the end; per core, what its array observed per layer."""
+        """Run to the end (or until layer ``through`` has ended on every core: the later layers'
+        times stay zero); per core, what its array observed per layer."""
         step = self.env.step
         try:
             while True:  # env.run(), counting the events processed (the engine's cost)
@@ -279,8 +282,6 @@ def layer_cycles(schedule: Schedule, through: int) -> list[int]:
     """The cycles of layers ``0..through`` of a built schedule, as ``simulate_schedule`` gives
     them, simulating only until layer ``through`` has ended on every core: what happens later
     cannot change them (calibration reads a few layers of a network hundreds of times)."""
-    if not 0 <= through < len(schedule.layers):
-        raise ValueError(f"through: expected a layer index below {len(schedule.layers)}, got {through}")
     times = Simulation(schedule, through=through).run()[0]
     return [t.breakdown().total for t in times[:through + 1]]
 

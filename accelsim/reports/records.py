@@ -6,11 +6,10 @@ added, never renamed.
 
 from __future__ import annotations
 
-import functools
 import math
 import sys
 from dataclasses import fields
-from functools import cached_property
+from functools import cache, cached_property
 from operator import attrgetter
 
 from accelsim import __version__
@@ -69,7 +68,9 @@ def layer_record(layer: LayerResult, run: RunResult, energies: ActionEnergies | 
 def _layer_values(layer: LayerResult, run: RunResult, energies: ActionEnergies | None = None) -> dict:
     """:func:`layer_record` before its non-finite floats become null."""
     m = layer_metrics(layer, run.hardware, energies)
-    breakdown = _counts(layer.breakdown)  # (shared with core_breakdown for one core: the records are not mutated)
+    # shared with core_breakdown when the layer has no per-core results: safe, as this dict
+    # never leaves the module uncopied (``_clean`` and ``flat`` build their own)
+    breakdown = _counts(layer.breakdown)
     return {
         "name": layer.name,
         "kind": layer.kind,
@@ -123,7 +124,7 @@ def _by_core(values: list) -> dict:
     return dict(zip(_core_names(len(values)), values))
 
 
-@functools.cache  # one per core count (at most config.schema.MAX_CORES)
+@cache  # one per core count (at most config.schema.MAX_CORES)
 def _core_names(cores: int) -> tuple[str, ...]:
     return tuple(f"core{i}" for i in range(cores))
 
@@ -250,22 +251,25 @@ def _flatten_into(out: dict, record: dict, prefix: str, clean: bool) -> None:
         names = _COLUMNS[prefix] = {}
     isfinite = math.isfinite
     for key, value in record.items():
+        kind = type(value)
+        if kind is float:  # most values: checked first
+            if clean and not isfinite(value):
+                value = None
+        elif kind not in _PLAIN:
+            if isinstance(value, dict):
+                _flatten_into(out, value, f"{prefix}{key}.", clean)
+                continue
+            if isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
+                _flatten_into(out, {str(v["name"]): v for v in value}, f"{prefix}{key}.", clean)
+                continue
+            if clean:
+                if isinstance(value, float):
+                    if not isfinite(value):
+                        value = None
+                elif isinstance(value, list):
+                    value = _clean(value)
         try:
             name = names[key]
         except KeyError:
             name = names[key] = sys.intern(f"{prefix}{key}")
-        kind = type(value)
-        if kind is float:  # most values: checked first
-            out[name] = value if not clean or isfinite(value) else None
-        elif kind in _PLAIN:
-            out[name] = value
-        elif isinstance(value, dict):
-            _flatten_into(out, value, name + ".", clean)
-        elif isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
-            _flatten_into(out, {str(v["name"]): v for v in value}, name + ".", clean)
-        elif clean and isinstance(value, float):
-            out[name] = value if isfinite(value) else None
-        elif clean and isinstance(value, list):
-            out[name] = _clean(value)
-        else:
-            out[name] = value
+        out[name] = value
