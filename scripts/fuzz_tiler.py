@@ -5,7 +5,8 @@ For each case (a random convolution or GEMM, batch and variant of a shipped hwco
 shape, dataflow, buffer sizes, fold mode, double buffering), ``LayerTiler.choose_blocks`` must
 choose what evaluating every candidate of every split chooses (the splits tried in order until
 one reaches the floor, ties as documented in docs/engine.md), and no candidate may move fewer
-DRAM bytes than ``LayerTiler.floor_bytes`` (the bound the skipping of candidates relies on).
+DRAM bytes than ``LayerTiler.floor_bytes``, nor (with the time blocks outside) than its time
+block's ``LayerTiler.lower_bytes``: the bounds the skipping of candidates relies on.
 Both are checked in one process, one case at a time; a design or layer the config rejects is
 skipped, and one whose every split fails (``MappingError``) must fail in the oracle too.
 
@@ -13,7 +14,7 @@ skipped, and one whose every split fails (``MappingError``) must fail in the ora
     python scripts/fuzz_tiler.py --cases 500 --seed 7 --part 1/2   # half of the cases (two cores)
 
 Prints each differing case (its description as JSON, what was chosen and what should have been)
-and a summary; exits 1 when any case differs or beats the floor. With the row count before
+and a summary; exits 1 when any case differs or beats a bound. With the row count before
 23a2853 (windows in a padding wider than the stride counted as touching rows), ``--cases 8000
 --seed 5`` finds one case below the floor; fewer cases may find none. It draws no sparsity,
 on-chip operands or reduced free space (the schedule's paths); the tests cover those.
@@ -116,7 +117,7 @@ def build(case: dict):
 def every_candidate(tiler) -> tuple:
     """The oracle: the chosen candidate and the index of its split, from every candidate of the
     splits tried (None, None when no split holds a stationary tile), and how many candidates of
-    any split move fewer bytes than the floor."""
+    any split move fewer bytes than the floor or their time block's lower bound."""
     from accelsim.errors import MappingError
 
     floor, options, below, tried = tiler.floor_bytes(), [], 0, True
@@ -127,7 +128,7 @@ def every_candidate(tiler) -> tuple:
         except MappingError:
             continue
         for c in tiler.candidates():
-            below += c.dram_bytes < floor
+            below += c.dram_bytes < floor or (not c.time_inside and c.dram_bytes < tiler.lower_bytes(c.time_block))
             if tried:
                 options.append(((c.dram_bytes, -c.time_block, c.group != 0, c.time_inside,
                                  c.order != "cols_inner", -c.group, index), c))
@@ -156,7 +157,7 @@ def check(case: dict) -> str | None:
     oracle = LayerTiler(layer, hw, case["batch"])
     best, split, below = every_candidate(oracle)
     if below:
-        return f"{below} candidates move fewer bytes than the floor"
+        return f"{below} candidates move fewer bytes than the floor or their time block's lower bound"
     if best is None:
         return None if tiling is None else "a tiling chosen where no split holds a stationary tile"
     if tiling is None:  # the choice failed to lay out: so must the oracle's (a stream step too large)

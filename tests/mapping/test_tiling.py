@@ -193,6 +193,35 @@ def test_candidates_that_can_only_lose_the_tie_at_the_floor_are_skipped_not_chos
     assert skipped, config
 
 
+@pytest.mark.parametrize("config", ["gemmini", "nvdla_small", "eyeriss_like"])
+def test_a_time_blocks_lower_bound_bounds_its_candidates_and_skips_some(config):
+    # Every candidate with the time blocks outside moves at least lower_bytes of its time block
+    # (each evaluated against it, every split); skipping by it changes no choice (the tiling,
+    # but for the candidates it lists, is the one of a tiler whose bound is 0, which skips none
+    # by it) and evaluates fewer candidates somewhere.
+    from dataclasses import replace
+
+    hw = load_hardware(config)
+    fewer = 0
+    for layer, batch in [(layer, 1) for layer in load_workload("resnet18").gemm_layers] + KIND_LAYERS:
+        tiler = LayerTiler(layer, hw, batch)
+        for slots, room in zip(tiler.splits, tiler._rooms):
+            tiler.slots, tiler.room = slots, room
+            try:
+                tiler.check_stationary()
+            except MappingError:
+                continue
+            for c in tiler.candidates():
+                assert c.time_inside or c.dram_bytes >= tiler.lower_bytes(c.time_block), (layer.name, c)
+        bounded = LayerTiler(layer, hw, batch).choose_blocks()[0]
+        unbounded = LayerTiler(layer, hw, batch)
+        unbounded.lower_bytes = lambda time_block: 0
+        every = unbounded.choose_blocks()[0]
+        assert repr(replace(bounded, considered=())) == repr(replace(every, considered=())), layer.name
+        fewer += len(bounded.considered) < len(every.considered)
+    assert fewer, config
+
+
 def test_the_floor_bounds_every_candidate_where_windows_lie_in_the_padding():
     # Found by fuzzing: a 1 x 1, stride 2 convolution padded by 3 has windows wholly in the
     # padding; counted as if they touched rows, the layer's footprint (so the floor) exceeded

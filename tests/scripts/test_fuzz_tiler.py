@@ -24,6 +24,17 @@ def test_a_floor_that_is_no_bound_is_caught(monkeypatch, capsys):
     assert "fewer bytes than the floor" in capsys.readouterr().out
 
 
+def test_a_lower_bound_that_is_no_bound_is_caught(monkeypatch, capsys):
+    # a time block's lower bound above what its candidates move: the check names it (and the
+    # skipping it drives may choose a worse candidate, which the comparison catches too)
+    from accelsim.mapping.tiling import LayerTiler
+
+    lower = LayerTiler.lower_bytes
+    monkeypatch.setattr(LayerTiler, "lower_bytes", lambda self, time_block: 3 * lower(self, time_block))
+    assert fuzz_tiler.main(["--cases", "40", "--seed", "2"]) == 1
+    assert "their time block's lower bound" in capsys.readouterr().out
+
+
 def test_a_choice_that_skips_a_winner_is_caught(monkeypatch, capsys):
     # a choice whose nests never make the rows_inner candidates (the oracle's are whole): the
     # floor still bounds every candidate, so only the comparison of the choices can catch it
@@ -31,8 +42,8 @@ def test_a_choice_that_skips_a_winner_is_caught(monkeypatch, capsys):
 
     nests = LayerTiler.nests
 
-    def cols_inner_only(self, loses=lambda tie: False):
-        return (nest for nest in nests(self, loses) if nest[0] == "cols_inner")
+    def cols_inner_only(self, loses=lambda tie: False, beaten=lambda time_block, tie: False):
+        return (nest for nest in nests(self, loses, beaten) if nest[0] == "cols_inner")
     monkeypatch.setattr(LayerTiler, "choose_blocks", _choosing_with(cols_inner_only, LayerTiler.choose_blocks))
     assert fuzz_tiler.main(["--cases", "60", "--seed", "2"]) == 1
     out = capsys.readouterr().out
