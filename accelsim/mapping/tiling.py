@@ -776,12 +776,13 @@ class LayerTiler:
         return total * self.gemm.repeats
 
     def lower_bytes(self, time_block: int) -> int:
-        """The fewest DRAM bytes a candidate of ``time_block`` with the time blocks outside (not
-        time inside) can move at the current slots: its stationary operand's and final outputs'
-        bytes, which depend on the time block alone, and every other streamed operand's tiles
-        brought in once per time block (the union of a block's tiles, which no order or
-        grouping brings in less often; once, for an operand that stays), partial sums spilled
-        never: what :meth:`dram_bytes` counts, with every term at its least."""
+        """A lower bound on the DRAM bytes of every candidate of ``time_block`` with the time
+        blocks outside (not time inside) at the current split: its stationary operand's and
+        final outputs' bytes, the same for every order and group of the time block, and every
+        other streamed operand's tiles brought in once per time block (the union of a block's
+        tiles, which no order or grouping brings in less often; once, for an operand that
+        stays), partial sums spilled never: what :meth:`dram_bytes` counts, each term at its
+        least. It reads the split's room (which operands stay), not its slots."""
         parts, count, n_time = self.distinct_blocks(time_block)
         total = self._stationary_bytes(parts, n_time, None, time_block)
         for operand, fold_role in self.streamed():

@@ -222,6 +222,45 @@ def test_a_time_blocks_lower_bound_bounds_its_candidates_and_skips_some(config):
     assert fewer, config
 
 
+@pytest.mark.parametrize("config", ["edge_example", "tpu_v1"])
+def test_the_lower_bound_holds_where_the_schedule_keeps_operands_on_chip(config, monkeypatch):
+    # The tilers a schedule makes, with tensors kept on chip and the free space they leave
+    # (residency): each candidate with its time blocks outside moves at least its time block's
+    # bound, and the choice is the one of a tiler whose bound is 0.
+    from dataclasses import replace
+
+    from accelsim.schedule import build_schedule
+
+    choose, made, spaces = LayerTiler.choose_blocks, {}, []
+
+    def checked(self):
+        for slots, room in zip(self.splits, self._rooms):
+            self.slots, self.room = slots, room
+            try:
+                self.check_stationary()
+            except MappingError:
+                continue
+            for c in self.candidates():
+                assert c.time_inside or c.dram_bytes >= self.lower_bytes(c.time_block), (self.layer.name, c)
+        self.slots, self.room = self.splits[0], self._rooms[0]
+        unbounded = LayerTiler(*made[id(self)])
+        unbounded.lower_bytes = lambda time_block: 0
+        chosen, every = choose(self), choose(unbounded)
+        assert repr(replace(chosen[0], considered=())) == repr(replace(every[0], considered=())), self.layer.name
+        spaces.append(bool(self.on_chip) or self.space != WorkingSpace.whole(self.hw))
+        return chosen
+
+    init = LayerTiler.__init__
+
+    def recorded(self, *args):
+        made[id(self)] = args
+        init(self, *args)
+    monkeypatch.setattr(LayerTiler, "__init__", recorded)
+    monkeypatch.setattr(LayerTiler, "choose_blocks", checked)
+    build_schedule(load_hardware(config), load_workload("resnet18"))
+    assert any(spaces) and len(spaces) > 5, spaces
+
+
 def test_the_floor_bounds_every_candidate_where_windows_lie_in_the_padding():
     # Found by fuzzing: a 1 x 1, stride 2 convolution padded by 3 has windows wholly in the
     # padding; counted as if they touched rows, the layer's footprint (so the floor) exceeded

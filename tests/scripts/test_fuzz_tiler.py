@@ -25,8 +25,8 @@ def test_a_floor_that_is_no_bound_is_caught(monkeypatch, capsys):
 
 
 def test_a_lower_bound_that_is_no_bound_is_caught(monkeypatch, capsys):
-    # a time block's lower bound above what its candidates move: the check names it (and the
-    # skipping it drives may choose a worse candidate, which the comparison catches too)
+    # a time block's lower bound above what its candidates move: the check names it, before
+    # it compares the choices (which the skipping such a bound drives may make worse)
     from accelsim.mapping.tiling import LayerTiler
 
     lower = LayerTiler.lower_bytes
