@@ -193,6 +193,23 @@ def test_candidates_that_can_only_lose_the_tie_at_the_floor_are_skipped_not_chos
     assert skipped, config
 
 
+def _bounded_and_every(tiler: LayerTiler, unbounded: LayerTiler, choose=LayerTiler.choose_blocks) -> tuple:
+    """Checks that every candidate of every split of ``tiler`` with its time blocks outside
+    moves at least its time block's lower_bytes, then chooses with ``tiler`` and with
+    ``unbounded`` (the same tiler, bound 0: nothing skipped by it); both choices."""
+    for slots, room in zip(tiler.splits, tiler._rooms):
+        tiler.slots, tiler.room = slots, room
+        try:
+            tiler.check_stationary()
+        except MappingError:
+            continue
+        for c in tiler.candidates():
+            assert c.time_inside or c.dram_bytes >= tiler.lower_bytes(c.time_block), (tiler.layer.name, c)
+    tiler.slots, tiler.room = tiler.splits[0], tiler._rooms[0]
+    unbounded.lower_bytes = lambda time_block: 0
+    return choose(tiler), choose(unbounded)
+
+
 @pytest.mark.parametrize("config", ["gemmini", "nvdla_small", "eyeriss_like"])
 def test_a_time_blocks_lower_bound_bounds_its_candidates_and_skips_some(config):
     # Every candidate with the time blocks outside moves at least lower_bytes of its time block
@@ -204,19 +221,7 @@ def test_a_time_blocks_lower_bound_bounds_its_candidates_and_skips_some(config):
     hw = load_hardware(config)
     fewer = 0
     for layer, batch in [(layer, 1) for layer in load_workload("resnet18").gemm_layers] + KIND_LAYERS:
-        tiler = LayerTiler(layer, hw, batch)
-        for slots, room in zip(tiler.splits, tiler._rooms):
-            tiler.slots, tiler.room = slots, room
-            try:
-                tiler.check_stationary()
-            except MappingError:
-                continue
-            for c in tiler.candidates():
-                assert c.time_inside or c.dram_bytes >= tiler.lower_bytes(c.time_block), (layer.name, c)
-        bounded = LayerTiler(layer, hw, batch).choose_blocks()[0]
-        unbounded = LayerTiler(layer, hw, batch)
-        unbounded.lower_bytes = lambda time_block: 0
-        every = unbounded.choose_blocks()[0]
+        (bounded, *_), (every, *_) = _bounded_and_every(LayerTiler(layer, hw, batch), LayerTiler(layer, hw, batch))
         assert repr(replace(bounded, considered=())) == repr(replace(every, considered=())), layer.name
         fewer += len(bounded.considered) < len(every.considered)
     assert fewer, config
@@ -234,18 +239,7 @@ def test_the_lower_bound_holds_where_the_schedule_keeps_operands_on_chip(config,
     choose, made, spaces = LayerTiler.choose_blocks, {}, []
 
     def checked(self):
-        for slots, room in zip(self.splits, self._rooms):
-            self.slots, self.room = slots, room
-            try:
-                self.check_stationary()
-            except MappingError:
-                continue
-            for c in self.candidates():
-                assert c.time_inside or c.dram_bytes >= self.lower_bytes(c.time_block), (self.layer.name, c)
-        self.slots, self.room = self.splits[0], self._rooms[0]
-        unbounded = LayerTiler(*made[id(self)])
-        unbounded.lower_bytes = lambda time_block: 0
-        chosen, every = choose(self), choose(unbounded)
+        chosen, every = _bounded_and_every(self, LayerTiler(*made[id(self)]), choose)
         assert repr(replace(chosen[0], considered=())) == repr(replace(every[0], considered=())), self.layer.name
         spaces.append(bool(self.on_chip) or self.space != WorkingSpace.whole(self.hw))
         return chosen
