@@ -107,14 +107,10 @@ def tops_per_w(macs: int, energy_j: float) -> float:
     return OPS_PER_MAC * macs / energy_j / 1e12 if energy_j else 0.0
 
 
-def bound_by(breakdown: "CycleBreakdown", mapping_efficiency: float, on_array: bool,
-             dominant: str | None = None) -> str:
-    """What limits a layer or run: its dominant breakdown part in words, or ``under-filled`` when
-    the array dominates (computing, filling or preloading) with mapping efficiency below
-    ``UNDERFILLED_MAPPING_EFFICIENCY``: busy, but nearly empty. ``dominant``: the breakdown's
-    ``dominant()``, when the caller has it."""
-    if dominant is None:
-        dominant = breakdown.dominant()
+def bound_by(dominant: str, mapping_efficiency: float, on_array: bool) -> str:
+    """What limits a layer or run: its dominant breakdown part (``CycleBreakdown.dominant``) in
+    words, or ``under-filled`` when the array dominates (computing, filling or preloading) with
+    mapping efficiency below ``UNDERFILLED_MAPPING_EFFICIENCY``: busy, but nearly empty."""
     if on_array and dominant in ("computing", "fill_drain", "preload") \
             and mapping_efficiency < UNDERFILLED_MAPPING_EFFICIENCY:
         return "under-filled"
@@ -454,7 +450,7 @@ def layer_metrics(layer: LayerResult, hw: Hardware, energies: ActionEnergies | N
     :func:`energy_breakdown_j`."""
     out = _derived(hw, layer.macs, layer.cycles, layer.breakdown, layer.dram, layer.compulsory, layer.sram,
                    layer.gated_macs, energies)
-    out["bound_by"] = bound_by(layer.breakdown, layer.mapping_efficiency, layer.unit == "array", out["dominant"])
+    out["bound_by"] = bound_by(out["dominant"], layer.mapping_efficiency, layer.unit == "array")
     out["peak_dram_gb_per_s"] = layer.peak_dram_bytes_per_cycle * hw.clock_hz / 1e9
     out["analytical_gap"] = (layer.cycles - layer.analytical_cycles) / layer.analytical_cycles \
         if layer.analytical_cycles else 0.0
@@ -481,7 +477,7 @@ def run_metrics(run: RunResult) -> dict:
     batch = run.workload.batch
     out = _derived(hw, run.macs, run.cycles, run.breakdown, run.dram, run.compulsory, run.sram, run.gated_macs)
     out["mapping_efficiency"] = run_mapping_efficiency(run)
-    out["bound_by"] = bound_by(run.breakdown, out["mapping_efficiency"], True, out["dominant"])
+    out["bound_by"] = bound_by(out["dominant"], out["mapping_efficiency"], True)
     out["inferences_per_s"] = inferences_per_s(batch, out["latency_s"])
     out["tokens_per_s"] = tokens_per_s(run.workload, out["latency_s"])
     out["time_to_first_token_s"] = time_to_first_token_s(run.workload, out["latency_s"])
