@@ -153,19 +153,26 @@ def test_the_first_tilers_candidates_are_kept_so_the_choice_never_moves_more(con
         assert (tiler.run_bytes(full, cum, 0, full.shape[1]) <= full.sum(axis=1)).all()
 
 
-def _choice_of_every_candidate(tiler: LayerTiler) -> tuple:
-    """The oracle for LayerTiler.choose_blocks' skipping: every candidate of a split evaluated
-    (the splits tried in order until one reaches the floor, as the choice defines), the least
-    DRAM bytes with the documented ties; the chosen candidate and its split's slots."""
-    floor, options = tiler.floor_bytes(), []
+def _stationary_splits(tiler: LayerTiler):
+    """Each split of ``tiler`` in order whose stationary tile fits, made the current one: its
+    index and slots (the oracles' own walk over the splits, not the choice's)."""
     for index, (slots, room) in enumerate(zip(tiler.splits, tiler._rooms)):
-        if options and min(key[0] for key, _, _ in options) <= floor:
-            break
         tiler.slots, tiler.room = slots, room
         try:
             tiler.check_stationary()
         except MappingError:
             continue
+        yield index, slots
+
+
+def _choice_of_every_candidate(tiler: LayerTiler) -> tuple:
+    """The oracle for LayerTiler.choose_blocks' skipping: every candidate of a split evaluated
+    (the splits tried in order until one reaches the floor, as the choice defines), the least
+    DRAM bytes with the documented ties; the chosen candidate and its split's slots."""
+    floor, options = tiler.floor_bytes(), []
+    for index, slots in _stationary_splits(tiler):
+        if options and min(key[0] for key, _, _ in options) <= floor:
+            break
         for c in tiler.candidates():
             options.append(((c.dram_bytes, -c.time_block, c.group != 0, c.time_inside, c.order != "cols_inner",
                              -c.group, index), c, slots))
@@ -197,12 +204,7 @@ def _bounded_and_every(tiler: LayerTiler, unbounded: LayerTiler, choose=LayerTil
     """Checks that every candidate of every split of ``tiler`` with its time blocks outside
     moves at least its time block's lower_bytes, then chooses with ``tiler`` and with
     ``unbounded`` (the same tiler, bound 0: nothing skipped by it); both choices."""
-    for slots, room in zip(tiler.splits, tiler._rooms):
-        tiler.slots, tiler.room = slots, room
-        try:
-            tiler.check_stationary()
-        except MappingError:
-            continue
+    for _ in _stationary_splits(tiler):
         for c in tiler.candidates():
             assert c.time_inside or c.dram_bytes >= tiler.lower_bytes(c.time_block), (tiler.layer.name, c)
     tiler.slots, tiler.room = tiler.splits[0], tiler._rooms[0]
